@@ -1,0 +1,209 @@
+"""The `airlock` command: serve, database, workflows, keys, trace and audit."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Annotated
+
+import typer
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.db import Database
+from bot.errors import AirlockError
+from bot.specs import SpecError, load_specs
+
+app = typer.Typer(
+    help="Airlock: runtime controls for AI agents in sales teams.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+workflows_app = typer.Typer(help="Workflow operating specs.", no_args_is_help=True)
+keys_app = typer.Typer(help="Agent API keys.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(workflows_app, name="workflows")
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        typer.echo(f"airlock: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _migrated_db(settings: Settings) -> Database:
+    db = Database(settings.database_url)
+    db.upgrade()
+    return db
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "",
+) -> None:
+    """Run the HTTP server, workers and scheduler (sandbox stand-ins when unconfigured)."""
+    import uvicorn
+
+    from bot.service import build_service
+
+    settings = _settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    service = build_service(settings)
+    bind = host or ("127.0.0.1" if settings.slack_sandbox else "0.0.0.0")
+    typer.echo(
+        f"airlock: {len(service.rt.specs.specs)} workflows loaded; "
+        f"listening on http://{bind}:{settings.port}"
+    )
+    uvicorn.run(
+        service.app, host=bind, port=settings.port, log_level="info", timeout_graceful_shutdown=10
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations up to the newest."""
+    settings = _settings()
+    _migrated_db(settings)
+    typer.echo(f"database at {settings.database_url.split('@')[-1]} is up to date")
+
+
+@workflows_app.command("check")
+def workflows_check() -> None:
+    """Validate every spec; exit 1 and name file, line and field on any error."""
+    settings = _settings()
+    specs = load_specs(settings.workflows_dir)
+    for loaded in specs.specs.values():
+        typer.echo(f"ok    {loaded.path}  ({loaded.id}, version {loaded.version})")
+    for error in specs.errors:
+        typer.echo(f"error {error}", err=True)
+    if specs.errors:
+        typer.echo(f"{len(specs.errors)} error(s) in {settings.workflows_dir}", err=True)
+        raise typer.Exit(1)
+
+
+@workflows_app.command("list")
+def workflows_list() -> None:
+    """Show each workflow's level, mode, owner and whether it is paused."""
+    from bot.runtime import open_runtime
+
+    rt = _open(open_runtime)
+    from models import Workflow
+
+    with rt.db.read() as session:
+        rows = {w.id: w for w in session.query(Workflow).all()}
+    typer.echo(f"{'workflow':<24}{'level':<19}{'mode':<10}{'state':<8}owner")
+    for wid, loaded in sorted(rt.specs.specs.items()):
+        state = "paused" if rows.get(wid) and rows[wid].paused else "active"
+        typer.echo(
+            f"{wid:<24}{loaded.spec.level.value:<19}{loaded.spec.mode.value:<10}"
+            f"{state:<8}{loaded.spec.owner}"
+        )
+
+
+@keys_app.command("create")
+def keys_create(
+    agent: Annotated[str, typer.Option(help="Name of the agent using the key.")],
+    workflows: Annotated[str, typer.Option(help="Comma-separated workflow ids, or '*'.")],
+) -> None:
+    """Create a key; it is printed once, alone on the last line."""
+    from bot import keys
+    from bot.runtime import open_runtime
+
+    rt = _open(open_runtime)
+    wanted = [w.strip() for w in workflows.split(",") if w.strip()]
+    unknown = [w for w in wanted if w != "*" and w not in rt.specs.specs]
+    if not wanted or unknown:
+        known = ", ".join(sorted(rt.specs.specs))
+        typer.echo(
+            f"airlock: unknown workflow(s) {', '.join(unknown) or '(none given)'}; known: {known}",
+            err=True,
+        )
+        raise typer.Exit(2)
+    with rt.db.write() as session:
+        row, secret = keys.create_key(session, agent=agent, workflows=wanted)
+    typer.echo(f"created key {row.id} for agent {agent!r}, workflows: {', '.join(wanted)}")
+    typer.echo("store it now; it is not shown again:")
+    typer.echo(secret)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Show every key (never the secret)."""
+    from bot import keys
+
+    db = _migrated_db(_settings())
+    with db.read() as session:
+        rows = keys.list_keys(session)
+    typer.echo(f"{'id':<14}{'agent':<22}{'state':<9}{'last used':<22}workflows")
+    for k in rows:
+        used = k.last_used_at.strftime("%Y-%m-%d %H:%M") if k.last_used_at else "never"
+        state = "revoked" if k.revoked_at else "active"
+        typer.echo(f"{k.id:<14}{k.agent:<22}{state:<9}{used:<22}{','.join(k.workflows)}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id from 'keys list'.")]) -> None:
+    """Revoke a key; agents using it get 401 from then on."""
+    from bot import keys
+
+    db = _migrated_db(_settings())
+    with db.write() as session:
+        row = keys.revoke_key(session, key_id.removeprefix("alk_").split("_")[0])
+    typer.echo(f"revoked key {row.id} ({row.agent})")
+
+
+@app.command()
+def trace(
+    item_id: Annotated[str, typer.Argument(help="Item id, e.g. itm_01...")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print the whole story of one item: inputs, checks, gate, decisions, writes."""
+    from bot.trace import item_view, render_trace
+
+    db = _migrated_db(_settings())
+    with db.read() as session:
+        view = item_view(session, item_id)
+    typer.echo(json.dumps(view, indent=2, default=str) if as_json else render_trace(view))
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Re-hash every chain; exit 1 naming each item whose events were altered."""
+    from bot.audit import verify
+
+    db = _migrated_db(_settings())
+    with db.read() as session:
+        checked, problems = verify(session)
+    for p in problems:
+        typer.echo(f"TAMPERED {p}", err=True)
+    if problems:
+        typer.echo(f"{len(problems)} broken chain(s) out of {checked}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"ok: {checked} chains verified, no tampering found")
+
+
+def _open(opener):  # type: ignore[no-untyped-def]
+    try:
+        return opener(_settings())
+    except SpecError as exc:
+        typer.echo("airlock: invalid workflow specs:\n  " + "\n  ".join(exc.errors), err=True)
+        raise typer.Exit(2) from None
+
+
+def main() -> None:
+    """Console entry point: domain and configuration errors become one readable line."""
+    try:
+        app()
+    except AirlockError as exc:
+        typer.echo(f"airlock: {exc.detail}", err=True)
+        sys.exit(1)
+    except (ConfigError, SpecError) as exc:
+        typer.echo(f"airlock: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,118 @@
+"""Typed settings, read once from the environment and `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names the variable and what to set."""
+
+
+class Settings(BaseSettings):
+    """Every knob Airlock reads; the names are the contract in DESIGN.md."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    database_url: str = Field("sqlite:///airlock.db", alias="DATABASE_URL")
+    workflows_dir: Path = Field(Path("./workflows"), alias="AIRLOCK_WORKFLOWS")
+    admins_csv: str = Field("", alias="AIRLOCK_ADMINS")
+    port: int = Field(3000, alias="PORT", ge=1, le=65535)
+    tick_seconds: float = Field(5.0, alias="AIRLOCK_TICK_SECONDS", gt=0)
+    max_body_bytes: int = Field(256 * 1024, alias="AIRLOCK_MAX_BODY_BYTES", ge=1024)
+
+    slack_bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: str | None = Field(None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field("https://slack.com/api/", alias="SLACK_API_URL")
+
+    salesforce_instance_url: str | None = Field(None, alias="SALESFORCE_INSTANCE_URL")
+    salesforce_access_token: str | None = Field(None, alias="SALESFORCE_ACCESS_TOKEN")
+    salesforce_username: str | None = Field(None, alias="SALESFORCE_USERNAME")
+    salesforce_consumer_key: str | None = Field(None, alias="SALESFORCE_CONSUMER_KEY")
+    salesforce_private_key_file: Path | None = Field(None, alias="SALESFORCE_PRIVATE_KEY_FILE")
+    salesforce_login_url: str = Field("https://login.salesforce.com", alias="SALESFORCE_LOGIN_URL")
+    salesforce_api_version: str = Field("62.0", alias="SALESFORCE_API_VERSION")
+
+    @property
+    def admins(self) -> frozenset[str]:
+        """Slack user ids with admin rights."""
+        return frozenset(a.strip() for a in self.admins_csv.split(",") if a.strip())
+
+    @property
+    def slack_sandbox(self) -> bool:
+        """No Slack credentials: run on the local stand-in."""
+        return not self.slack_bot_token
+
+    @property
+    def salesforce_sandbox(self) -> bool:
+        """No Salesforce org configured: run on the local stand-in."""
+        return not self.salesforce_instance_url
+
+    @model_validator(mode="after")
+    def _check_pairs(self) -> Self:
+        if self.slack_bot_token and not (self.slack_signing_secret or self.slack_app_token):
+            raise ValueError(
+                "SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not: set the signing secret "
+                "from your Slack app's Basic Information page (or SLACK_APP_TOKEN for Socket Mode)"
+            )
+        if self.slack_app_token and not self.slack_app_token.startswith("xapp-"):
+            raise ValueError("SLACK_APP_TOKEN must be an app-level token starting with 'xapp-'")
+        if self.salesforce_instance_url:
+            self._check_salesforce()
+        if not self.database_url.split(":", 1)[0].startswith(("sqlite", "postgresql")):
+            raise ValueError(
+                "DATABASE_URL must be a sqlite:/// or postgresql:// SQLAlchemy URL, "
+                f"got {self.database_url!r}"
+            )
+        return self
+
+    def _check_salesforce(self) -> None:
+        url = self.salesforce_instance_url or ""
+        if not url.startswith(("https://", "http://")):
+            raise ValueError(
+                "SALESFORCE_INSTANCE_URL must start with https:// (or http:// locally)"
+            )
+        jwt = [self.salesforce_username, self.salesforce_consumer_key]
+        if self.salesforce_access_token:
+            return
+        if all(jwt) and self.salesforce_private_key_file:
+            if not self.salesforce_private_key_file.is_file():
+                raise ValueError(
+                    f"SALESFORCE_PRIVATE_KEY_FILE={self.salesforce_private_key_file} is not a "
+                    "readable file: point it at the PEM private key of your connected app"
+                )
+            return
+        raise ValueError(
+            "SALESFORCE_INSTANCE_URL is set but no credentials: set SALESFORCE_ACCESS_TOKEN, or "
+            "SALESFORCE_USERNAME, SALESFORCE_CONSUMER_KEY and SALESFORCE_PRIVATE_KEY_FILE (JWT)"
+        )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings, turning validation errors into one readable ConfigError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            names = [str(p) for p in err.get("loc", ())]
+            where = ", ".join(_env_name(n) for n in names) if names else "configuration"
+            lines.append(f"{where}: {err['msg'].removeprefix('Value error, ')}")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+
+
+def _env_name(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    return (info.alias if info and info.alias else field).upper()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide Settings, loaded once."""
+    return load_settings()

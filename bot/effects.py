@@ -1,0 +1,67 @@
+"""Which side effects follow a status: queued in the same transaction as the change."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from bot.levels import Status
+from bot.outbox import enqueue
+from bot.spec_model import WorkflowSpec
+from models import Item
+
+CARD = "slack.card"
+NOTIFY = "slack.notify"
+WRITEBACK = "salesforce.write"
+WEBHOOK = "webhook"
+
+_WRITES_ON = frozenset({Status.APPROVED, Status.EDITED, Status.AUTO_ACCEPTED})
+# Only a pending item can reach these, so a card exists to re-render.
+_REVIEWED = frozenset({Status.APPROVED, Status.EDITED, Status.REJECTED, Status.EXPIRED})
+_FINAL = frozenset(
+    {Status.APPROVED, Status.EDITED, Status.REJECTED, Status.EXPIRED, Status.AUTO_ACCEPTED}
+)
+
+
+def needs_writeback(item: Item, spec: WorkflowSpec, status: Status) -> bool:
+    """Whether reaching `status` should write to Salesforce."""
+    return (
+        status in _WRITES_ON
+        and spec.writeback.enabled
+        and bool(item.changes or item.task)
+        and item.record_id is not None
+    )
+
+
+def queue_effects(session: Session, item: Item, spec: WorkflowSpec) -> None:
+    """Enqueue what the item's current status calls for; safe to call twice (dedupe keys)."""
+    status = Status(item.status)
+    common = {"item_id": item.id, "workflow_id": item.workflow_id}
+    if status is Status.PENDING:
+        enqueue(session, kind=CARD, dedupe_key=f"{item.id}:card", **common)
+    elif status is Status.BLOCKED:
+        enqueue(
+            session,
+            kind=NOTIFY,
+            dedupe_key=f"{item.id}:blocked",
+            payload={"to": spec.owner, "reason": "blocked"},
+            **common,
+        )
+    if status in _REVIEWED:
+        enqueue(
+            session,
+            kind=CARD,
+            dedupe_key=f"{item.id}:card:{status.value}",
+            payload={"update": True},
+            **common,
+        )
+    if needs_writeback(item, spec, status):
+        enqueue(session, kind=WRITEBACK, dedupe_key=f"{item.id}:write", **common)
+    if status in _FINAL and spec.callback_url:
+        enqueue(
+            session,
+            kind=WEBHOOK,
+            dedupe_key=f"{item.id}:webhook:{status.value}",
+            payload={"url": spec.callback_url},
+            pausable=False,
+            **common,
+        )

@@ -1,0 +1,144 @@
+"""Classify an item by action level, enforce the allowlist, and decide its gate and status."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.checks import CheckResult, item_text, run_checks
+from bot.levels import (
+    DEFAULT_GATE,
+    KIND_LEVEL,
+    NEVER_AUTO,
+    Gate,
+    Level,
+    Mode,
+    Status,
+    max_gate,
+    max_level,
+)
+from bot.spec_model import GateWhen, WorkflowSpec
+from bot.submission import Submission
+
+
+class OutputNotAllowed(Exception):
+    """The agent asked for something its workflow does not permit; nothing is stored."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What policy decided for one submission."""
+
+    level: Level
+    gate: Gate
+    status: Status
+    gate_reasons: list[str] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+
+
+def item_level(sub: Submission) -> Level:
+    """The level that follows from what the item does, not from what the agent calls it."""
+    levels = [KIND_LEVEL[sub.kind]]
+    if sub.changes:
+        levels.append(Level.CRM_WRITE)
+    if sub.task:
+        levels.append(Level.TASK)
+    if sub.message:
+        levels.append(Level.EXTERNAL_MESSAGE)
+    return max_level(*levels)
+
+
+def enforce_allowlist(sub: Submission, spec: WorkflowSpec, level: Level) -> None:
+    """Raise OutputNotAllowed naming every kind, field or level outside the spec."""
+    allowed = spec.allowed_outputs
+    problems = []
+    if sub.kind not in allowed.kinds:
+        kinds = ", ".join(k.value for k in allowed.kinds)
+        problems.append(f"kind {sub.kind.value!r} is not allowed by {spec.id} (allowed: {kinds})")
+    outside = [f for f in sub.qualified_fields() if f not in allowed.fields]
+    if outside:
+        fields = ", ".join(allowed.fields) or "none"
+        problems.append(f"field {', '.join(outside)} is not in the allowlist (allowed: {fields})")
+    if level.rank > spec.level.rank:
+        problems.append(
+            f"this item is a {level.value} action, above the workflow's level {spec.level.value}"
+        )
+    if problems:
+        raise OutputNotAllowed(problems)
+
+
+def decide(sub: Submission, spec: WorkflowSpec, *, paused: bool) -> Verdict:
+    """Level, checks, gate and starting status of an allowed submission."""
+    level = item_level(sub)
+    enforce_allowlist(sub, spec, level)
+    checks = run_checks(sub, spec.checks)
+    gate, reasons = _gate(sub, spec, level, checks)
+    return Verdict(level, gate, _status(spec, gate, paused), reasons, checks)
+
+
+def _gate(
+    sub: Submission, spec: WorkflowSpec, level: Level, checks: list[CheckResult]
+) -> tuple[Gate, list[str]]:
+    gate = DEFAULT_GATE[level]
+    reasons = [f"{level.value} defaults to {gate.value}"]
+    if spec.mode is Mode.AUTOPILOT and level not in NEVER_AUTO and gate is not Gate.AUTO:
+        gate = Gate.AUTO
+        reasons.append("autopilot earned: lowered to auto")
+    for rule in spec.gate:
+        if rule.gate.rank > gate.rank and rule_matches(rule.when, sub):
+            gate = rule.gate
+            reasons.append(f"rule -> {rule.gate.value}: {rule.reason or _describe(rule.when)}")
+    for check in checks:
+        if check.passed or check.on_fail == "warn":
+            continue
+        target = Gate.BLOCK if check.on_fail == "block" else Gate.MANAGER
+        if target.rank > gate.rank:
+            gate = max_gate(gate, target)
+            reasons.append(f"check {check.name} failed -> {target.value}: {check.detail}")
+    return gate, reasons
+
+
+def _status(spec: WorkflowSpec, gate: Gate, paused: bool) -> Status:
+    # Shadow mode records what would have happened and routes nothing, not even a block notice.
+    if spec.mode is Mode.SHADOW:
+        return Status.SHADOWED
+    if gate is Gate.BLOCK:
+        return Status.BLOCKED
+    if paused:
+        return Status.HELD
+    return Status.AUTO_ACCEPTED if gate is Gate.AUTO else Status.PENDING
+
+
+def rule_matches(when: GateWhen, sub: Submission) -> bool:
+    """A rule matches when any of its conditions holds."""
+    fields = set(sub.qualified_fields())
+    tests = [
+        when.fields_any is not None and bool(fields & set(when.fields_any)),
+        when.confidence_below is not None
+        and (sub.confidence is None or sub.confidence < when.confidence_below),
+        when.amount_over is not None and _amount(sub) > when.amount_over,
+        when.kinds is not None and sub.kind in when.kinds,
+        when.text_matches is not None and _any_match(when.text_matches, [item_text(sub)]),
+        when.recipients_match is not None
+        and _any_match(when.recipients_match, sub.message.to if sub.message else []),
+    ]
+    return any(tests)
+
+
+def _amount(sub: Submission) -> float:
+    amounts = [c.value for c in sub.changes if c.field.split(".")[-1] == "Amount"]
+    numbers = [float(a) for a in amounts if isinstance(a, int | float) and not isinstance(a, bool)]
+    return max(numbers, default=0.0)
+
+
+def _any_match(patterns: list[str], texts: list[str]) -> bool:
+    return any(re.search(p, t) for p in patterns for t in texts)
+
+
+def _describe(when: GateWhen) -> str:
+    given = {k: v for k, v in when.model_dump(mode="json").items() if v is not None}
+    return ", ".join(f"{k} {v}" for k, v in given.items())

@@ -1,0 +1,45 @@
+"""Keep the workflow table in step with the spec files: versions, owners, pause state."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from bot.db import Database
+from bot.lifecycle import append_workflow_event
+from bot.specs import LoadedSpec, SpecSet
+from models import Workflow, WorkflowVersion
+
+
+def sync_workflows(db: Database, specs: SpecSet) -> list[str]:
+    """Store each spec's current version; returns the ids whose version changed."""
+    changed = []
+    with db.write() as session:
+        for loaded in specs.specs.values():
+            if _sync_one(session, loaded):
+                changed.append(loaded.id)
+    return changed
+
+
+def _sync_one(session: Session, loaded: LoadedSpec) -> bool:
+    spec_json = loaded.spec.model_dump(mode="json")
+    row = session.get(Workflow, loaded.id)
+    if row is not None and row.version == loaded.version:
+        return False
+    if session.get(WorkflowVersion, (loaded.id, loaded.version)) is None:
+        session.add(WorkflowVersion(workflow_id=loaded.id, version=loaded.version, spec=spec_json))
+    previous = row.version if row else None
+    if row is None:
+        row = Workflow(id=loaded.id, name="", owner="", level="", mode="", version="")
+    row.name, row.owner = loaded.spec.name, loaded.spec.owner
+    row.level, row.mode = loaded.spec.level.value, loaded.spec.mode.value
+    row.version, row.spec, row.path = loaded.version, spec_json, str(loaded.path)
+    session.add(row)
+    session.flush()
+    append_workflow_event(
+        session,
+        loaded.id,
+        "spec_loaded",
+        "system",
+        {"version": loaded.version, "previous": previous, "path": str(loaded.path)},
+    )
+    return True

@@ -1,0 +1,49 @@
+"""The runtime: settings, database and specs, wired once and shared by every way in."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.config import Settings
+from bot.db import Database
+from bot.errors import NotFound
+from bot.metrics import Metrics
+from bot.registry import sync_workflows
+from bot.specs import LoadedSpec, SpecError, SpecSet, load_specs
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """What every handler needs; `kick` wakes the workers right after a commit."""
+
+    settings: Settings
+    db: Database
+    specs: SpecSet
+    kick: Callable[[], None] = field(default=lambda: None)
+    metrics: Metrics = field(default_factory=Metrics)
+
+    def spec(self, workflow_id: str) -> LoadedSpec:
+        """The loaded spec of a workflow, or NotFound listing the ones that exist."""
+        loaded = self.specs.get(workflow_id)
+        if loaded is None:
+            known = ", ".join(sorted(self.specs.specs)) or "none"
+            raise NotFound(f"unknown workflow {workflow_id!r} (loaded workflows: {known})")
+        return loaded
+
+
+def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
+    """Connect, migrate, load and register the workflow specs; refuse to start on bad specs."""
+    db = Database(settings.database_url)
+    if migrate:
+        db.upgrade()
+    specs = load_specs(settings.workflows_dir)
+    if specs.errors:
+        raise SpecError(specs.errors)
+    changed = sync_workflows(db, specs)
+    if changed:
+        log.info("workflow specs loaded: %s", ", ".join(changed))
+    return Runtime(settings=settings, db=db, specs=specs)

@@ -1,0 +1,261 @@
+"""The SOQL subset the sandbox answers: SELECT, FROM, WHERE (= and IN, AND), ORDER BY, LIMIT."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot.sandbox.salesforce_seed import FIELDS, RELATIONSHIPS, UNFILTERABLE_FIELDS
+
+Scalar = str | int | float | bool | None
+Records = Mapping[str, Mapping[str, Mapping[str, Any]]]
+SUPPORTED = (
+    "the sandbox supports SELECT fields FROM object [WHERE f = v AND f IN (v, ...)] "
+    "[ORDER BY f [ASC|DESC]] [LIMIT n]"
+)
+_TOKEN = re.compile(
+    r"\s*(?:(?P<string>'(?:[^'\\]|\\.)*')|(?P<number>-?\d+(?:\.\d+)?(?![\w-]))"
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)|(?P<symbol>[=(),]))"
+)
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
+_LITERAL_NAMES: dict[str, Scalar] = {"true": True, "false": False, "null": None}
+
+
+class SoqlError(Exception):
+    """A query the sandbox refuses, with the Salesforce error code to answer."""
+
+    def __init__(self, error_code: str, message: str) -> None:
+        super().__init__(message)
+        self.error_code = error_code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Condition:
+    """`field = value` (one value) or `field IN (values)`."""
+
+    field: str
+    values: tuple[Scalar, ...]
+
+
+@dataclass(frozen=True)
+class SoqlQuery:
+    """A parsed query; field names as written, resolved against the schema on execution."""
+
+    sobject: str
+    fields: tuple[str, ...]
+    conditions: tuple[Condition, ...] = ()
+    order_by: tuple[str, bool] | None = None  # (field, descending)
+    limit: int | None = None
+
+
+def _tokenize(soql: str) -> list[tuple[str, Any]]:
+    tokens: list[tuple[str, Any]] = []
+    position = 0
+    while soql[position:].strip():
+        match = _TOKEN.match(soql, position)
+        if match is None:
+            raise SoqlError("MALFORMED_QUERY", f"unexpected {soql[position:].strip()[:20]!r}")
+        kind = match.lastgroup or ""
+        text = match.group(kind)
+        if kind == "string":
+            value: Any = re.sub(r"\\(.)", lambda m: _ESCAPES.get(m[1], m[1]), text[1:-1])
+        elif kind == "number":
+            value = float(text) if "." in text else int(text)
+        else:
+            value = text
+        tokens.append((kind, value))
+        position = match.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, soql: str) -> None:
+        self.tokens = _tokenize(soql)
+        self.position = 0
+
+    def peek_keyword(self, keyword: str) -> bool:
+        if self.position >= len(self.tokens):
+            return False
+        kind, value = self.tokens[self.position]
+        return kind == "name" and str(value).upper() == keyword
+
+    def keyword(self, keyword: str) -> None:
+        if not self.peek_keyword(keyword):
+            raise SoqlError("MALFORMED_QUERY", f"expected {keyword} at {self.where()}; {SUPPORTED}")
+        self.position += 1
+
+    def take(self, kind: str, symbol: str | None = None) -> Any:
+        if self.position < len(self.tokens):
+            token_kind, value = self.tokens[self.position]
+            if token_kind == kind and symbol in (None, value):
+                self.position += 1
+                return value
+        raise SoqlError("MALFORMED_QUERY", f"unexpected {self.where()}; {SUPPORTED}")
+
+    def literal(self) -> Scalar:
+        kind, value = self.tokens[self.position] if self.position < len(self.tokens) else ("", "")
+        if kind in ("string", "number"):
+            self.position += 1
+            return value
+        if kind == "name" and str(value).lower() in _LITERAL_NAMES:
+            self.position += 1
+            return _LITERAL_NAMES[str(value).lower()]
+        raise SoqlError("MALFORMED_QUERY", f"expected a literal value at {self.where()}")
+
+    def condition(self) -> Condition:
+        field = self.take("name")
+        if self.peek_keyword("IN"):
+            self.position += 1
+            self.take("symbol", "(")
+            values = [self.literal()]
+            while self.tokens[self.position : self.position + 1] == [("symbol", ",")]:
+                self.position += 1
+                values.append(self.literal())
+            self.take("symbol", ")")
+            return Condition(field, tuple(values))
+        self.take("symbol", "=")
+        return Condition(field, (self.literal(),))
+
+    def where(self) -> str:
+        """Describe the current position for an error message."""
+        if self.position >= len(self.tokens):
+            return "end of query"
+        return f"{self.tokens[self.position][1]!r}"
+
+
+def parse(soql: str) -> SoqlQuery:
+    """Parse the supported SOQL subset; raise SoqlError(MALFORMED_QUERY) for anything else."""
+    parser = _Parser(soql)
+    parser.keyword("SELECT")
+    fields = [parser.take("name")]
+    while parser.tokens[parser.position : parser.position + 1] == [("symbol", ",")]:
+        parser.position += 1
+        fields.append(parser.take("name"))
+    parser.keyword("FROM")
+    sobject = parser.take("name")
+    conditions = []
+    if parser.peek_keyword("WHERE"):
+        parser.position += 1
+        conditions.append(parser.condition())
+        while parser.peek_keyword("AND"):
+            parser.position += 1
+            conditions.append(parser.condition())
+    order_by = None
+    if parser.peek_keyword("ORDER"):
+        parser.position += 1
+        parser.keyword("BY")
+        order_field = parser.take("name")
+        descending = parser.peek_keyword("DESC")
+        if descending or parser.peek_keyword("ASC"):
+            parser.position += 1
+        order_by = (order_field, descending)
+    limit = None
+    if parser.peek_keyword("LIMIT"):
+        parser.position += 1
+        limit = parser.take("number")
+        if not isinstance(limit, int) or limit < 0:
+            raise SoqlError("MALFORMED_QUERY", f"LIMIT must be a whole number, not {limit}")
+    if parser.position != len(parser.tokens):
+        raise SoqlError("MALFORMED_QUERY", f"unexpected {parser.where()}; {SUPPORTED}")
+    return SoqlQuery(sobject, tuple(fields), tuple(conditions), order_by, limit)
+
+
+def _canonical(names: frozenset[str] | Mapping[str, Any], name: str) -> str | None:
+    # SOQL names are case-insensitive; answers use the schema's spelling
+    return next((known for known in names if known.lower() == name.lower()), None)
+
+
+def _resolve(sobject: str, path: str) -> tuple[str, ...]:
+    head, _, tail = path.partition(".")
+    if not tail:
+        field = _canonical(FIELDS[sobject], head)
+        if field is None:
+            raise SoqlError("INVALID_FIELD", f"No such column '{path}' on entity '{sobject}'")
+        return (field,)
+    relationship = _canonical(RELATIONSHIPS.get(sobject, {}), head)
+    if relationship is None:
+        raise SoqlError("INVALID_FIELD", f"Didn't understand relationship '{head}' on {sobject}")
+    target = RELATIONSHIPS[sobject][relationship][1]
+    return (relationship, *_resolve(target, tail))
+
+
+def _value(records: Records, sobject: str, row: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    if len(path) == 1:
+        return row.get(path[0])
+    lookup, target = RELATIONSHIPS[sobject][path[0]]
+    related = records.get(target, {}).get(row.get(lookup) or "")
+    return None if related is None else related.get(path[1])
+
+
+def _equal(actual: Any, expected: Scalar, field: str) -> bool:
+    if isinstance(actual, str) and isinstance(expected, str):
+        if field.endswith("Id") and {len(actual), len(expected)} == {15, 18}:
+            return actual[:15] == expected[:15]  # a 15-character id matches its 18-character form
+        return actual.casefold() == expected.casefold()  # text equality is case-insensitive
+    if isinstance(actual, bool) or isinstance(expected, bool):
+        return actual is expected
+    return bool(actual == expected)
+
+
+def _attributes(sobject: str, record_id: str, version: str) -> dict[str, str]:
+    url = f"/services/data/v{version}/sobjects/{sobject}/{record_id}"
+    return {"type": sobject, "url": url}
+
+
+def _shape(
+    records: Records,
+    sobject: str,
+    row: Mapping[str, Any],
+    paths: list[tuple[str, ...]],
+    version: str,
+) -> dict[str, Any]:
+    shaped: dict[str, Any] = {"attributes": _attributes(sobject, row["Id"], version)}
+    for path in paths:
+        if len(path) == 1:
+            shaped[path[0]] = row.get(path[0])
+            continue
+        lookup, target = RELATIONSHIPS[sobject][path[0]]
+        related = records.get(target, {}).get(row.get(lookup) or "")
+        if related is None:
+            shaped[path[0]] = None
+            continue
+        nested = shaped.get(path[0]) or {"attributes": _attributes(target, related["Id"], version)}
+        nested[path[1]] = related.get(path[1])
+        shaped[path[0]] = nested
+    return shaped
+
+
+def execute(query: SoqlQuery, records: Records, version: str) -> list[dict[str, Any]]:
+    """Run a parsed query over the records (sObject -> id -> fields); answers as the REST API."""
+    sobject = _canonical(FIELDS, query.sobject)
+    if sobject is None:
+        raise SoqlError("INVALID_TYPE", f"sObject type '{query.sobject}' is not supported.")
+    paths = [_resolve(sobject, field) for field in query.fields]
+    if len(set(paths)) != len(paths):
+        raise SoqlError("MALFORMED_QUERY", "duplicate field selected")
+    conditions = [(_resolve(sobject, c.field), c.values) for c in query.conditions]
+    for path, _values in conditions:
+        if len(path) == 1 and path[0] in UNFILTERABLE_FIELDS.get(sobject, frozenset()):
+            raise SoqlError("INVALID_FIELD", f"field '{path[0]}' can not be filtered in a query")
+    rows = [
+        row
+        for row in records.get(sobject, {}).values()
+        if all(
+            any(_equal(_value(records, sobject, row, path), v, path[-1]) for v in values)
+            for path, values in conditions
+        )
+    ]
+    if query.order_by is not None:
+        order_path = _resolve(sobject, query.order_by[0])
+
+        def sort_key(row: Mapping[str, Any]) -> tuple[bool, Any]:
+            value = _value(records, sobject, row, order_path)
+            return (value is not None, value)  # nulls first, as Salesforce sorts by default
+
+        rows.sort(key=sort_key, reverse=query.order_by[1])
+    if query.limit is not None:
+        rows = rows[: query.limit]
+    return [_shape(records, sobject, row, paths, version) for row in rows]

@@ -1,0 +1,128 @@
+"""The one ASGI app of `airlock serve`: agent API, health, metrics and the Slack endpoint."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import func, text
+from sqlmodel import col, select
+from starlette.exceptions import HTTPException
+
+from bot.errors import AirlockError
+from bot.runtime import Runtime
+from handlers.api import build_router
+from models import Item, Outbox
+
+log = logging.getLogger(__name__)
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+    """An RFC 9457 problem answer."""
+    body = {
+        "type": f"https://airlock.dev/problems/{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def create_app(
+    rt: Runtime,
+    *,
+    on_start: Callable[[], None] | None = None,
+    on_stop: Callable[[], None] | None = None,
+) -> FastAPI:
+    """Build the app; `on_start`/`on_stop` run the workers for `airlock serve`."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if on_start:
+            on_start()
+        try:
+            yield
+        finally:
+            if on_stop:
+                on_stop()
+
+    app = FastAPI(title="Airlock", version="1", lifespan=lifespan)
+    app.include_router(build_router(rt))
+    _install_errors(app)
+    _install_ops(app, rt)
+    return app
+
+
+def _install_errors(app: FastAPI) -> None:
+    @app.exception_handler(AirlockError)
+    async def _domain(_req: Request, exc: AirlockError) -> JSONResponse:
+        return problem(exc.status, exc.slug, exc.title, exc.detail, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
+        ]
+        return problem(
+            422, "invalid-input", "Invalid input", "fix the listed fields", errors=errors
+        )
+
+    @app.exception_handler(HTTPException)
+    async def _http(_req: Request, exc: HTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else "request failed"
+        if exc.status_code == 404:
+            detail = "no such endpoint: see /openapi.json for the API"
+        return problem(exc.status_code, "http-error", detail, detail)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_req: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return problem(
+            500,
+            "internal",
+            "Internal error",
+            "Airlock failed unexpectedly; nothing was stored. The log has details.",
+        )
+
+
+def _install_ops(app: FastAPI, rt: Runtime) -> None:
+    def _counts() -> dict[str, float]:
+        with rt.db.read() as session:
+            rows = session.exec(
+                select(Outbox.kind, func.count())
+                .where(col(Outbox.status) == "pending")
+                .group_by(col(Outbox.kind))
+            ).all()
+        return {kind: float(n) for kind, n in rows}
+
+    def _items() -> dict[str, float]:
+        with rt.db.read() as session:
+            rows = session.exec(select(Item.status, func.count()).group_by(col(Item.status))).all()
+        return {status: float(n) for status, n in rows}
+
+    rt.metrics.watch("airlock_outbox_pending", "Side effects waiting, by kind", _counts)
+    rt.metrics.watch("airlock_items", "Items stored, by status", _items)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> JSONResponse:
+        """Liveness and database reachability."""
+        try:
+            with rt.db.read() as session:
+                session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        except Exception as exc:
+            return problem(503, "unhealthy", "Database unreachable", str(exc)[:300])
+        return JSONResponse(
+            {"status": "ok", "database": rt.db.dialect, "workflows": len(rt.specs.specs)}
+        )
+
+    @app.get("/metrics", tags=["ops"])
+    def metrics() -> Response:
+        """Prometheus text format."""
+        return Response(rt.metrics.render(), media_type="text/plain; version=0.0.4")

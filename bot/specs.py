@@ -1,0 +1,118 @@
+"""Load workflow YAML files into validated specs; errors name the file, line and field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from bot.canonical import canonical_hash
+from bot.spec_model import WorkflowSpec
+
+
+class SpecError(Exception):
+    """One or more workflow files are invalid; `errors` holds one readable line each."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    """A validated spec, where it came from, and its version (hash of its canonical content)."""
+
+    spec: WorkflowSpec
+    path: Path
+    version: str
+
+    @property
+    def id(self) -> str:
+        """The workflow id."""
+        return self.spec.id
+
+
+@dataclass
+class SpecSet:
+    """Every spec in a folder, plus the errors of the files that did not load."""
+
+    specs: dict[str, LoadedSpec] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def get(self, workflow_id: str) -> LoadedSpec | None:
+        """The spec with this id, if loaded."""
+        return self.specs.get(workflow_id)
+
+
+def load_spec_file(path: Path) -> LoadedSpec:
+    """Parse and validate one file; raise SpecError naming file, line and field."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise SpecError([f"{path}{line}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
+    if not isinstance(data, dict):
+        raise SpecError([f"{path}:1: a workflow file must be a mapping of fields (id, name, ...)"])
+    try:
+        spec = WorkflowSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError([_describe(path, node, err) for err in exc.errors()]) from None
+    return LoadedSpec(spec=spec, path=path, version=spec_version(spec))
+
+
+def spec_version(spec: WorkflowSpec) -> str:
+    """Content hash of the validated spec: comments and key order do not change it."""
+    return canonical_hash(spec.model_dump(mode="json"))[:16]
+
+
+def load_specs(folder: Path) -> SpecSet:
+    """Load every `*.yml`/`*.yaml` in `folder`; collect errors instead of stopping at the first."""
+    result = SpecSet()
+    if not folder.is_dir():
+        result.errors.append(f"{folder}: workflows folder not found: set AIRLOCK_WORKFLOWS")
+        return result
+    for path in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]):
+        try:
+            loaded = load_spec_file(path)
+        except SpecError as exc:
+            result.errors.extend(exc.errors)
+            continue
+        if loaded.id in result.specs:
+            first = result.specs[loaded.id].path
+            result.errors.append(f"{path}:1: id: {loaded.id!r} is already used by {first}")
+            continue
+        result.specs[loaded.id] = loaded
+    return result
+
+
+def _describe(path: Path, node: yaml.Node | None, err: Any) -> str:
+    loc = [p for p in err.get("loc", ()) if p != "__root__"]
+    where = ".".join(str(p) for p in loc) or "(file)"
+    line = _line_of(node, loc)
+    message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    if err.get("type") == "missing":
+        message = "required field is missing"
+    elif err.get("type") == "extra_forbidden":
+        message = "unknown field (check the spelling against DESIGN.md)"
+    return f"{path}:{line}: {where}: {message}"
+
+
+def _line_of(node: yaml.Node | None, loc: list[Any]) -> int:
+    """The 1-based line of the deepest YAML node the error path reaches."""
+    best = node.start_mark.line + 1 if node is not None else 1
+    for key in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == str(key)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            child = node.value[key]
+        if child is None:
+            break
+        node, best = child, child.start_mark.line + 1
+    return best

@@ -1,0 +1,131 @@
+"""The agent-facing HTTP API: intake, item and workflow views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from bot import keys
+from bot.errors import Forbidden, PayloadTooLarge
+from bot.intake import submit
+from bot.runtime import Runtime
+from bot.submission import Submission
+from bot.trace import item_view
+from models import AgentKey, Item, Workflow
+
+_INTAKE_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": Submission.model_json_schema()}},
+    }
+}
+
+
+def build_router(rt: Runtime) -> APIRouter:
+    """Routes under /api/v1, bound to one runtime."""
+    router = APIRouter(prefix="/api/v1", tags=["agents"])
+
+    @router.post("/items", status_code=201, openapi_extra=_INTAKE_DOC)
+    async def create_item(request: Request) -> JSONResponse:
+        """Submit one agent output (see DESIGN.md, intake body v1)."""
+        raw = await _read_limited(request, rt.settings.max_body_bytes)
+        result = await run_in_threadpool(
+            submit,
+            rt,
+            token=_bearer(request),
+            raw=raw,
+            header_key=request.headers.get("idempotency-key"),
+        )
+        rt.metrics.items.labels(
+            result.body["workflow"], result.body["status"], result.body["gate"]
+        ).inc(0 if result.replayed else 1)
+        headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
+        return JSONResponse(result.body, status_code=result.status_code, headers=headers)
+
+    @router.get("/items/{item_id}")
+    def get_item(item_id: str, request: Request) -> dict[str, Any]:
+        """Status, gate, level, checks, authority, decision, write-back state and trace."""
+        with rt.db.read() as session:
+            key = keys.authenticate(session, _bearer(request))
+            view = item_view(session, item_id)
+        _require_scope(key, view["workflow"])
+        return view
+
+    @router.get("/workflows")
+    def list_workflows(request: Request) -> dict[str, Any]:
+        """Every loaded workflow this key may see, with its state and counts."""
+        with rt.db.read() as session:
+            key = keys.authenticate(session, _bearer(request))
+            visible = [w for w in rt.specs.specs if keys.in_scope(key, w)]
+            return {"workflows": [_workflow_view(rt, session, w) for w in visible]}
+
+    @router.get("/workflows/{workflow_id}")
+    def get_workflow(workflow_id: str, request: Request) -> dict[str, Any]:
+        """One workflow: spec, mode, paused or active, and its metrics."""
+        with rt.db.read() as session:
+            key = keys.authenticate(session, _bearer(request))
+            rt.spec(workflow_id)
+            _require_scope(key, workflow_id)
+            return _workflow_view(rt, session, workflow_id)
+
+    return router
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _require_scope(key: AgentKey, workflow_id: str) -> None:
+    if not keys.in_scope(key, workflow_id):
+        raise Forbidden(f"agent key {key.id} is not scoped to workflow {workflow_id!r}")
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
+    return bytes(body)
+
+
+def _workflow_view(rt: Runtime, session: Any, workflow_id: str) -> dict[str, Any]:
+    loaded = rt.spec(workflow_id)
+    row = session.get(Workflow, workflow_id)
+    counts = dict(
+        session.exec(
+            select(Item.status, func.count())
+            .where(col(Item.workflow_id) == workflow_id)
+            .group_by(col(Item.status))
+        ).all()
+    )
+    decided = sum(counts.get(s, 0) for s in ("approved", "edited", "rejected"))
+    accepted = counts.get("approved", 0) + counts.get("edited", 0)
+    return {
+        "id": workflow_id,
+        "name": loaded.spec.name,
+        "owner": loaded.spec.owner,
+        "level": loaded.spec.level.value,
+        "mode": loaded.spec.mode.value,
+        "version": loaded.version,
+        "state": "paused" if row and row.paused else "active",
+        "paused": bool(row and row.paused),
+        "paused_reason": row.paused_reason if row else None,
+        "paused_by": row.paused_by if row else None,
+        "metrics": {
+            "items": counts,
+            "decided": decided,
+            "acceptance_rate": round(accepted / decided, 3) if decided else None,
+        },
+        "spec": loaded.spec.model_dump(mode="json"),
+    }

@@ -1,0 +1,19 @@
+"""SQLModel tables; importing this package registers them all on SQLModel.metadata."""
+
+from models.agent_key import AgentKey
+from models.event import Event
+from models.item import Item
+from models.outbox import Outbox, OutboxAttempt
+from models.person import Person
+from models.workflow import Workflow, WorkflowVersion
+
+__all__ = [
+    "AgentKey",
+    "Event",
+    "Item",
+    "Outbox",
+    "OutboxAttempt",
+    "Person",
+    "Workflow",
+    "WorkflowVersion",
+]

@@ -1,0 +1,29 @@
+"""The audit trail: append-only events, hash-chained per stream (an item or a workflow)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.types import JsonType, UTCDateTime, utcnow
+
+
+class Event(SQLModel, table=True):
+    """What happened, who did it, when, and the hash linking it to the event before."""
+
+    __table_args__ = (UniqueConstraint("stream", "seq", name="uq_event_stream_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    stream: str = Field(index=True, max_length=80)
+    item_id: str | None = Field(default=None, index=True, max_length=32)
+    workflow_id: str = Field(index=True, max_length=64)
+    seq: int
+    type: str = Field(index=True)
+    actor: str
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str = Field(max_length=64)

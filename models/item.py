@@ -1,0 +1,79 @@
+"""An item: one agent output and everything decided about it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.types import JsonType, UTCDateTime, utcnow
+
+
+def _json(nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(JsonType, nullable=nullable))
+
+
+class Item(SQLModel, table=True):
+    """One agent submission; status changes only through bot.lifecycle."""
+
+    __table_args__ = (
+        UniqueConstraint("agent_key_id", "idempotency_key", name="uq_item_idempotency"),
+        Index("ix_item_status_workflow", "status", "workflow_id"),
+        Index("ix_item_next_due", "next_due_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    workflow_id: str = Field(index=True, max_length=64)
+    workflow_version: str = Field(max_length=64)
+    agent: str
+    agent_key_id: str = Field(max_length=32)
+    idempotency_key: str = Field(max_length=200)
+    request_hash: str = Field(max_length=64)
+    raw: str
+    raw_hash: str = Field(max_length=64)
+
+    kind: str
+    title: str
+    summary: str = ""
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JsonType, nullable=False))
+    sources: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JsonType, nullable=False)
+    )
+    confidence: float | None = None
+    record_sobject: str | None = None
+    record_id: str | None = None
+    changes: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JsonType, nullable=False)
+    )
+    task: dict[str, Any] | None = _json()
+    message: dict[str, Any] | None = _json()
+
+    level: str
+    gate: str
+    gate_reasons: list[str] = Field(
+        default_factory=list, sa_column=Column(JsonType, nullable=False)
+    )
+    checks: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JsonType, nullable=False)
+    )
+    assignee: str | None = None
+    manager: str | None = None
+    escalated: bool = False
+
+    status: str = Field(index=True)
+    authority: str = "advisory"
+    decided_by: str | None = None
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decision: dict[str, Any] | None = _json()
+
+    writeback_state: str = "none"
+    writeback: dict[str, Any] | None = _json()
+
+    response: dict[str, Any] | None = _json()
+    next_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    audit_seq: int = 0
+    audit_head: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
