@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +14,9 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.db import Database
 from bot.errors import AirlockError
 from bot.specs import SpecError, load_specs
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 app = typer.Typer(
     help="Airlock: runtime controls for AI agents in sales teams.",
@@ -189,7 +193,7 @@ def audit_verify() -> None:
     typer.echo(f"ok: {checked} chains verified, no tampering found")
 
 
-def _open(opener):  # type: ignore[no-untyped-def]
+def _open(opener: Callable[[Settings], Runtime]) -> Runtime:
     try:
         return opener(_settings())
     except SpecError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session
 
 from bot.levels import Status
@@ -35,7 +37,7 @@ def needs_writeback(item: Item, spec: WorkflowSpec, status: Status) -> bool:
 def queue_effects(session: Session, item: Item, spec: WorkflowSpec) -> None:
     """Enqueue what the item's current status calls for; safe to call twice (dedupe keys)."""
     status = Status(item.status)
-    common = {"item_id": item.id, "workflow_id": item.workflow_id}
+    common: dict[str, Any] = {"item_id": item.id, "workflow_id": item.workflow_id}
     if status is Status.PENDING:
         enqueue(session, kind=CARD, dedupe_key=f"{item.id}:card", **common)
     elif status is Status.BLOCKED:

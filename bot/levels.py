@@ -1,4 +1,4 @@
-"""The vocabulary of risk: action levels, gates, item kinds, statuses; ordered where order matters."""
+"""The vocabulary of risk: action levels, gates, kinds and statuses, ordered where it matters."""
 
 from __future__ import annotations
 

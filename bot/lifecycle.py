@@ -75,7 +75,7 @@ def append_item_event(
         update(Item)
         .where(col(Item.id) == item.id)
         .values(audit_seq=Item.audit_seq + 1, updated_at=utcnow())
-        .returning(Item.audit_seq, Item.audit_head)
+        .returning(col(Item.audit_seq), col(Item.audit_head))
     ).one()
     event = _chain(session, item_stream(item.id), row, type_, actor, data or {}, item.workflow_id)
     event.item_id = item.id
@@ -92,7 +92,7 @@ def append_workflow_event(
         update(Workflow)
         .where(col(Workflow.id) == workflow_id)
         .values(audit_seq=Workflow.audit_seq + 1)
-        .returning(Workflow.audit_seq, Workflow.audit_head)
+        .returning(col(Workflow.audit_seq), col(Workflow.audit_head))
     ).one_or_none()
     if row is None:
         raise NotFound(f"workflow {workflow_id!r} is not loaded")

@@ -96,9 +96,8 @@ def _gate(
         if check.passed or check.on_fail == "warn":
             continue
         target = Gate.BLOCK if check.on_fail == "block" else Gate.MANAGER
-        if target.rank > gate.rank:
-            gate = max_gate(gate, target)
-            reasons.append(f"check {check.name} failed -> {target.value}: {check.detail}")
+        gate = max_gate(gate, target)
+        reasons.append(f"check {check.name} failed -> {target.value}: {check.detail}")
     return gate, reasons
 
 

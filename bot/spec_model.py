@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import time, timedelta
 from typing import Annotated, Literal, Self
@@ -34,6 +35,9 @@ def format_duration(delta: timedelta) -> str:
     return f"{seconds}s"
 
 
+REQUIRABLE = frozenset(
+    {"summary", "reasons", "sources", "confidence", "record", "changes", "task", "message"}
+)
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 OnFail = Literal["warn", "escalate", "block"]
 
@@ -120,6 +124,18 @@ class RequiredCheck(_Section):
     fields: dict[Kind, list[str]] = Field(default_factory=dict)
     on_fail: OnFail = "block"
 
+    @field_validator("fields")
+    @classmethod
+    def _known_content(cls, fields: dict[Kind, list[str]]) -> dict[Kind, list[str]]:
+        for names in fields.values():
+            unknown = sorted(set(names) - REQUIRABLE)
+            if unknown:
+                raise ValueError(
+                    f"cannot require {', '.join(unknown)}: choose from "
+                    f"{', '.join(sorted(REQUIRABLE))}"
+                )
+        return fields
+
 
 class Checks(_Section):
     """Quality checks run on every item at intake."""
@@ -149,7 +165,7 @@ class Escalation(_Section):
     @model_validator(mode="after")
     def _in_order(self) -> Self:
         steps = [s for s in (self.remind_after, self.escalate_after, self.expire_after) if s]
-        if steps != sorted(steps):
+        if any(a >= b for a, b in itertools.pairwise(steps)):
             raise ValueError("remind_after < escalate_after < expire_after must hold")
         return self
 
@@ -200,7 +216,7 @@ class WorkflowSpec(_Section):
             if KIND_LEVEL[kind].rank > self.level.rank:
                 raise ValueError(
                     f"allowed_outputs.kinds: {kind.value!r} is a {KIND_LEVEL[kind].value} output, "
-                    f"above this workflow's level {self.level.value!r}: raise level or drop the kind"
+                    f"above the workflow level {self.level.value!r}: raise level or drop the kind"
                 )
         if Kind.FIELD_UPDATE in self.allowed_outputs.kinds and not self.allowed_outputs.fields:
             raise ValueError(

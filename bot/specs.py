@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,8 @@ from pydantic import ValidationError
 
 from bot.canonical import canonical_hash
 from bot.spec_model import WorkflowSpec
+
+_NAMED = re.compile(r"^([a-z_]+(?:\.[a-z_0-9]+)*): (.+)$", re.DOTALL)
 
 
 class SpecError(Exception):
@@ -92,10 +95,15 @@ def load_specs(folder: Path) -> SpecSet:
 
 
 def _describe(path: Path, node: yaml.Node | None, err: Any) -> str:
-    loc = [p for p in err.get("loc", ()) if p != "__root__"]
+    loc: list[Any] = [p for p in err.get("loc", ()) if p != "__root__"]
+    message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    # Cross-field checks have no location; they name their field at the start of the message.
+    named = _NAMED.match(message)
+    if named and not loc:
+        loc = [int(p) if p.isdigit() else p for p in named.group(1).split(".")]
+        message = named.group(2)
     where = ".".join(str(p) for p in loc) or "(file)"
     line = _line_of(node, loc)
-    message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
     if err.get("type") == "missing":
         message = "required field is missing"
     elif err.get("type") == "extra_forbidden":
@@ -108,11 +116,16 @@ def _line_of(node: yaml.Node | None, loc: list[Any]) -> int:
     best = node.start_mark.line + 1 if node is not None else 1
     for key in loc:
         child = None
+        line = None
         if isinstance(node, yaml.MappingNode):
-            child = next((v for k, v in node.value if k.value == str(key)), None)
+            pair = next(((k, v) for k, v in node.value if k.value == str(key)), None)
+            if pair:
+                # Point at the key, not at a block value that starts on the next line.
+                child, line = pair[1], pair[0].start_mark.line + 1
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
             child = node.value[key]
-        if child is None:
+            line = child.start_mark.line + 1
+        if child is None or line is None:
             break
-        node, best = child, child.start_mark.line + 1
+        node, best = child, line
     return best

@@ -1,0 +1,154 @@
+"""Shared fixtures: a fresh database per test (SQLite, or PostgreSQL when
+AIRLOCK_TEST_DATABASE_URL is set), the runtime, and a real uvicorn server on a free port."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import create_engine, text
+
+from bot.config import Settings
+from bot.runtime import Runtime, open_runtime
+from bot.service import Service, build_service
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("AIRLOCK_TEST_DATABASE_URL")
+
+
+@pytest.fixture(autouse=True)
+def _no_real_services(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never see the developer's Slack or Salesforce credentials."""
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "SALESFORCE_")) or name in {"DATABASE_URL", "PORT"}:
+            monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A database nobody else uses: a temp SQLite file, or a fresh PostgreSQL database."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path / 'airlock.db'}"
+        return
+    name = f"airlock_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def workflows_dir(tmp_path: Path) -> Path:
+    """A private copy of the example workflows, free to edit in a test."""
+    target = tmp_path / "workflows"
+    shutil.copytree(ROOT / "workflows", target)
+    return target
+
+
+@pytest.fixture
+def settings(database_url: str, workflows_dir: Path) -> Settings:
+    """Settings for a test: sandbox Slack and Salesforce, fast ticks."""
+    return Settings(
+        _env_file=None,
+        DATABASE_URL=database_url,
+        AIRLOCK_WORKFLOWS=workflows_dir,
+        AIRLOCK_ADMINS="U0ADMIN",
+        AIRLOCK_TICK_SECONDS=0.2,
+    )
+
+
+@pytest.fixture
+def rt(settings: Settings) -> Iterator[Runtime]:
+    """A migrated runtime with the example workflows registered."""
+    runtime = open_runtime(settings)
+    yield runtime
+    runtime.db.dispose()
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """uvicorn serving an app in a background thread, on 127.0.0.1."""
+
+    def __init__(self, app: Any) -> None:
+        self.port = free_port()
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """Base URL of the server."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("test server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def service(settings: Settings, rt: Runtime) -> Service:
+    """The full service (app + workers) on the test runtime, not yet serving."""
+    return build_service(settings, rt)
+
+
+@pytest.fixture
+def live(service: Service) -> Iterator[LiveServer]:
+    """The service over real HTTP."""
+    with LiveServer(service.app) as server:
+        yield server
+
+
+@pytest.fixture
+def agent_key(rt: Runtime) -> str:
+    """A key scoped to every example workflow."""
+    from bot import keys
+
+    with rt.db.write() as session:
+        _row, secret = keys.create_key(session, agent="test-agent", workflows=["*"])
+    return secret
+
+
+@pytest.fixture
+def api(live: LiveServer, agent_key: str) -> Iterator[httpx.Client]:
+    """An HTTP client authenticated as the test agent."""
+    with httpx.Client(
+        base_url=live.url,
+        headers={"Authorization": f"Bearer {agent_key}"},
+        timeout=10,
+        trust_env=False,
+    ) as client:
+        yield client

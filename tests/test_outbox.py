@@ -1,0 +1,154 @@
+"""The outbox: atomic claims, leases that survive a crash, backoff, no double delivery."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlmodel import col, select
+
+from bot.outbox import OutboxWorker, Outcome, Route, backoff, enqueue
+from bot.runtime import Runtime
+from models import Outbox, OutboxAttempt
+from models.types import utcnow
+
+
+def fill(rt: Runtime, n: int, kind: str = "test.effect", workflow: str | None = None) -> None:
+    with rt.db.write() as session:
+        for i in range(n):
+            enqueue(
+                session, kind=kind, dedupe_key=f"{kind}:{i}", payload={"n": i}, workflow_id=workflow
+            )
+
+
+def rows(rt: Runtime) -> list[Outbox]:
+    with rt.db.read() as session:
+        return list(session.exec(select(Outbox).order_by(col(Outbox.id))))
+
+
+def recording_route(log: Counter[int], pause: float = 0.0, batch: int = 5) -> Route:
+    lock = threading.Lock()
+
+    def deliver(batch_rows: Sequence[Outbox]) -> dict[int, Outcome]:
+        time.sleep(pause)
+        with lock:
+            for row in batch_rows:
+                log[row.payload["n"]] += 1
+        return {row.id or 0: Outcome.done() for row in batch_rows}
+
+    return Route(deliver, batch_size=batch)
+
+
+def test_enqueue_same_key_is_noop(rt: Runtime) -> None:
+    fill(rt, 3)
+    fill(rt, 3)
+    assert len(rows(rt)) == 3
+
+
+def test_deliver_records_attempts(rt: Runtime) -> None:
+    fill(rt, 4)
+    log: Counter[int] = Counter()
+    worker = OutboxWorker(rt.db, {"test.effect": recording_route(log)})
+    assert worker.drain() == 4
+    assert log == Counter({0: 1, 1: 1, 2: 1, 3: 1})
+    assert {r.status for r in rows(rt)} == {"done"}
+    with rt.db.read() as session:
+        attempts = session.exec(select(OutboxAttempt)).all()
+    assert [a.outcome for a in attempts] == ["done"] * 4
+
+
+def test_two_workers_never_deliver_twice(rt: Runtime) -> None:
+    fill(rt, 60)
+    log: Counter[int] = Counter()
+    route = recording_route(log, pause=0.005, batch=3)
+    workers = [OutboxWorker(rt.db, {"test.effect": route}, worker_id=f"w{i}") for i in range(2)]
+    threads = [threading.Thread(target=w.drain, kwargs={"max_rounds": 200}) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(log) == list(range(60))
+    assert set(log.values()) == {1}
+    assert {r.claimed_by for r in rows(rt)} == {"w0", "w1"}
+
+
+def test_crash_after_claim_redelivered_after_lease(rt: Runtime) -> None:
+    fill(rt, 1)
+    crashed = OutboxWorker(rt.db, {}, worker_id="crashed", lease=timedelta(milliseconds=300))
+    claimed = crashed.claim(["test.effect"], 10)
+    assert len(claimed) == 1
+    log: Counter[int] = Counter()
+    rescuer = OutboxWorker(rt.db, {"test.effect": recording_route(log)}, worker_id="rescuer")
+    assert rescuer.run_once() == 0  # still leased
+    time.sleep(0.35)
+    assert rescuer.run_once() == 1
+    assert log == Counter({0: 1})
+    # The crashed worker's late report must not overwrite the rescuer's result.
+    assert crashed.finish(claimed[0], Outcome.retry("late"), utcnow()) is False
+    assert rows(rt)[0].status == "done"
+    assert rows(rt)[0].attempts == 2
+
+
+def test_retry_backs_off_then_dies(rt: Runtime) -> None:
+    fill(rt, 1)
+
+    def flaky(batch_rows: Sequence[Outbox]) -> dict[int, Outcome]:
+        return {r.id or 0: Outcome.retry("503 from upstream") for r in batch_rows}
+
+    worker = OutboxWorker(rt.db, {"test.effect": Route(flaky)}, backoff_base=0.0)
+    worker.drain(max_rounds=30)
+    row = rows(rt)[0]
+    assert row.status == "dead"
+    assert row.attempts == row.max_attempts
+    assert "gave up after 12 attempts" in (row.last_error or "")
+
+
+def test_retry_waits_for_backoff(rt: Runtime) -> None:
+    fill(rt, 1)
+    outcomes = iter([Outcome.retry("busy", delay=60), Outcome.done()])
+
+    def once(batch_rows: Sequence[Outbox]) -> dict[int, Outcome]:
+        return {r.id or 0: next(outcomes) for r in batch_rows}
+
+    worker = OutboxWorker(rt.db, {"test.effect": Route(once)})
+    assert worker.drain() == 1
+    row = rows(rt)[0]
+    assert row.status == "pending"
+    assert row.due_at > utcnow() + timedelta(seconds=50)
+
+
+def test_handler_exception_is_retried(rt: Runtime) -> None:
+    fill(rt, 1)
+
+    def boom(batch_rows: Sequence[Outbox]) -> dict[int, Outcome]:
+        raise ConnectionError("socket closed")
+
+    OutboxWorker(rt.db, {"test.effect": Route(boom)}).run_once()
+    row = rows(rt)[0]
+    assert row.status == "pending"
+    assert row.last_error == "ConnectionError: socket closed"
+
+
+def test_paused_workflow_rows_wait(rt: Runtime) -> None:
+    from bot import lifecycle
+
+    fill(rt, 2, workflow="opp-hygiene")
+    with rt.db.write() as session:
+        lifecycle.set_paused(session, "opp-hygiene", paused=True, actor="user:U0OWNER")
+    log: Counter[int] = Counter()
+    worker = OutboxWorker(rt.db, {"test.effect": recording_route(log)})
+    assert worker.drain() == 0
+    with rt.db.write() as session:
+        lifecycle.set_paused(session, "opp-hygiene", paused=False, actor="user:U0OWNER")
+    assert worker.drain() == 2
+    assert log == Counter({0: 1, 1: 1})
+
+
+def test_backoff_grows_and_caps() -> None:
+    delays = [backoff(n, 2.0) for n in range(1, 12)]
+    assert 1.6 <= delays[0] <= 2.4
+    assert delays[3] > delays[1]
+    assert max(delays) <= 900 * 1.2
