@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from bot.levels import Kind
@@ -33,7 +33,12 @@ class CheckResult:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form, as stored on the item."""
-        return asdict(self)
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "on_fail": self.on_fail,
+            "detail": self.detail,
+        }
 
 
 def run_checks(sub: Submission, checks: Checks) -> list[CheckResult]:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Hot paths (intake) run Core statements on a Connection; the rest use an ORM Session.
+Executor = Session | Connection
 
 
 class Database:
@@ -20,6 +23,11 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.dialect = make_url(url).get_backend_name()
+        # SQLite allows one writer; queueing our own threads on a mutex is far cheaper than
+        # SQLite's busy handler, which sleeps for milliseconds between retries.
+        self._writer: AbstractContextManager[object] = (
+            threading.Lock() if self.dialect == "sqlite" else nullcontext()
+        )
         if self.is_sqlite:
             _ensure_sqlite_dir(url)
             self.write_engine = _sqlite_engine(url, begin="BEGIN IMMEDIATE")
@@ -38,8 +46,18 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that commits on success and rolls back on any exception."""
-        with Session(self.write_engine, expire_on_commit=False) as session, session.begin():
+        with (
+            self._writer,
+            Session(self.write_engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
             yield session
+
+    @contextmanager
+    def write_core(self) -> Iterator[Connection]:
+        """Like write(), on a bare Connection: no ORM bookkeeping, for the intake hot path."""
+        with self._writer, self.write_engine.begin() as conn:
+            yield conn
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -93,6 +111,7 @@ def _sqlite_engine(url: str, *, begin: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
+        # Straight to the driver: this runs once per transaction, on the hottest path.
+        conn.connection.dbapi_connection.execute(begin)
 
     return engine

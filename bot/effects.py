@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
-from sqlmodel import Session
-
+from bot.db import Executor
 from bot.levels import Status
 from bot.outbox import enqueue
 from bot.spec_model import WorkflowSpec
-from models import Item
 
 CARD = "slack.card"
 NOTIFY = "slack.notify"
@@ -24,7 +22,18 @@ _FINAL = frozenset(
 )
 
 
-def needs_writeback(item: Item, spec: WorkflowSpec, status: Status) -> bool:
+class ItemFacts(Protocol):
+    """What effects need to know of an item (an Item row, or intake's values before insert)."""
+
+    id: str
+    workflow_id: str
+    status: str
+    changes: list[dict[str, Any]]
+    task: dict[str, Any] | None
+    record_id: str | None
+
+
+def needs_writeback(item: ItemFacts, spec: WorkflowSpec, status: Status) -> bool:
     """Whether reaching `status` should write to Salesforce."""
     return (
         status in _WRITES_ON
@@ -34,7 +43,7 @@ def needs_writeback(item: Item, spec: WorkflowSpec, status: Status) -> bool:
     )
 
 
-def queue_effects(session: Session, item: Item, spec: WorkflowSpec) -> None:
+def queue_effects(session: Executor, item: ItemFacts, spec: WorkflowSpec) -> None:
     """Enqueue what the item's current status calls for; safe to call twice (dedupe keys)."""
     status = Status(item.status)
     common: dict[str, Any] = {"item_id": item.id, "workflow_id": item.workflow_id}

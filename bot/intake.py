@@ -7,19 +7,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import Table, bindparam
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import SQLModel, select
 
 from bot import keys, lifecycle
-from bot.canonical import canonical_hash, canonical_json
+from bot.canonical import canonical_hash, canonical_json, sha256_hex
+from bot.db import Executor
 from bot.effects import needs_writeback, queue_effects
 from bot.errors import AirlockError, Conflict, Forbidden, InvalidInput
+from bot.keys import Agent
 from bot.levels import Authority, Status
 from bot.policy import OutputNotAllowed, Verdict, decide
 from bot.runtime import Runtime
 from bot.specs import LoadedSpec
 from bot.submission import Submission
-from models import AgentKey, Item, Workflow
+from models.types import utcnow
 
 
 class MalformedJson(AirlockError):
@@ -67,33 +70,39 @@ def parse_submission(raw: bytes) -> tuple[Submission, dict[str, Any]]:
 
 def submit(rt: Runtime, *, token: str | None, raw: bytes, header_key: str | None) -> IntakeResult:
     """The whole intake in one transaction; bad input raises before anything is written."""
-    with rt.db.read() as session:
-        key = keys.authenticate(session, token)
+    keys.check_shape(token)
     sub, data = parse_submission(raw)
     idem_key = _idempotency_key(sub, data, header_key)
     loaded = rt.spec(sub.workflow)
-    _check_scope(key, sub.workflow)
     request_hash = canonical_hash({k: v for k, v in data.items() if k != "idempotency_key"})
+    key: Agent | None = None
     try:
-        with rt.db.write() as session:
-            replay = _replay(session, key, idem_key, request_hash)
-            if replay is not None:
-                return replay
-            result = _store(session, key, loaded, sub, data, idem_key, request_hash)
+        # One transaction: authenticate, replay or store; any refusal rolls all of it back.
+        with rt.db.write_core() as conn:
+            key = keys.authenticate(conn, token)
+            _check_scope(key, sub.workflow)
+            # No look-up for a replay here: the unique (key, idempotency key) index refuses a
+            # second insert, and the IntegrityError path below answers with the first item.
+            paused = _is_paused(conn, loaded.id)
+            new = _prepare(key, loaded, sub, data, idem_key, request_hash, paused)
+            _store(conn, key, loaded, new)
     except IntegrityError:
-        # A concurrent request with the same key won the insert; answer as its replay.
+        # The same idempotency key was stored before (or a moment ago): answer as a replay.
+        if key is None:
+            raise
         with rt.db.read() as session:
             replay = _replay(session, key, idem_key, request_hash)
         if replay is None:
             raise
         return replay
     except OutputNotAllowed as exc:
+        assert key is not None  # policy runs only after authentication
         _log_refusal(rt, key, sub, exc)
         raise NotAllowed(
             "; ".join(exc.reasons), verdict="blocked", reasons=exc.reasons, workflow=sub.workflow
         ) from None
     rt.kick()
-    return result
+    return IntakeResult(201, new.values["response"])
 
 
 def _idempotency_key(sub: Submission, data: dict[str, Any], header: str | None) -> str:
@@ -105,104 +114,158 @@ def _idempotency_key(sub: Submission, data: dict[str, Any], header: str | None) 
     return header or sub.idempotency_key or f"auto:{canonical_hash(data)}"
 
 
-def _check_scope(key: AgentKey, workflow_id: str) -> None:
+def _check_scope(key: Agent, workflow_id: str) -> None:
     if not keys.in_scope(key, workflow_id):
         allowed = ", ".join(key.workflows) or "none"
         raise Forbidden(
-            f"agent key {key.id} ({key.agent}) may not submit to {workflow_id!r}; "
+            f"agent key {key.key_id} ({key.name}) may not submit to {workflow_id!r}; "
             f"it is scoped to: {allowed}"
         )
 
 
-def _replay(
-    session: Session, key: AgentKey, idem_key: str, request_hash: str
-) -> IntakeResult | None:
-    item = session.exec(
-        select(Item).where(col(Item.agent_key_id) == key.id, col(Item.idempotency_key) == idem_key)
-    ).first()
-    if item is None:
+_ITEMS: Table = SQLModel.metadata.tables["item"]
+_REPLAY = select(_ITEMS.c.id, _ITEMS.c.request_hash, _ITEMS.c.response).where(
+    _ITEMS.c.agent_key_id == bindparam("key_id"), _ITEMS.c.idempotency_key == bindparam("idem")
+)
+_PAUSED = select(SQLModel.metadata.tables["workflow"].c.paused).where(
+    SQLModel.metadata.tables["workflow"].c.id == bindparam("workflow_id")
+)
+
+
+def _replay(session: Executor, key: Agent, idem_key: str, request_hash: str) -> IntakeResult | None:
+    found = session.execute(_REPLAY, {"key_id": key.key_id, "idem": idem_key}).first()
+    if found is None:
         return None
-    if item.request_hash != request_hash:
+    item_id, stored_hash, response = found
+    if stored_hash != request_hash:
         raise Conflict(
-            f"idempotency key {idem_key!r} was used for a different body (item {item.id}); "
+            f"idempotency key {idem_key!r} was used for a different body (item {item_id}); "
             "use a new key for new content",
-            item_id=item.id,
+            item_id=item_id,
         )
-    return IntakeResult(201, item.response or {}, replayed=True)
+    return IntakeResult(201, response or {}, replayed=True)
 
 
-def _store(
-    session: Session,
-    key: AgentKey,
+@dataclass
+class _Facts:
+    """The new item as effects see it, before it exists as a row."""
+
+    id: str
+    workflow_id: str
+    status: str
+    changes: list[dict[str, Any]]
+    task: dict[str, Any] | None
+    record_id: str | None
+
+
+@dataclass
+class _NewItem:
+    """A classified submission, ready to insert."""
+
+    values: dict[str, Any]
+    facts: _Facts
+    received: dict[str, Any]
+
+
+def _is_paused(session: Executor, workflow_id: str) -> bool:
+    return bool(session.execute(_PAUSED, {"workflow_id": workflow_id}).scalar_one_or_none())
+
+
+def _prepare(
+    key: Agent,
     loaded: LoadedSpec,
     sub: Submission,
     data: dict[str, Any],
     idem_key: str,
     request_hash: str,
-) -> IntakeResult:
-    workflow = session.get(Workflow, loaded.id)
-    verdict = decide(sub, loaded.spec, paused=bool(workflow and workflow.paused))
-    item = _new_item(key, loaded, sub, verdict, idem_key, request_hash, canonical_json(data))
-    if needs_writeback(item, loaded.spec, verdict.status):
-        item.writeback_state = "queued"
-    item.response = response_body(item)
+    paused: bool,
+) -> _NewItem:
+    verdict = decide(sub, loaded.spec, paused=paused)
+    values = _item_values(key, loaded, sub, verdict, idem_key, request_hash, canonical_json(data))
+    facts = _Facts(
+        values["id"],
+        loaded.id,
+        values["status"],
+        values["changes"],
+        values["task"],
+        values["record_id"],
+    )
+    if needs_writeback(facts, loaded.spec, verdict.status):
+        values["writeback_state"] = "queued"
+    values["response"] = response_body(values)
+    received = {
+        "raw_hash": values["raw_hash"],
+        "workflow_version": loaded.version,
+        "checks": values["checks"],
+        "gate_reasons": verdict.gate_reasons,
+        "level": values["level"],
+    }
+    return _NewItem(values, facts, received)
+
+
+def _store(session: Executor, key: Agent, loaded: LoadedSpec, new: _NewItem) -> None:
     lifecycle.record_intake(
         session,
-        item,
-        actor=f"agent:{key.agent}",
-        data={
-            "raw_hash": item.raw_hash,
-            "workflow_version": loaded.version,
-            "checks": item.checks,
-            "gate_reasons": verdict.gate_reasons,
-            "level": item.level,
-        },
+        new.values,
+        [
+            ("received", f"agent:{key.name}", new.received),
+            (new.values["status"], "system", {"gate": new.values["gate"]}),
+        ],
     )
-    queue_effects(session, item, loaded.spec)
+    queue_effects(session, new.facts, loaded.spec)
     keys.touch(session, key)
-    return IntakeResult(201, item.response)
 
 
-def _new_item(
-    key: AgentKey,
+def _item_values(
+    key: Agent,
     loaded: LoadedSpec,
     sub: Submission,
     verdict: Verdict,
     idem_key: str,
     request_hash: str,
     raw: str,
-) -> Item:
+) -> dict[str, Any]:
+    now = utcnow()
     auto = verdict.status is Status.AUTO_ACCEPTED
-    return Item(
-        id=lifecycle.new_item_id(),
-        workflow_id=loaded.id,
-        workflow_version=loaded.version,
-        agent=key.agent,
-        agent_key_id=key.id,
-        idempotency_key=idem_key,
-        request_hash=request_hash,
-        raw=raw,
-        raw_hash=canonical_hash(json.loads(raw)),
-        kind=sub.kind.value,
-        title=sub.title,
-        summary=sub.summary,
-        reasons=sub.reasons,
-        sources=[s.model_dump(mode="json") for s in sub.sources],
-        confidence=sub.confidence,
-        record_sobject=sub.record.sobject if sub.record else None,
-        record_id=sub.record.id if sub.record else None,
-        changes=[_change(sub, c) for c in sub.changes],
-        task=sub.task.model_dump(mode="json") if sub.task else None,
-        message=sub.message.model_dump(mode="json") if sub.message else None,
-        level=verdict.level.value,
-        gate=verdict.gate.value,
-        gate_reasons=verdict.gate_reasons,
-        checks=[c.as_dict() for c in verdict.checks],
-        assignee=sub.assignee,
-        status=verdict.status.value,
-        authority=Authority.ADVISORY.value,
-        decided_by="policy:auto" if auto else None,
-    )
+    return {
+        "id": lifecycle.new_item_id(),
+        "workflow_id": loaded.id,
+        "workflow_version": loaded.version,
+        "agent": key.name,
+        "agent_key_id": key.key_id,
+        "idempotency_key": idem_key,
+        "request_hash": request_hash,
+        "raw": raw,
+        "raw_hash": sha256_hex(raw),
+        "kind": sub.kind.value,
+        "title": sub.title,
+        "summary": sub.summary,
+        "reasons": sub.reasons,
+        "sources": [s.model_dump(mode="json") for s in sub.sources],
+        "confidence": sub.confidence,
+        "record_sobject": sub.record.sobject if sub.record else None,
+        "record_id": sub.record.id if sub.record else None,
+        "changes": [_change(sub, c) for c in sub.changes],
+        "task": sub.task.model_dump(mode="json") if sub.task else None,
+        "message": sub.message.model_dump(mode="json") if sub.message else None,
+        "level": verdict.level.value,
+        "gate": verdict.gate.value,
+        "gate_reasons": verdict.gate_reasons,
+        "checks": [c.as_dict() for c in verdict.checks],
+        "assignee": sub.assignee,
+        "manager": None,
+        "escalated": False,
+        "status": verdict.status.value,
+        "authority": Authority.ADVISORY.value,
+        "decided_by": "policy:auto" if auto else None,
+        "decided_at": now if auto else None,
+        "decision": None,
+        "writeback_state": "none",
+        "writeback": None,
+        "next_due_at": None,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _change(sub: Submission, change: Any) -> dict[str, Any]:
@@ -216,24 +279,26 @@ def _change(sub: Submission, change: Any) -> dict[str, Any]:
     }
 
 
-def response_body(item: Item) -> dict[str, Any]:
+def response_body(item: dict[str, Any]) -> dict[str, Any]:
     """The 201 answer (also replayed verbatim for a repeated idempotency key)."""
-    return {
-        "id": item.id,
-        "workflow": item.workflow_id,
-        "workflow_version": item.workflow_version,
-        "status": item.status,
-        "gate": item.gate,
-        "level": item.level,
-        "checks": item.checks,
-        "authority": item.authority,
-        "writeback_state": item.writeback_state,
-        "gate_reasons": item.gate_reasons,
-        "links": {"self": f"/api/v1/items/{item.id}"},
-    }
+    keep = (
+        "id",
+        "workflow_id",
+        "workflow_version",
+        "status",
+        "gate",
+        "level",
+        "checks",
+        "authority",
+        "writeback_state",
+        "gate_reasons",
+    )
+    body = {k: item[k] for k in keep}
+    body["workflow"] = body.pop("workflow_id")
+    return body | {"links": {"self": f"/api/v1/items/{item['id']}"}}
 
 
-def _log_refusal(rt: Runtime, key: AgentKey, sub: Submission, exc: OutputNotAllowed) -> None:
+def _log_refusal(rt: Runtime, key: Agent, sub: Submission, exc: OutputNotAllowed) -> None:
     """Refusals store no item but leave a mark on the workflow's own audit chain."""
     rt.metrics.refused.labels("output_not_allowed").inc()
     with rt.db.write() as session:
@@ -241,7 +306,7 @@ def _log_refusal(rt: Runtime, key: AgentKey, sub: Submission, exc: OutputNotAllo
             session,
             sub.workflow,
             "refused",
-            f"agent:{key.agent}",
+            f"agent:{key.name}",
             {
                 "kind": sub.kind.value,
                 "title": sub.title,

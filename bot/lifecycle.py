@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlalchemy import Table, update
+from sqlmodel import Session, SQLModel, col, select
 
 from bot.canonical import canonical_hash
+from bot.db import Executor
 from bot.errors import AlreadyDecided, Conflict, NotFound
 from bot.levels import DECIDED_STATUSES, Status
 from models import Event, Item, Workflow
@@ -24,6 +26,9 @@ ALLOWED: dict[Status, frozenset[Status]] = {
     Status.PENDING: frozenset({Status.APPROVED, Status.EDITED, Status.REJECTED, Status.EXPIRED}),
 }
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
+_ITEMS: Table = SQLModel.metadata.tables["item"]
+_EVENTS: Table = SQLModel.metadata.tables["event"]
+_WORKFLOWS: Table = SQLModel.metadata.tables["workflow"]
 
 
 def new_item_id() -> str:
@@ -43,86 +48,107 @@ def workflow_stream(workflow_id: str) -> str:
     return f"workflow:{workflow_id}"
 
 
-def event_hash(event: Event) -> str:
+def chain_hash(row: Mapping[str, Any]) -> str:
     """The hash of an event's content and its predecessor's hash."""
     return canonical_hash(
         {
-            "stream": event.stream,
-            "seq": event.seq,
-            "type": event.type,
-            "actor": event.actor,
-            "at": event.at.isoformat(),
-            "data": event.data,
-            "prev": event.prev_hash,
+            "stream": row["stream"],
+            "seq": row["seq"],
+            "type": row["type"],
+            "actor": row["actor"],
+            "at": row["at"].isoformat(),
+            "data": row["data"],
+            "prev": row["prev_hash"],
         }
     )
 
 
-def record_intake(session: Session, item: Item, *, actor: str, data: dict[str, Any]) -> Item:
-    """Store a new item and its first events: what was received, and where it went."""
-    session.add(item)
-    session.flush()
-    append_item_event(session, item, "received", actor, data)
-    append_item_event(session, item, str(item.status), "system", {"gate": item.gate})
-    return item
+def event_hash(event: Event) -> str:
+    """The hash a stored event should carry."""
+    return chain_hash(event.model_dump())
+
+
+def _event_row(
+    stream: str,
+    seq: int,
+    prev: str | None,
+    type_: str,
+    actor: str,
+    data: dict[str, Any],
+    workflow_id: str,
+    item_id: str | None,
+) -> dict[str, Any]:
+    row = {
+        "stream": stream,
+        "item_id": item_id,
+        "workflow_id": workflow_id,
+        "seq": seq,
+        "type": type_,
+        "actor": actor,
+        "at": utcnow(),
+        "data": data,
+        "prev_hash": prev,
+    }
+    row["hash"] = chain_hash(row)
+    return row
+
+
+def record_intake(
+    session: Executor, values: dict[str, Any], events: list[tuple[str, str, dict[str, Any]]]
+) -> None:
+    """Insert a new item with its first events, chained in memory: one INSERT each."""
+    stream, rows, prev = item_stream(values["id"]), [], None
+    for seq, (type_, actor, data) in enumerate(events, start=1):
+        row = _event_row(stream, seq, prev, type_, actor, data, values["workflow_id"], values["id"])
+        rows.append(row)
+        prev = row["hash"]
+    session.execute(_ITEMS.insert(), [values | {"audit_seq": len(rows), "audit_head": prev}])
+    session.execute(_EVENTS.insert(), rows)
 
 
 def append_item_event(
     session: Session, item: Item, type_: str, actor: str, data: dict[str, Any] | None = None
-) -> Event:
+) -> None:
     """Append to an item's chain; the row lock taken here orders concurrent writers."""
-    row = session.execute(
-        update(Item)
-        .where(col(Item.id) == item.id)
-        .values(audit_seq=Item.audit_seq + 1, updated_at=utcnow())
-        .returning(col(Item.audit_seq), col(Item.audit_head))
+    seq, prev = session.execute(
+        update(_ITEMS)
+        .where(_ITEMS.c.id == item.id)
+        .values(audit_seq=_ITEMS.c.audit_seq + 1, updated_at=utcnow())
+        .returning(_ITEMS.c.audit_seq, _ITEMS.c.audit_head)
     ).one()
-    event = _chain(session, item_stream(item.id), row, type_, actor, data or {}, item.workflow_id)
-    event.item_id = item.id
-    session.execute(update(Item).where(col(Item.id) == item.id).values(audit_head=event.hash))
-    item.audit_seq, item.audit_head = event.seq, event.hash
-    return event
+    row = _event_row(
+        item_stream(item.id), seq, prev, type_, actor, data or {}, item.workflow_id, item.id
+    )
+    session.execute(_EVENTS.insert(), [row])
+    session.execute(update(_ITEMS).where(_ITEMS.c.id == item.id).values(audit_head=row["hash"]))
+    item.audit_seq, item.audit_head = seq, row["hash"]
 
 
 def append_workflow_event(
     session: Session, workflow_id: str, type_: str, actor: str, data: dict[str, Any] | None = None
-) -> Event:
+) -> None:
     """Append to a workflow's own chain (pause, resume, spec loaded, refused submissions)."""
-    row = session.execute(
-        update(Workflow)
-        .where(col(Workflow.id) == workflow_id)
-        .values(audit_seq=Workflow.audit_seq + 1)
-        .returning(col(Workflow.audit_seq), col(Workflow.audit_head))
+    table = _WORKFLOWS
+    found = session.execute(
+        update(table)
+        .where(table.c.id == workflow_id)
+        .values(audit_seq=table.c.audit_seq + 1)
+        .returning(table.c.audit_seq, table.c.audit_head)
     ).one_or_none()
-    if row is None:
+    if found is None:
         raise NotFound(f"workflow {workflow_id!r} is not loaded")
-    event = _chain(
-        session, workflow_stream(workflow_id), row, type_, actor, data or {}, workflow_id
+    row = _event_row(
+        workflow_stream(workflow_id),
+        found[0],
+        found[1],
+        type_,
+        actor,
+        data or {},
+        workflow_id,
+        None,
     )
-    session.execute(
-        update(Workflow).where(col(Workflow.id) == workflow_id).values(audit_head=event.hash)
-    )
-    return event
-
-
-def _chain(
-    session: Session, stream: str, row: Any, type_: str, actor: str, data: dict[str, Any], wf: str
-) -> Event:
-    seq, prev = row[0], row[1]
-    event = Event(
-        stream=stream,
-        workflow_id=wf,
-        seq=seq,
-        type=type_,
-        actor=actor,
-        data=data,
-        prev_hash=prev,
-        hash="",
-    )
-    event.hash = event_hash(event)
-    session.add(event)
-    session.flush()
-    return event
+    session.execute(_EVENTS.insert(), [row])
+    session.execute(update(table).where(table.c.id == workflow_id).values(audit_head=row["hash"]))
 
 
 def transition(
@@ -138,8 +164,8 @@ def transition(
     """Move an item to `to` if its current status allows it; the loser of a race gets 409."""
     sources = [s for s, targets in ALLOWED.items() if to in targets]
     result = session.execute(
-        update(Item)
-        .where(col(Item.id) == item_id, col(Item.status).in_([s.value for s in sources]))
+        update(_ITEMS)
+        .where(_ITEMS.c.id == item_id, _ITEMS.c.status.in_([s.value for s in sources]))
         .values(status=to.value, **fields)
     )
     item = session.get(Item, item_id, populate_existing=True)
@@ -158,7 +184,7 @@ def update_item(
     if "status" in fields:
         raise ValueError("status changes go through transition()")
     if fields:
-        session.execute(update(Item).where(col(Item.id) == item_id).values(**fields))
+        session.execute(update(_ITEMS).where(_ITEMS.c.id == item_id).values(**fields))
     item = session.get(Item, item_id, populate_existing=True)
     if item is None:
         raise NotFound(f"item {item_id} does not exist")

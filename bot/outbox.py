@@ -9,14 +9,15 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import Connection, and_, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, select
+from sqlmodel import SQLModel, col, select
 
-from bot.db import Database
+from bot.db import Database, Executor
 from models import Outbox, OutboxAttempt, Workflow
 from models.types import utcnow
 
@@ -60,7 +61,7 @@ class Route:
 
 
 def enqueue(
-    session: Session,
+    session: Executor,
     *,
     kind: str,
     dedupe_key: str,
@@ -84,10 +85,20 @@ def enqueue(
         "due_at": due_at or utcnow(),
         "created_at": utcnow(),
     }
-    dialect = session.get_bind().dialect.name
+    dialect = (
+        session.dialect.name
+        if isinstance(session, Connection)
+        else (session.get_bind().dialect.name)
+    )
+    session.execute(_insert_ignoring_duplicates(dialect), [values])
+
+
+@cache
+def _insert_ignoring_duplicates(dialect: str) -> Any:
+    # Built once per dialect so SQLAlchemy's statement cache is hit on every enqueue.
+    table = SQLModel.metadata.tables["outbox"]
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(Outbox).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    session.execute(stmt)
+    return insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
 
 
 def backoff(attempt: int, base: float, cap: float = 900.0) -> float:
@@ -146,6 +157,10 @@ class OutboxWorker:
         )
         if not self.db.is_sqlite:
             pick = pick.with_for_update(skip_locked=True)
+        with self.db.read() as session:
+            # A cheap read first, so idle ticks never take the write lock.
+            if session.exec(select(Outbox.id).where(due).limit(1)).first() is None:
+                return []
         stmt = (
             update(Outbox)
             .where(col(Outbox.id).in_(pick.scalar_subquery()))

@@ -37,7 +37,10 @@ SoqlValue = str | int | float | bool | None
 
 @dataclass(frozen=True)
 class SalesforceConfig:
-    """Where and how to reach Salesforce: an access token, or the JWT bearer flow, or both."""
+    """How to reach Salesforce: an access token, the JWT bearer flow, or both (JWT re-auths).
+
+    After a JWT login the instance URL the login answers replaces `instance_url`.
+    """
 
     instance_url: str
     api_version: str = "62.0"

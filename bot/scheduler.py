@@ -1,59 +1,71 @@
-"""Each process ticks on its own in-memory APScheduler; the database decides who does what."""
+"""Each process ticks on its own in-memory APScheduler; the database decides who does what.
+
+APScheduler only says "tick now" on an interval; a single worker thread does the work, so a
+kick after a commit and the periodic tick coalesce instead of piling up.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC
 
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
 log = logging.getLogger(__name__)
-TICK_JOB = "airlock-tick"
 
 
 class Ticker:
-    """Runs `work` every `seconds`, and at once when kicked (coalesced, never overlapping)."""
+    """Runs `work` every `seconds` and soon after each `kick()`; never two at once."""
 
-    def __init__(self, work: Callable[[], object], seconds: float) -> None:
+    def __init__(
+        self, work: Callable[[], object], seconds: float, *, min_gap: float = 0.05
+    ) -> None:
         self._work = work
         self._seconds = seconds
-        self._lock = threading.Lock()
-        self._scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(1)},
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-            timezone=UTC,
-        )
+        self._min_gap = min_gap
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="airlock-ticker", daemon=True)
+        self._scheduler = BackgroundScheduler(timezone=UTC)
 
     def start(self) -> None:
-        """Start ticking."""
+        """Start the interval and the worker thread."""
         self._scheduler.add_job(
-            self._tick,
+            self.kick,
             "interval",
             seconds=self._seconds,
-            id=TICK_JOB,
-            next_run_time=datetime.now(UTC),
+            id="airlock-tick",
+            coalesce=True,
+            max_instances=1,
         )
         self._scheduler.start()
+        self._thread.start()
+        self.kick()
 
     def kick(self) -> None:
-        """Run the next tick now instead of waiting for the interval."""
-        try:
-            self._scheduler.modify_job(TICK_JOB, next_run_time=datetime.now(UTC))
-        except JobLookupError:
-            log.debug("kick before start or after shutdown ignored")
+        """Ask for a tick as soon as the current one (if any) ends."""
+        self._wake.set()
 
     def shutdown(self) -> None:
         """Stop ticking and wait for a running tick to finish."""
         if self._scheduler.running:
-            self._scheduler.shutdown(wait=True)
+            self._scheduler.shutdown(wait=False)
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
 
-    def _tick(self) -> None:
-        with self._lock:
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             try:
                 self._work()
             except Exception:
                 log.exception("tick failed; the next tick retries")
+            # Under load, kicks arrive faster than ticks finish: let work gather into batches.
+            self._stop.wait(self._min_gap)

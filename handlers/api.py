@@ -16,7 +16,7 @@ from bot.intake import submit
 from bot.runtime import Runtime
 from bot.submission import Submission
 from bot.trace import item_view
-from models import AgentKey, Item, Workflow
+from models import Item, Workflow
 
 _INTAKE_DOC: dict[str, Any] = {
     "requestBody": {
@@ -82,9 +82,9 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def _require_scope(key: AgentKey, workflow_id: str) -> None:
+def _require_scope(key: keys.Agent, workflow_id: str) -> None:
     if not keys.in_scope(key, workflow_id):
-        raise Forbidden(f"agent key {key.id} is not scoped to workflow {workflow_id!r}")
+        raise Forbidden(f"agent key {key.key_id} is not scoped to workflow {workflow_id!r}")
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

@@ -14,14 +14,15 @@ from models.types import JsonType, UTCDateTime, utcnow
 class Event(SQLModel, table=True):
     """What happened, who did it, when, and the hash linking it to the event before."""
 
+    # The unique (stream, seq) index is also how a stream is read; no other index slows writes.
     __table_args__ = (UniqueConstraint("stream", "seq", name="uq_event_stream_seq"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    stream: str = Field(index=True, max_length=80)
-    item_id: str | None = Field(default=None, index=True, max_length=32)
+    stream: str = Field(max_length=80)
+    item_id: str | None = Field(default=None, max_length=32)
     workflow_id: str = Field(index=True, max_length=64)
     seq: int
-    type: str = Field(index=True)
+    type: str
     actor: str
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))

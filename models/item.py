@@ -62,7 +62,7 @@ class Item(SQLModel, table=True):
     manager: str | None = None
     escalated: bool = False
 
-    status: str = Field(index=True)
+    status: str
     authority: str = "advisory"
     decided_by: str | None = None
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -17,7 +17,7 @@ class Outbox(SQLModel, table=True):
     __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(index=True, max_length=40)
+    kind: str = Field(max_length=40)
     dedupe_key: str = Field(unique=True, max_length=200)
     item_id: str | None = Field(default=None, index=True, max_length=32)
     workflow_id: str | None = Field(default=None, max_length=64)

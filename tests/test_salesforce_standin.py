@@ -187,10 +187,12 @@ def test_composite_patch_partial_success(
 ) -> None:
     missing = make_id("Opportunity", 999)
     records = [opp(OPP_1, NextStep="Send quote"), opp(missing, NextStep="x"), opp(OPP_2, Bogus=1)]
+    records.append(opp("U0MAYA", NextStep="x"))  # a Slack id where a record id belongs
     status, results = composite(http, standin, allOrNone=False, records=records)
     assert status == 200
     assert results[0] == {"id": OPP_1, "success": True, "errors": []}
-    assert [r["errors"][0]["statusCode"] for r in results[1:]] == ["NOT_FOUND", "INVALID_FIELD"]
+    codes = [r["errors"][0]["statusCode"] for r in results[1:]]
+    assert codes == ["NOT_FOUND", "INVALID_FIELD", "MALFORMED_ID"]
     assert results[2]["errors"][0]["fields"] == ["Bogus"]
     assert standin.get("Opportunity", OPP_1)["NextStep"] == "Send quote"  # type: ignore[index]
 

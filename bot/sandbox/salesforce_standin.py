@@ -5,14 +5,14 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import re
 import socket
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl
+from urllib.parse import parse_qsl
 
 import jwt
 
@@ -56,6 +56,10 @@ class _ApiError(Exception):
 _INVALID_SESSION = _ApiError(401, "INVALID_SESSION_ID", "Session expired or invalid")
 _NOT_FOUND = _ApiError(404, "NOT_FOUND", "The requested resource does not exist")
 _LOCKED = _ApiError(400, "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record")
+_LIMITED = _ApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+_UNAVAILABLE = _ApiError(503, "SERVER_UNAVAILABLE", "Service temporarily unavailable")
+_SALESFORCE_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+_KINDS = {"composite": "composite", "query": "query", "queryAll": "query", "sobjects": "sobjects"}
 
 
 @dataclass(frozen=True)
@@ -81,13 +85,7 @@ def _kind(path: str) -> str:
     if segments[:2] == ["services", "oauth2"]:
         return "token"
     resource = segments[3] if len(segments) > 3 and segments[:2] == ["services", "data"] else ""
-    kinds = {
-        "composite": "composite",
-        "query": "query",
-        "queryAll": "query",
-        "sobjects": "sobjects",
-    }
-    return kinds.get(resource, "other")
+    return _KINDS.get(resource, "other")
 
 
 def _record_id(record: dict[str, Any]) -> str:
@@ -153,12 +151,7 @@ class SalesforceStandin:
     def __enter__(self) -> SalesforceStandin:
         return self.start()
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     @property
@@ -218,10 +211,7 @@ class SalesforceStandin:
     def dispatch(self, method: str, target: str, authorization: str, raw: bytes) -> Answer:
         """Answer one HTTP request (used by the server thread); record it in `calls`."""
         path, _, query_string = target.partition("?")
-        query = {
-            key: values[-1]
-            for key, values in parse_qs(query_string, keep_blank_values=True).items()
-        }
+        query = dict(parse_qsl(query_string, keep_blank_values=True))
         kind = _kind(path)
         with self._lock:
             self.api_calls += 1
@@ -273,22 +263,18 @@ class SalesforceStandin:
         if fault == "timeout":
             # Answer after the client gave up, having applied nothing: deterministic for tests.
             self._stopping.wait(self.timeout_seconds)
-            return _ApiError(
-                503, "SERVER_UNAVAILABLE", "injected timeout; nothing applied"
-            ).answer()
+            return _UNAVAILABLE.answer()
         if fault == "401":
             with self._lock:
                 self.valid_tokens.discard(token)
             return _INVALID_SESSION.answer()
         if fault == "limit":
-            return _ApiError(
-                403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."
-            ).answer()
+            return _LIMITED.answer()
         if fault == "lock" and isinstance(body, dict) and isinstance(body.get("records"), list):
             return 200, [_LOCKED.record_result() for _ in body["records"]]
         if fault == "lock":
             return _LOCKED.answer()
-        return _ApiError(503, "SERVER_UNAVAILABLE", "Service temporarily unavailable").answer()
+        return _UNAVAILABLE.answer()
 
     def _token(self, form: dict[str, Any]) -> Answer:
         if form.get("grant_type") != JWT_GRANT:
@@ -296,10 +282,7 @@ class SalesforceStandin:
         try:
             claims = self._verify_assertion(str(form.get("assertion", "")))
         except jwt.PyJWTError as error:
-            return 400, {
-                "error": "invalid_grant",
-                "error_description": f"invalid assertion: {error}",
-            }
+            return 400, {"error": "invalid_grant", "error_description": f"assertion: {error}"}
         with self._lock:
             users = self._records["User"].values()
             if claims["sub"] not in {user["Username"] for user in users if user["IsActive"]}:
@@ -315,9 +298,7 @@ class SalesforceStandin:
         options: dict[str, Any] = {"require": ["iss", "sub", "aud", "exp"]}
         if self.jwt_public_key is None:
             # No key configured: the claims are still checked, only the signature is trusted.
-            options.update(
-                verify_signature=False, verify_exp=True, verify_aud=True, verify_iss=True
-            )
+            options |= {"verify_signature": False, "verify_exp": True, "verify_aud": True}
         return jwt.decode(
             assertion,
             self.jwt_public_key or "",
@@ -446,6 +427,10 @@ class SalesforceStandin:
             raise _ApiError(404, "ENTITY_IS_DELETED", "entity is deleted")
         if not record_id:
             raise _ApiError(400, "MISSING_ARGUMENT", "Id not specified in an update call")
+        if not _SALESFORCE_ID.fullmatch(record_id):
+            raise _ApiError(
+                400, "MALFORMED_ID", f"Record ID: id value of incorrect type: {record_id}"
+            )
         raise _NOT_FOUND
 
     def _check_fields(self, sobject: str, fields: dict[str, Any]) -> None:

@@ -50,9 +50,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("stream", "seq", name="uq_event_stream_seq"),
     )
     with op.batch_alter_table("event", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_event_item_id"), ["item_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_event_stream"), ["stream"], unique=False)
-        batch_op.create_index(batch_op.f("ix_event_type"), ["type"], unique=False)
         batch_op.create_index(batch_op.f("ix_event_workflow_id"), ["workflow_id"], unique=False)
 
     op.create_table(
@@ -120,7 +117,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("item", schema=None) as batch_op:
         batch_op.create_index("ix_item_next_due", ["next_due_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_item_status"), ["status"], unique=False)
         batch_op.create_index("ix_item_status_workflow", ["status", "workflow_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_item_workflow_id"), ["workflow_id"], unique=False)
 
@@ -153,7 +149,6 @@ def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index("ix_outbox_due", ["status", "due_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_outbox_item_id"), ["item_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_outbox_kind"), ["kind"], unique=False)
 
     op.create_table(
         "outbox_attempt",
@@ -232,7 +227,6 @@ def downgrade() -> None:
 
     op.drop_table("outbox_attempt")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_outbox_kind"))
         batch_op.drop_index(batch_op.f("ix_outbox_item_id"))
         batch_op.drop_index("ix_outbox_due")
 
@@ -240,15 +234,11 @@ def downgrade() -> None:
     with op.batch_alter_table("item", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_item_workflow_id"))
         batch_op.drop_index("ix_item_status_workflow")
-        batch_op.drop_index(batch_op.f("ix_item_status"))
         batch_op.drop_index("ix_item_next_due")
 
     op.drop_table("item")
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_event_workflow_id"))
-        batch_op.drop_index(batch_op.f("ix_event_type"))
-        batch_op.drop_index(batch_op.f("ix_event_stream"))
-        batch_op.drop_index(batch_op.f("ix_event_item_id"))
 
     op.drop_table("event")
     with op.batch_alter_table("agent_key", schema=None) as batch_op:

@@ -1,0 +1,25 @@
+# The two commands of the README: `make serve` and `make test`. Both set up .venv first.
+PYTHON ?= python3
+VENV ?= .venv
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: serve test lint bench
+
+$(STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+serve: $(STAMP)
+	$(VENV)/bin/airlock serve
+
+test: $(STAMP)
+	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy bot handlers models tests bench
+
+bench: $(STAMP)
+	$(VENV)/bin/python bench/intake.py

@@ -1,0 +1,64 @@
+"""Bench servers: the real Airlock app, or a baseline that inserts one row per request.
+
+Run as `python bench/_server.py airlock|baseline PORT DATABASE_URL WORKFLOWS_DIR`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.config import Settings
+from bot.db import Database
+from bot.service import build_service
+
+
+def baseline_app(url: str) -> FastAPI:
+    """Same stack (uvicorn, FastAPI, threadpool, SQLAlchemy write transaction), one INSERT."""
+    db = Database(url)
+    with db.write() as session:
+        session.execute(
+            text(
+                "CREATE TABLE IF NOT EXISTS bench_row (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"
+            )
+        )
+    app = FastAPI()
+
+    def insert(body: bytes) -> None:
+        with db.write() as session:
+            session.execute(text("INSERT INTO bench_row (body) VALUES (:b)"), {"b": body.decode()})
+
+    @app.post("/api/v1/items")
+    async def create(request: Request) -> JSONResponse:
+        await run_in_threadpool(insert, await request.body())
+        return JSONResponse({"ok": True}, status_code=201)
+
+    return app
+
+
+def main() -> None:
+    """Serve the chosen app until killed."""
+    kind, port, url, workflows = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    if kind == "baseline":
+        app = baseline_app(url)
+    else:
+        settings = Settings(
+            _env_file=None,
+            DATABASE_URL=url,
+            AIRLOCK_WORKFLOWS=Path(workflows),
+            AIRLOCK_TICK_SECONDS=60,
+        )
+        app = build_service(settings).app
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()
