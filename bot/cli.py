@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -55,12 +56,16 @@ def serve(
     """Run the HTTP server, workers and scheduler (sandbox stand-ins when unconfigured)."""
     import uvicorn
 
+    from bot.sandbox.session import banner, sandbox_settings, start_session
     from bot.service import build_service
 
-    settings = _settings()
+    settings = sandbox_settings(_settings())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     service = build_service(settings)
     bind = host or ("127.0.0.1" if settings.slack_sandbox else "0.0.0.0")
+    session = start_session(service, bind, settings.port)
+    if session is not None:
+        typer.echo(banner(session))
     typer.echo(
         f"airlock: {len(service.rt.specs.specs)} workflows loaded; "
         f"listening on http://{bind}:{settings.port}"
@@ -68,6 +73,22 @@ def serve(
     uvicorn.run(
         service.app, host=bind, port=settings.port, log_level="info", timeout_graceful_shutdown=10
     )
+
+
+@app.command()
+def demo(
+    workflows: Annotated[
+        Path | None, typer.Option(help="Folder holding the example workflows.")
+    ] = None,
+) -> None:
+    """Run a scripted review loop on the Slack and Salesforce stand-ins and narrate it."""
+    from bot.demo import DemoError, run_demo
+
+    try:
+        run_demo(workflows)
+    except DemoError as exc:
+        typer.echo(f"airlock demo failed: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 @db_app.command("upgrade")

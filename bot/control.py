@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import col, select
 
 from bot import lifecycle
@@ -9,7 +11,9 @@ from bot.decisions import NotPermitted
 from bot.effects import needs_writeback, queue_effects
 from bot.levels import Gate, Status
 from bot.runtime import Runtime
+from bot.timers import first_due
 from models import Item
+from models.types import utcnow
 
 
 def is_owner(rt: Runtime, workflow_id: str, user: str) -> bool:
@@ -31,6 +35,7 @@ def pause(rt: Runtime, workflow_id: str, user: str, reason: str | None) -> bool:
     """Press the stop button (owner, admins, reviewers); False if it was already paused."""
     rt.spec(workflow_id)
     if not (is_owner(rt, workflow_id, user) or is_reviewer(rt, workflow_id, user)):
+        _refused(rt, workflow_id, user, "pause")
         raise NotPermitted(f"only the owner, admins and reviewers of {workflow_id} can pause it")
     with rt.db.write() as session:
         return lifecycle.set_paused(
@@ -54,6 +59,7 @@ def resume(rt: Runtime, workflow_id: str, user: str) -> list[str]:
     """Release the stop button (owner, admins) and route held items oldest first."""
     spec = rt.spec(workflow_id).spec
     if not is_owner(rt, workflow_id, user):
+        _refused(rt, workflow_id, user, "resume")
         raise NotPermitted(f"only the owner (<@{spec.owner}>) or an admin can resume {workflow_id}")
     who = f"user:{user}"
     released = []
@@ -61,7 +67,12 @@ def resume(rt: Runtime, workflow_id: str, user: str) -> list[str]:
         lifecycle.set_paused(session, workflow_id, paused=False, actor=who)
         for held in lifecycle.held_items(session, workflow_id):
             target = Status.AUTO_ACCEPTED if held.gate == Gate.AUTO else Status.PENDING
-            fields = {"writeback_state": "queued"} if needs_writeback(held, spec, target) else {}
+            fields: dict[str, Any] = {}
+            if needs_writeback(held, spec, target):
+                fields["writeback_state"] = "queued"
+            if target is Status.PENDING:
+                now = utcnow()
+                fields |= {"pending_since": now, "next_due_at": first_due(spec.escalation, now)}
             item = lifecycle.transition(
                 session,
                 held.id,
@@ -75,3 +86,8 @@ def resume(rt: Runtime, workflow_id: str, user: str) -> list[str]:
             released.append(item.id)
     rt.kick()
     return released
+
+
+def _refused(rt: Runtime, workflow_id: str, user: str, wanted: str) -> None:
+    with rt.db.write() as session:
+        lifecycle.append_workflow_event(session, workflow_id, f"{wanted}_refused", f"user:{user}")

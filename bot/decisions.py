@@ -52,16 +52,27 @@ def approve(rt: Runtime, item_id: str, user: str) -> Item:
     return _decide(rt, item_id, user, Status.APPROVED, {"verdict": "approved"})
 
 
+def editable_fields(item: Item) -> dict[str, Any]:
+    """Everything a reviewer may correct, with the agent's proposed value."""
+    fields: dict[str, Any] = {c["field"]: c["value"] for c in item.changes}
+    fields |= {f"task.{k}": v for k, v in (item.task or {}).items()}
+    if item.message:
+        fields |= {
+            "message.subject": item.message.get("subject", ""),
+            "message.body": item.message["body"],
+        }
+    if not fields:
+        fields["summary"] = item.summary
+    return fields
+
+
 def edit(rt: Runtime, item_id: str, user: str, values: dict[str, Any]) -> Item:
     """Confirm the item with the reviewer's values for some of its fields."""
-    item = _load(rt, item_id)
-    proposed = {c["field"]: c["value"] for c in item.changes}
-    proposed |= {f"task.{k}": v for k, v in (item.task or {}).items()}
+    proposed = editable_fields(_load(rt, item_id))
     unknown = sorted(set(values) - set(proposed))
     if unknown:
         raise InvalidInput(
-            f"cannot edit {', '.join(unknown)}: editable are "
-            f"{', '.join(sorted(proposed)) or 'nothing'}"
+            f"cannot edit {', '.join(unknown)}: editable are {', '.join(sorted(proposed))}"
         )
     edits = {f: {"from": proposed[f], "to": v} for f, v in values.items() if proposed[f] != v}
     if not edits:
@@ -88,22 +99,28 @@ def _load(rt: Runtime, item_id: str) -> Item:
     return item
 
 
-def _decide(rt: Runtime, item_id: str, user: str, to: Status, decision: dict[str, Any]) -> Item:
+def authorize(rt: Runtime, item_id: str, user: str, wanted: str) -> Item:
+    """The item, if `user` may decide it; otherwise log the refusal and raise NotPermitted."""
     item = _load(rt, item_id)
-    if not may_decide(item, user, rt.settings.admins):
-        with rt.db.write() as session:
-            lifecycle.append_item_event(
-                session,
-                item,
-                "decision_refused",
-                f"user:{user}",
-                {"wanted": to.value, "assignee": item.assignee},
-            )
-        raise NotPermitted(
-            f"only the assignee (<@{item.assignee}>), the manager after escalation, or an admin "
-            "can decide this item",
-            item_id=item.id,
+    if may_decide(item, user, rt.settings.admins):
+        return item
+    with rt.db.write() as session:
+        lifecycle.append_item_event(
+            session,
+            item,
+            "decision_refused",
+            f"user:{user}",
+            {"wanted": wanted, "assignee": item.assignee},
         )
+    who = f"<@{item.assignee}>" if item.assignee else "the assigned reviewer"
+    raise NotPermitted(
+        f"only {who}, their manager after escalation, or an admin can decide this item",
+        item_id=item.id,
+    )
+
+
+def _decide(rt: Runtime, item_id: str, user: str, to: Status, decision: dict[str, Any]) -> Item:
+    item = authorize(rt, item_id, user, to.value)
     spec = rt.spec(item.workflow_id).spec
     writes = needs_writeback(item, spec, to)
     with rt.db.write() as session:

@@ -22,6 +22,7 @@ from bot.policy import OutputNotAllowed, Verdict, decide
 from bot.runtime import Runtime
 from bot.specs import LoadedSpec
 from bot.submission import Submission
+from bot.timers import first_due
 from models.types import utcnow
 
 
@@ -227,6 +228,7 @@ def _item_values(
 ) -> dict[str, Any]:
     now = utcnow()
     auto = verdict.status is Status.AUTO_ACCEPTED
+    waits = verdict.status is Status.PENDING
     return {
         "id": lifecycle.new_item_id(),
         "workflow_id": loaded.id,
@@ -262,7 +264,14 @@ def _item_values(
         "decision": None,
         "writeback_state": "none",
         "writeback": None,
-        "next_due_at": None,
+        "pending_since": now if waits else None,
+        "next_due_at": first_due(loaded.spec.escalation, now) if waits else None,
+        "card_channel": None,
+        "card_ts": None,
+        "manager_card_channel": None,
+        "manager_card_ts": None,
+        "reminded_at": None,
+        "escalated_at": None,
         "created_at": now,
         "updated_at": now,
     }

@@ -180,11 +180,32 @@ def transition(
 def update_item(
     session: Session, item_id: str, *, actor: str, event: str, data: dict[str, Any], **fields: Any
 ) -> Item:
-    """Change non-status fields (assignee, write-back state, ...) with an audit event."""
+    """Change non-status fields (assignee, write-back state, cards) with an audit event."""
+    item = update_item_if(session, item_id, {}, actor=actor, event=event, data=data, **fields)
+    assert item is not None  # no condition, so the change always applies
+    return item
+
+
+def update_item_if(
+    session: Session,
+    item_id: str,
+    only_if: dict[str, Any],
+    *,
+    actor: str,
+    event: str,
+    data: dict[str, Any],
+    **fields: Any,
+) -> Item | None:
+    """Compare-and-set of non-status fields: None when `only_if` no longer holds."""
     if "status" in fields:
         raise ValueError("status changes go through transition()")
+    conditions = [_ITEMS.c[name] == value for name, value in only_if.items()]
     if fields:
-        session.execute(update(_ITEMS).where(_ITEMS.c.id == item_id).values(**fields))
+        result = session.execute(
+            update(_ITEMS).where(_ITEMS.c.id == item_id, *conditions).values(**fields)
+        )
+        if conditions and result.rowcount != 1:  # type: ignore[attr-defined]
+            return None
     item = session.get(Item, item_id, populate_existing=True)
     if item is None:
         raise NotFound(f"item {item_id} does not exist")
@@ -216,6 +237,8 @@ def set_paused(
     values: dict[str, Any] = {"paused": paused}
     if paused:
         values |= {"paused_reason": reason, "paused_by": actor, "paused_at": utcnow()}
+    else:
+        values |= {"resumed_at": utcnow()}
     result = session.execute(
         update(Workflow)
         .where(col(Workflow.id) == workflow_id, col(Workflow.paused) == (not paused))

@@ -19,6 +19,8 @@ from requests.adapters import HTTPAdapter
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError as SimpleSalesforceError
 
+from bot.config import ConfigError, Settings
+
 ErrorKind = Literal["retryable", "auth", "limit", "fatal"]
 COMPOSITE_LIMIT = 200
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -63,6 +65,26 @@ class LimitInfo:
 
     used: int
     total: int
+
+
+def config_from_settings(settings: Settings, timeout: float = 10.0) -> SalesforceConfig:
+    """The client configuration from the SALESFORCE_* settings (access token and/or JWT)."""
+    if not settings.salesforce_instance_url:
+        raise ConfigError(
+            "SALESFORCE_INSTANCE_URL is not set: set it (with SALESFORCE_ACCESS_TOKEN or the JWT "
+            "settings) to reach an org, or leave it unset to run on the local stand-in"
+        )
+    key_file = settings.salesforce_private_key_file
+    return SalesforceConfig(
+        instance_url=settings.salesforce_instance_url,
+        api_version=settings.salesforce_api_version,
+        access_token=settings.salesforce_access_token,
+        username=settings.salesforce_username,
+        consumer_key=settings.salesforce_consumer_key,
+        private_key_file=key_file,
+        login_url=settings.salesforce_login_url,
+        timeout=timeout,
+    )
 
 
 class SalesforceError(Exception):

@@ -10,10 +10,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from slack_bolt import App
 from sqlalchemy import func, text
 from sqlmodel import col, select
 from starlette.exceptions import HTTPException
 
+from bot.app import slack_endpoint
 from bot.errors import AirlockError
 from bot.runtime import Runtime
 from handlers.api import build_router
@@ -38,6 +40,7 @@ def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JS
 def create_app(
     rt: Runtime,
     *,
+    slack: tuple[App, str] | None = None,
     on_start: Callable[[], None] | None = None,
     on_stop: Callable[[], None] | None = None,
 ) -> FastAPI:
@@ -55,6 +58,10 @@ def create_app(
 
     app = FastAPI(title="Airlock", version="1", lifespan=lifespan)
     app.include_router(build_router(rt))
+    if slack is not None:
+        app.add_api_route(
+            "/slack/events", slack_endpoint(*slack), methods=["POST"], include_in_schema=False
+        )
     _install_errors(app)
     _install_ops(app, rt)
     return app

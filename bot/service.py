@@ -1,21 +1,43 @@
-"""Assemble a running Airlock: runtime, outbox routes, ticker and the ASGI app."""
+"""Assemble a running Airlock: runtime, Slack and Salesforce clients, outbox routes, ticker."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import FastAPI
+from slack_bolt import App
+from slack_sdk import WebClient
 
+from bot.app import build_bolt_app
 from bot.config import Settings
-from bot.effects import WEBHOOK
+from bot.directory import Directory
+from bot.effects import CARD, NOTIFY, WEBHOOK, WRITEBACK
 from bot.outbox import OutboxWorker, Route
 from bot.runtime import Runtime, open_runtime
+from bot.salesforce import SalesforceClient, SalesforceConfig, config_from_settings
+from bot.sandbox.boot import SANDBOX_BOT_TOKEN, Sandbox, start_sandbox
+from bot.sandbox.web import mount_sandbox
 from bot.scheduler import Ticker
 from bot.server import create_app
+from bot.slack_client import make_client
+from bot.slack_delivery import CardRoute, ReviewerSource, notify_route
 from bot.webhooks import webhook_route
+from bot.writeback import writeback_route
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Integrations:
+    """The outside world as this process sees it: real services or the sandbox stand-ins."""
+
+    slack: WebClient
+    signing_secret: str
+    salesforce: SalesforceClient
+    people: ReviewerSource
+    sandbox: Sandbox = field(default_factory=Sandbox)
 
 
 @dataclass
@@ -23,27 +45,84 @@ class Service:
     """Everything `airlock serve` runs in one process."""
 
     rt: Runtime
+    integrations: Integrations
+    bolt: App
     worker: OutboxWorker
     ticker: Ticker
     app: FastAPI
+
+    socket_mode: Any = None
 
     def tick(self) -> None:
         """One round of background work: deliver due side effects."""
         self.worker.drain(max_rounds=10)
 
+    def start(self) -> None:
+        """Start ticking, and Socket Mode when an app-level token is configured."""
+        self.ticker.start()
+        token = self.rt.settings.slack_app_token
+        if token:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-def outbox_routes(rt: Runtime) -> dict[str, Route]:
-    """Every side-effect kind this process can deliver."""
-    return {WEBHOOK: webhook_route(rt.db)}
+            self.socket_mode = SocketModeHandler(self.bolt, token)
+            self.socket_mode.connect()
+            log.info("Slack Socket Mode connected")
+
+    def stop(self) -> None:
+        """Stop background work, Socket Mode and the sandbox stand-ins."""
+        if self.socket_mode is not None:
+            self.socket_mode.close()
+        self.ticker.shutdown()
+        self.integrations.sandbox.stop()
 
 
-def build_service(settings: Settings, rt: Runtime | None = None) -> Service:
-    """Open the runtime (migrating the database) and wire the workers to the app."""
+def connect(settings: Settings, rt: Runtime) -> Integrations:
+    """Clients for the configured services, starting stand-ins for the missing ones."""
+    box = start_sandbox(slack=settings.slack_sandbox, salesforce=settings.salesforce_sandbox)
+    if box.slack:
+        slack = make_client(SANDBOX_BOT_TOKEN, box.slack.base_url)
+        secret = box.signing_secret
+    else:
+        slack = make_client(settings.slack_bot_token or "", settings.slack_api_url)
+        secret = settings.slack_signing_secret or ""
+    if box.salesforce:
+        config = SalesforceConfig(
+            instance_url=box.salesforce.instance_url, access_token=box.salesforce_token
+        )
+    else:
+        config = config_from_settings(settings)
+    salesforce = SalesforceClient(config)
+    people = Directory(rt.db, salesforce, slack, admins=settings.admins)
+    return Integrations(slack, secret, salesforce, people, box)
+
+
+def outbox_routes(rt: Runtime, io: Integrations) -> dict[str, Route]:
+    """Every side-effect kind this process delivers."""
+    return {
+        CARD: CardRoute(rt, io.slack, io.people).route(),
+        NOTIFY: notify_route(rt, io.slack),
+        WRITEBACK: writeback_route(rt, io.salesforce),
+        WEBHOOK: webhook_route(rt.db),
+    }
+
+
+def build_service(
+    settings: Settings, rt: Runtime | None = None, io: Integrations | None = None
+) -> Service:
+    """Open the runtime (migrating the database) and wire workers, Slack and the HTTP app."""
     rt = rt or open_runtime(settings)
-    worker = OutboxWorker(rt.db, outbox_routes(rt))
+    io = io or connect(settings, rt)
+    bolt = build_bolt_app(rt, io.slack, io.signing_secret, io.people)
+    worker = OutboxWorker(rt.db, outbox_routes(rt, io))
     holder: dict[str, Service] = {}
     ticker = Ticker(lambda: holder["svc"].tick(), settings.tick_seconds)
     rt.kick = ticker.kick
-    app = create_app(rt, on_start=ticker.start, on_stop=ticker.shutdown)
-    holder["svc"] = Service(rt=rt, worker=worker, ticker=ticker, app=app)
+    app = create_app(
+        rt,
+        slack=(bolt, io.signing_secret),
+        on_start=lambda: holder["svc"].start(),
+        on_stop=lambda: holder["svc"].stop(),
+    )
+    holder["svc"] = Service(rt, io, bolt, worker, ticker, app)
+    mount_sandbox(app, holder["svc"])  # /sandbox, only when Slack is the local stand-in
     return holder["svc"]

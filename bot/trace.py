@@ -46,6 +46,8 @@ def item_view(session: Session, item_id: str) -> dict[str, Any]:
         "gate_reasons": item.gate_reasons,
         "checks": item.checks,
         "assignee": item.assignee,
+        "manager": item.manager,
+        "escalated": item.escalated,
         "authority": item.authority,
         "decision": {"by": item.decided_by, "at": _iso(item.decided_at), **(item.decision or {})}
         if item.decided_by

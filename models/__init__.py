@@ -5,6 +5,7 @@ from models.event import Event
 from models.item import Item
 from models.outbox import Outbox, OutboxAttempt
 from models.person import Person
+from models.slack_event import SlackEvent
 from models.workflow import Workflow, WorkflowVersion
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "Outbox",
     "OutboxAttempt",
     "Person",
+    "SlackEvent",
     "Workflow",
     "WorkflowVersion",
 ]

@@ -61,6 +61,15 @@ class Item(SQLModel, table=True):
     assignee: str | None = None
     manager: str | None = None
     escalated: bool = False
+    # Where the review cards live, so they are updated (never re-posted) after a decision.
+    card_channel: str | None = None
+    card_ts: str | None = None
+    manager_card_channel: str | None = None
+    manager_card_ts: str | None = None
+    # Timers count from when the item started waiting for a human (intake, or release).
+    pending_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     status: str
     authority: str = "advisory"

@@ -26,6 +26,8 @@ class Workflow(SQLModel, table=True):
     paused_reason: str | None = None
     paused_by: str | None = None
     paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Auto-pause judges only decisions made after the last resume.
+    resumed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     audit_seq: int = 0
     audit_head: str | None = None
     loaded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

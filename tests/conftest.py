@@ -120,9 +120,11 @@ class LiveServer:
 
 
 @pytest.fixture
-def service(settings: Settings, rt: Runtime) -> Service:
-    """The full service (app + workers) on the test runtime, not yet serving."""
-    return build_service(settings, rt)
+def service(settings: Settings, rt: Runtime) -> Iterator[Service]:
+    """The full service (app, workers, sandbox Slack and Salesforce), not yet serving."""
+    svc = build_service(settings, rt)
+    yield svc
+    svc.stop()
 
 
 @pytest.fixture

@@ -208,7 +208,7 @@ def test_create_item_conflicting_keys_refused(api: httpx.Client, rt: Runtime) ->
 def test_create_item_held_when_paused(api: httpx.Client, rt: Runtime) -> None:
     with rt.db.write() as session:
         lifecycle.set_paused(
-            session, "opp-hygiene", paused=True, actor="user:U0OWNER", reason="bad data"
+            session, "opp-hygiene", paused=True, actor="user:U0OLIVIA", reason="bad data"
         )
     body = api.post("/api/v1/items", json=payloads.field_update()).json()
     assert body["status"] == "held"

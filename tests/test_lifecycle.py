@@ -126,14 +126,14 @@ def test_manager_decides_only_after_escalation(rt: Runtime, agent_key: str) -> N
 def test_edit_records_diff_and_final_values(rt: Runtime, agent_key: str) -> None:
     item_id = post(rt, agent_key, payloads.field_update())
     assign(rt, item_id, "U0MAYA")
-    item = decisions.edit(rt, item_id, "U0MAYA", {"StageName": "Proposal/Price Quote"})
+    item = decisions.edit(rt, item_id, "U0MAYA", {"StageName": "Value Proposition"})
     assert item.status == "edited"
     assert item.decision == {
         "verdict": "edited",
-        "edits": {"StageName": {"from": "Negotiation", "to": "Proposal/Price Quote"}},
+        "edits": {"StageName": {"from": "Negotiation/Review", "to": "Value Proposition"}},
     }
-    assert decisions.effective_changes(item)[0]["value"] == "Proposal/Price Quote"
-    assert item.changes[0]["value"] == "Negotiation"
+    assert decisions.effective_changes(item)[0]["value"] == "Value Proposition"
+    assert item.changes[0]["value"] == "Negotiation/Review"
 
 
 def test_edit_unknown_field_refused(rt: Runtime, agent_key: str) -> None:
@@ -167,12 +167,12 @@ def test_transition_refuses_illegal_move(rt: Runtime, agent_key: str) -> None:
 
 
 def test_resume_releases_held_in_order(rt: Runtime, agent_key: str) -> None:
-    control.pause(rt, "opp-hygiene", "U0OWNER", "bad call data")
+    control.pause(rt, "opp-hygiene", "U0OLIVIA", "bad call data")
     first = post(rt, agent_key, payloads.field_update(idempotency_key="a"))
     second = post(rt, agent_key, payloads.task(idempotency_key="b"))
     assert get(rt, first).status == get(rt, second).status == "held"
     assert effects(rt, first) == []
-    released = control.resume(rt, "opp-hygiene", "U0OWNER")
+    released = control.resume(rt, "opp-hygiene", "U0OLIVIA")
     assert released == [first, second]
     assert get(rt, first).status == get(rt, second).status == "pending"
     assert effects(rt, first) == ["slack.card"]

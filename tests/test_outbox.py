@@ -137,12 +137,12 @@ def test_paused_workflow_rows_wait(rt: Runtime) -> None:
 
     fill(rt, 2, workflow="opp-hygiene")
     with rt.db.write() as session:
-        lifecycle.set_paused(session, "opp-hygiene", paused=True, actor="user:U0OWNER")
+        lifecycle.set_paused(session, "opp-hygiene", paused=True, actor="user:U0OLIVIA")
     log: Counter[int] = Counter()
     worker = OutboxWorker(rt.db, {"test.effect": recording_route(log)})
     assert worker.drain() == 0
     with rt.db.write() as session:
-        lifecycle.set_paused(session, "opp-hygiene", paused=False, actor="user:U0OWNER")
+        lifecycle.set_paused(session, "opp-hygiene", paused=False, actor="user:U0OLIVIA")
     assert worker.drain() == 2
     assert log == Counter({0: 1, 1: 1})
 

@@ -40,7 +40,7 @@ def make_spec(**overrides: Any) -> WorkflowSpec:
     body: dict[str, Any] = {
         "id": "probe",
         "name": "Probe",
-        "owner": "U0OWNER",
+        "owner": "U0OLIVIA",
         "trigger": "nightly",
         "inputs": ["calls"],
         "task": "Propose updates",

@@ -19,7 +19,7 @@ EXAMPLES = sorted((ROOT / "workflows").glob("*.yml"))
 VALID = """\
 id: probe
 name: Probe
-owner: U0OWNER
+owner: U0OLIVIA
 trigger: nightly
 inputs: [call transcripts]
 task: Propose updates
@@ -132,7 +132,7 @@ def test_load_spec_file_nested_wrong_type_names_path(tmp_path: Path) -> None:
 
 
 def test_load_spec_file_missing_required_field(tmp_path: Path) -> None:
-    path = write(tmp_path, VALID.replace("owner: U0OWNER\n", ""))
+    path = write(tmp_path, VALID.replace("owner: U0OLIVIA\n", ""))
     assert errors_of(path) == [f"{path}:1: owner: required field is missing"]
 
 
@@ -196,7 +196,7 @@ def test_load_specs_duplicate_ids(tmp_path: Path) -> None:
 
 
 def test_load_specs_collects_every_bad_file(tmp_path: Path) -> None:
-    bad_one = write(tmp_path, VALID.replace("owner: U0OWNER\n", ""), "a.yml")
+    bad_one = write(tmp_path, VALID.replace("owner: U0OLIVIA\n", ""), "a.yml")
     bad_two = write(tmp_path, "id: [\n", "b.yaml")
     write(tmp_path, VALID.replace("id: probe", "id: good"), "c.yml")
     result = load_specs(tmp_path)

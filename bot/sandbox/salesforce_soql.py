@@ -11,6 +11,7 @@ from bot.sandbox.salesforce_seed import FIELDS, RELATIONSHIPS, UNFILTERABLE_FIEL
 
 Scalar = str | int | float | bool | None
 Records = Mapping[str, Mapping[str, Mapping[str, Any]]]
+Schema = Mapping[str, frozenset[str]]
 SUPPORTED = (
     "the sandbox supports SELECT fields FROM object [WHERE f = v AND f IN (v, ...)] "
     "[ORDER BY f [ASC|DESC]] [LIMIT n]"
@@ -168,10 +169,10 @@ def _canonical(names: frozenset[str] | Mapping[str, Any], name: str) -> str | No
     return next((known for known in names if known.lower() == name.lower()), None)
 
 
-def _resolve(sobject: str, path: str) -> tuple[str, ...]:
+def _resolve(sobject: str, path: str, schema: Schema = FIELDS) -> tuple[str, ...]:
     head, _, tail = path.partition(".")
     if not tail:
-        field = _canonical(FIELDS[sobject], head)
+        field = _canonical(schema[sobject], head)
         if field is None:
             raise SoqlError("INVALID_FIELD", f"No such column '{path}' on entity '{sobject}'")
         return (field,)
@@ -179,7 +180,7 @@ def _resolve(sobject: str, path: str) -> tuple[str, ...]:
     if relationship is None:
         raise SoqlError("INVALID_FIELD", f"Didn't understand relationship '{head}' on {sobject}")
     target = RELATIONSHIPS[sobject][relationship][1]
-    return (relationship, *_resolve(target, tail))
+    return (relationship, *_resolve(target, tail, schema))
 
 
 def _value(records: Records, sobject: str, row: Mapping[str, Any], path: tuple[str, ...]) -> Any:
@@ -228,15 +229,20 @@ def _shape(
     return shaped
 
 
-def execute(query: SoqlQuery, records: Records, version: str) -> list[dict[str, Any]]:
-    """Run a parsed query over the records (sObject -> id -> fields); answers as the REST API."""
-    sobject = _canonical(FIELDS, query.sobject)
+def execute(
+    query: SoqlQuery, records: Records, version: str, schema: Schema = FIELDS
+) -> list[dict[str, Any]]:
+    """Run a parsed query over the records (sObject -> id -> fields); answers as the REST API.
+
+    `schema` is the org's field names by sObject (the seed's, plus any custom fields added).
+    """
+    sobject = _canonical(schema, query.sobject)
     if sobject is None:
         raise SoqlError("INVALID_TYPE", f"sObject type '{query.sobject}' is not supported.")
-    paths = [_resolve(sobject, field) for field in query.fields]
+    paths = [_resolve(sobject, field, schema) for field in query.fields]
     if len(set(paths)) != len(paths):
         raise SoqlError("MALFORMED_QUERY", "duplicate field selected")
-    conditions = [(_resolve(sobject, c.field), c.values) for c in query.conditions]
+    conditions = [(_resolve(sobject, c.field, schema), c.values) for c in query.conditions]
     for path, _values in conditions:
         if len(path) == 1 and path[0] in UNFILTERABLE_FIELDS.get(sobject, frozenset()):
             raise SoqlError("INVALID_FIELD", f"field '{path[0]}' can not be filtered in a query")
@@ -249,7 +255,7 @@ def execute(query: SoqlQuery, records: Records, version: str) -> list[dict[str, 
         )
     ]
     if query.order_by is not None:
-        order_path = _resolve(sobject, query.order_by[0])
+        order_path = _resolve(sobject, query.order_by[0], schema)
 
         def sort_key(row: Mapping[str, Any]) -> tuple[bool, Any]:
             value = _value(records, sobject, row, order_path)

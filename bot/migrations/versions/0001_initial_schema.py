@@ -93,6 +93,13 @@ def upgrade() -> None:
         sa.Column("assignee", sa.String(), nullable=True),
         sa.Column("manager", sa.String(), nullable=True),
         sa.Column("escalated", sa.Boolean(), nullable=False),
+        sa.Column("card_channel", sa.String(), nullable=True),
+        sa.Column("card_ts", sa.String(), nullable=True),
+        sa.Column("manager_card_channel", sa.String(), nullable=True),
+        sa.Column("manager_card_ts", sa.String(), nullable=True),
+        sa.Column("pending_since", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("escalated_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("status", sa.String(), nullable=False),
         sa.Column("authority", sa.String(), nullable=False),
         sa.Column("decided_by", sa.String(), nullable=True),
@@ -187,6 +194,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_person_email"), ["email"], unique=False)
 
     op.create_table(
+        "slack_event",
+        sa.Column("event_id", sa.String(length=64), nullable=False),
+        sa.Column("type", sa.String(), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("event_id"),
+    )
+    op.create_table(
         "workflow",
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(), nullable=False),
@@ -200,6 +214,7 @@ def upgrade() -> None:
         sa.Column("paused_reason", sa.String(), nullable=True),
         sa.Column("paused_by", sa.String(), nullable=True),
         sa.Column("paused_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resumed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("audit_seq", sa.Integer(), nullable=False),
         sa.Column("audit_head", sa.String(), nullable=True),
         sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
@@ -218,6 +233,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("workflow_version")
     op.drop_table("workflow")
+    op.drop_table("slack_event")
     with op.batch_alter_table("person", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_person_email"))
 

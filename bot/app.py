@@ -1,0 +1,78 @@
+"""The Bolt app: signature checks, event dedupe, listeners, and the FastAPI endpoint."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.concurrency import run_in_threadpool
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy.exc import IntegrityError
+
+from bot.runtime import Runtime
+from bot.slack_delivery import ReviewerSource
+from models import SlackEvent
+
+log = logging.getLogger(__name__)
+
+
+def first_delivery(rt: Runtime, event_id: str, type_: str) -> bool:
+    """Record a Slack event id; False when Slack is re-sending one we already handled."""
+    try:
+        with rt.db.write() as session:
+            session.add(SlackEvent(event_id=event_id, type=type_))
+    except IntegrityError:
+        return False
+    return True
+
+
+def build_bolt_app(
+    rt: Runtime, client: WebClient, signing_secret: str, people: ReviewerSource
+) -> App:
+    """A sync Bolt App whose listeners call the runtime; Slack payloads stop at handlers/."""
+    from handlers.slack import register_listeners
+
+    app = App(
+        client=client,
+        signing_secret=signing_secret,
+        token_verification_enabled=False,
+        ignoring_self_events_enabled=False,
+        raise_error_for_unhandled_request=False,
+    )
+
+    @app.middleware
+    def dedupe_events(body: dict[str, Any], next: Any) -> BoltResponse | None:
+        event_id = body.get("event_id")
+        if event_id and not first_delivery(rt, event_id, body.get("event", {}).get("type", "")):
+            log.info("duplicate Slack event %s ignored", event_id)
+            return BoltResponse(status=200, body="")
+        response: BoltResponse = next()
+        return response
+
+    register_listeners(app, rt, people)
+    return app
+
+
+def slack_endpoint(app: App, signing_secret: str) -> Any:
+    """FastAPI handler for /slack/events; Bolt dispatches in a worker thread, never on the loop."""
+    verifier = SignatureVerifier(signing_secret)
+
+    async def endpoint(request: Request) -> Response:
+        raw = await request.body()
+        # Check the signature before parsing, so a forged or mangled body is a 401, not a crash.
+        if not verifier.is_valid_request(raw, dict(request.headers)):
+            return Response(content="invalid or stale Slack signature", status_code=401)
+        bolt_request = BoltRequest(
+            body=raw.decode("utf-8"), query=request.url.query, headers=dict(request.headers)
+        )
+        result: BoltResponse = await run_in_threadpool(app.dispatch, bolt_request)
+        return Response(
+            content=result.body,
+            status_code=result.status,
+            headers=result.first_headers_without_set_cookie(),
+        )
+
+    return endpoint

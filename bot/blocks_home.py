@@ -1,0 +1,121 @@
+"""App Home and `/airlock` answers: pure builders from read models."""
+
+from __future__ import annotations
+
+from bot.blocks import Block, context, esc, fit, local_time, section
+from bot.queries import Stats, WorkflowState
+from bot.slack_ids import BUTTON_LABELS, SLASH_COMMAND, Action
+from models import Item
+
+HELP = f"""*Airlock* keeps AI agents' work behind a human gate.
+`{SLASH_COMMAND} pause <workflow|all> [reason]` stop a workflow (items are held, nothing is lost)
+`{SLASH_COMMAND} resume <workflow>` release it (owner or admin)
+`{SLASH_COMMAND} status [workflow]` paused or active, owner, pending items
+`{SLASH_COMMAND} queue` items waiting for you
+`{SLASH_COMMAND} trace <item>` what happened to an item, and why
+`{SLASH_COMMAND} stats [workflow]` acceptance, edits, rejections and reasons
+`{SLASH_COMMAND} help` this list"""
+
+
+def item_blocks(item: Item, tz: str) -> list[Block]:
+    """One queued item with its decision buttons, for Home."""
+    text = (
+        f"*{esc(item.title)}*\n{item.workflow_id} · {item.level} · gate {item.gate} · "
+        f"since {local_time(item.created_at, tz)} · `{item.id}`"
+    )
+    buttons = [
+        {
+            "type": "button",
+            "action_id": action.value,
+            "value": item.id,
+            "text": {"type": "plain_text", "text": label},
+        }
+        for action, label in BUTTON_LABELS.items()
+    ]
+    return [section(text), {"type": "actions", "block_id": f"home:{item.id}", "elements": buttons}]
+
+
+def workflow_blocks(state: WorkflowState, can_control: bool) -> list[Block]:
+    """One workflow: state, owner, counts, and Pause/Resume for owners and admins."""
+    icon = ":double_vertical_bar: paused" if state.paused else ":large_green_circle: active"
+    reason = f" ({esc(state.paused_reason)})" if state.paused and state.paused_reason else ""
+    text = (
+        f"*{esc(state.name)}* `{state.id}` {icon}{reason}\n{state.level} · {state.mode} · "
+        f"owner <@{state.owner}> · {state.pending} pending · {state.held} held"
+    )
+    block = section(text)
+    if can_control:
+        action = Action.RESUME if state.paused else Action.PAUSE
+        block["accessory"] = {
+            "type": "button",
+            "action_id": action.value,
+            "value": state.id,
+            "text": {"type": "plain_text", "text": "Resume" if state.paused else "Pause"},
+        }
+        if not state.paused:
+            block["accessory"]["style"] = "danger"
+    return [block]
+
+
+def home_view(
+    mine: list[Item], team: list[Item], workflows: list[tuple[WorkflowState, bool]], tz: str
+) -> Block:
+    """The App Home tab."""
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Waiting for you"}}
+    ]
+    for item in mine:
+        blocks += item_blocks(item, tz)
+    if not mine:
+        blocks.append(context("Nothing waiting for you. Agents' items arrive here and in DMs."))
+    if team:
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": "Your team"}})
+        for item in team:
+            blocks += [
+                section(
+                    f"*{esc(item.title)}* · <@{item.assignee}> · {item.workflow_id} · `{item.id}`"
+                )
+            ]
+    blocks.append({"type": "header", "text": {"type": "plain_text", "text": "Workflows"}})
+    for state, can_control in workflows:
+        blocks += workflow_blocks(state, can_control)
+    return {"type": "home", "blocks": fit(blocks)}
+
+
+def status_text(states: list[WorkflowState]) -> str:
+    """`/airlock status`."""
+    lines = []
+    for s in states:
+        state = f"PAUSED ({s.paused_reason})" if s.paused else "active"
+        lines.append(
+            f"• `{s.id}` {state} · {s.level} · {s.mode} · owner <@{s.owner}> · "
+            f"{s.pending} pending · {s.held} held"
+        )
+    return "\n".join(lines) or "No workflows are loaded."
+
+
+def queue_text(items: list[Item], tz: str) -> str:
+    """`/airlock queue`."""
+    if not items:
+        return "Nothing is waiting for you."
+    return "\n".join(
+        f"• *{esc(i.title)}* ({i.workflow_id}, gate {i.gate}) since "
+        f"{local_time(i.created_at, tz)} · `{i.id}`"
+        for i in items
+    )
+
+
+def stats_text(all_stats: list[Stats]) -> str:
+    """`/airlock stats`: the evidence per workflow."""
+    lines = []
+    for s in all_stats:
+        rate = f"{s.acceptance_rate:.0%}" if s.acceptance_rate is not None else "n/a"
+        wait = f"{s.median_decision.total_seconds() / 60:.0f} min" if s.median_decision else "n/a"
+        reasons = ", ".join(f"{r.replace('_', ' ')} {n}" for r, n in s.top_reasons) or "none"
+        lines.append(
+            f"*{s.workflow}*: {s.received} received · {s.decided} decided · "
+            f"acceptance {rate} · {s.approved} approved · {s.edited} edited · "
+            f"{s.rejected} rejected · {s.expired} expired · {s.pending} pending · "
+            f"median decision {wait} · top reject reasons: {reasons}"
+        )
+    return "\n".join(lines) or "No workflows."

@@ -1,0 +1,89 @@
+"""`/airlock` sub-commands, independent of Slack payloads: text in, answer out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot import control, queries
+from bot.blocks_home import HELP, queue_text, stats_text, status_text
+from bot.errors import AirlockError, InvalidInput
+from bot.runtime import Runtime
+from bot.slack_ids import Command
+from bot.trace import item_view, render_trace
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to say, and whether the whole channel should see it."""
+
+    text: str
+    public: bool = False
+
+
+def run(rt: Runtime, user: str, text: str, tz: str = "UTC") -> Answer:
+    """Parse and run one `/airlock` line; unknown input gets the help."""
+    words = text.split()
+    name, args = (words[0].lower(), words[1:]) if words else ("help", [])
+    try:
+        command = Command(name)
+    except ValueError:
+        return Answer(f"I don't know `{name}`.\n{HELP}")
+    try:
+        return _dispatch(rt, user, command, args, tz)
+    except AirlockError as exc:
+        return Answer(f":no_entry: {exc.detail}")
+
+
+def _dispatch(rt: Runtime, user: str, command: Command, args: list[str], tz: str) -> Answer:
+    if command is Command.PAUSE:
+        return _pause(rt, user, args)
+    if command is Command.RESUME:
+        workflow = _one(args, "resume <workflow>")
+        released = control.resume(rt, workflow, user)
+        return Answer(
+            f":arrow_forward: <@{user}> resumed `{workflow}`; "
+            f"{len(released)} held item(s) released in order.",
+            public=True,
+        )
+    if command is Command.STATUS:
+        states = [s for s in queries.workflow_states(rt) if not args or s.id == args[0]]
+        if args and not states:
+            rt.spec(args[0])
+        return Answer(status_text(states))
+    if command is Command.QUEUE:
+        return Answer(queue_text(queries.my_queue(rt, user, limit=25), tz))
+    if command is Command.TRACE:
+        item_id = _one(args, "trace <item id>")
+        with rt.db.read() as session:
+            view = item_view(session, item_id)
+        return Answer(f"```{render_trace(view)[:2900]}```")
+    if command is Command.STATS:
+        ids = [rt.spec(args[0]).id] if args else sorted(rt.specs.specs)
+        return Answer(stats_text([queries.stats(rt, w) for w in ids]))
+    return Answer(HELP)
+
+
+def _pause(rt: Runtime, user: str, args: list[str]) -> Answer:
+    target = _one(args[:1], "pause <workflow|all> [reason]")
+    reason = " ".join(args[1:]) or None
+    if target == "all":
+        paused = control.pause_all(rt, user, reason)
+        names = ", ".join(f"`{w}`" for w in paused) or "nothing new (all were paused)"
+        return Answer(
+            f":double_vertical_bar: <@{user}> paused {names}. New items are held; nothing is lost.",
+            public=True,
+        )
+    if not control.pause(rt, target, user, reason):
+        return Answer(f"`{target}` was already paused.")
+    why = f" ({reason})" if reason else ""
+    return Answer(
+        f":double_vertical_bar: <@{user}> paused `{target}`{why}. New items are held "
+        f"and queued writes wait; `/airlock resume {target}` releases them.",
+        public=True,
+    )
+
+
+def _one(args: list[str], usage: str) -> str:
+    if not args:
+        raise InvalidInput(f"usage: /airlock {usage}")
+    return args[0]

@@ -1,0 +1,275 @@
+"""Who reviews an item: the assignee, or the record's Salesforce owner found in Slack; cached."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.db import Database
+from bot.salesforce import SalesforceClient, SalesforceError
+from models import Item, Person
+from models.types import utcnow
+
+log = logging.getLogger(__name__)
+
+SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+OWNER_FIELDS = ("OwnerId", "Owner.Email", "Owner.IsActive", "Owner.ManagerId")
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    """Who reviews an item, their manager, their time zone, and how we found them."""
+
+    user: str
+    manager: str | None = None
+    tz: str = "UTC"
+    source: str = "workflow_owner"  # assignee | record_owner | workflow_owner | admin
+    note: str | None = None  # why the usual route did not work, for the audit trail
+
+
+@dataclass(frozen=True)
+class _SlackUser:
+    """A Slack lookup's answer: the user, or why there is none."""
+
+    id: str | None
+    email: str = ""
+    name: str = ""
+    tz: str = "UTC"
+    problem: str | None = None
+
+
+class Directory:
+    """Slack user <-> email <-> Salesforce user <-> manager, cached in Person for `ttl`."""
+
+    def __init__(
+        self,
+        db: Database,
+        sf: SalesforceClient | None,
+        slack: WebClient,
+        ttl: timedelta = timedelta(hours=12),
+        admins: frozenset[str] = frozenset(),
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db, self.sf, self.slack = db, sf, slack
+        self.ttl, self.admins, self.clock = ttl, admins, clock
+
+    def reviewer_for(self, item: Item, owner: str) -> Reviewer:
+        """Assignee, else record owner, else the workflow owner with a note; never raises."""
+        if item.assignee:
+            found = self._assignee(item.assignee)
+        elif item.record_id and item.record_sobject:
+            found = self._record_owner(item.record_sobject, item.record_id)
+        else:
+            found = "no assignee and no Salesforce record"
+        return found if isinstance(found, Reviewer) else self._fallback(owner, found)
+
+    def timezone_of(self, slack_user_id: str) -> str:
+        """The person's IANA time zone from Slack users.info (cached); UTC when unknown."""
+        cached = self._fresh("slack_user_id", slack_user_id)
+        if cached is not None:
+            return cached.tz
+        try:
+            user = self.slack.users_info(user=slack_user_id)["user"]
+        except (SlackClientError, OSError) as error:
+            log.warning("users.info %s failed (%s): showing UTC", slack_user_id, error)
+            return "UTC"
+        found = _slack_user(user)
+        self._save(slack_user_id=found.id, email=found.email or None, name=found.name, tz=found.tz)
+        return found.tz
+
+    def _assignee(self, assignee: str) -> Reviewer | str:
+        if SLACK_ID.match(assignee):
+            cached = self._fresh("slack_user_id", assignee)
+            # a row from timezone_of alone has no Salesforce side yet: resolve the manager then
+            if cached is not None and (cached.sf_user_id or self.sf is None):
+                return Reviewer(assignee, cached.manager_slack_user_id, cached.tz, "assignee")
+            found = self._slack_info(assignee)
+        elif "@" in assignee:
+            found = self._slack_by_email(assignee)
+        else:
+            return f"assignee {assignee!r} is neither a Slack user id nor an email"
+        if found.id is None:
+            return f"assignee {assignee}: {found.problem}"
+        manager, note = self._manager_of_email(found)
+        return Reviewer(found.id, manager, found.tz, "assignee", note)
+
+    def _record_owner(self, sobject: str, record_id: str) -> Reviewer | str:
+        if self.sf is None:
+            return "no Salesforce connection, so the record owner is unknown"
+        try:
+            rows = self.sf.read_fields(sobject, [record_id], OWNER_FIELDS)
+        except (SalesforceError, ValueError) as error:
+            return f"could not read the owner of {sobject} {record_id}: {error}"
+        row = next(iter(rows.values()), None)
+        if row is None:
+            return f"{sobject} {record_id} was not found in Salesforce"
+        owner_id, email = str(row["OwnerId"]), str(row["Owner.Email"] or "")
+        if not row["Owner.IsActive"]:
+            return f"record owner {email or owner_id} is inactive in Salesforce"
+        manager_id = row["Owner.ManagerId"]
+        cached = self._fresh("sf_user_id", owner_id)
+        if (
+            cached is not None
+            and cached.slack_user_id
+            and cached.email == email.lower()
+            and cached.manager_sf_user_id == manager_id
+        ):
+            return Reviewer(
+                cached.slack_user_id, cached.manager_slack_user_id, cached.tz, "record_owner"
+            )
+        found = self._slack_by_email(email) if email else _SlackUser(None, problem="no email")
+        if found.id is None:
+            return f"record owner {email or owner_id} has no Slack account ({found.problem})"
+        manager, note = self._manager(manager_id)
+        self._save_person(found, owner_id, manager_id, manager)
+        return Reviewer(found.id, manager, found.tz, "record_owner", note)
+
+    def _manager_of_email(self, found: _SlackUser) -> tuple[str | None, str | None]:
+        """The manager of a Slack user, via their Salesforce User (found by email)."""
+        if self.sf is None or not found.email:
+            self._save_person(found, None, None, None)
+            return None, None
+        try:
+            user = self.sf.find_one("User", "Email", found.email, ("IsActive", "ManagerId"))
+        except SalesforceError as error:
+            return None, f"could not look up {found.email} in Salesforce: {error}"
+        if user is None:
+            self._save_person(found, None, None, None)
+            return None, f"{found.email} is not a Salesforce user, so no manager is known"
+        manager, note = self._manager(user["ManagerId"])
+        self._save_person(found, str(user["Id"]), user["ManagerId"], manager)
+        return manager, note
+
+    def _manager(self, manager_id: str | None) -> tuple[str | None, str | None]:
+        """The Slack id of a Salesforce manager (User.ManagerId), and a note when unknown."""
+        if not manager_id or self.sf is None:
+            return None, None
+        cached = self._fresh("sf_user_id", manager_id)
+        if cached is None:
+            try:
+                user = self.sf.get_user(manager_id)
+            except SalesforceError as error:
+                return None, f"could not read manager {manager_id}: {error}"
+            if user is None:
+                return None, f"manager {manager_id} was not found in Salesforce"
+            cached = self._cache_manager(manager_id, user)
+        if not cached.active:
+            return None, f"manager {cached.email or manager_id} is inactive in Salesforce"
+        if cached.slack_user_id is None:
+            return None, f"manager {cached.email or manager_id} has no Slack account"
+        return cached.slack_user_id, None
+
+    def _cache_manager(self, manager_id: str, user: dict[str, Any]) -> Person:
+        email = str(user.get("Email") or "")
+        active = bool(user.get("IsActive"))
+        found = self._slack_by_email(email) if email and active else _SlackUser(None)
+        values: dict[str, Any] = {"sf_user_id": manager_id, "email": email.lower() or None}
+        values |= {"slack_user_id": found.id, "name": str(user.get("Name") or found.name)}
+        values |= {"tz": found.tz, "active": active}
+        self._save(**values)
+        return Person(**values)
+
+    def _fallback(self, owner: str, why: str) -> Reviewer:
+        note = f"{why}; the workflow owner reviews"
+        if SLACK_ID.match(owner):
+            return Reviewer(owner, None, self.timezone_of(owner), "workflow_owner", note)
+        found = (
+            self._slack_by_email(owner)
+            if "@" in owner
+            else _SlackUser(None, problem="not a Slack user id or email")
+        )
+        if found.id is not None:
+            return Reviewer(found.id, None, found.tz, "workflow_owner", note)
+        note = f"{note}, but owner {owner} is not in Slack either ({found.problem})"
+        if self.admins:
+            admin = sorted(self.admins)[0]
+            return Reviewer(
+                admin, None, self.timezone_of(admin), "admin", f"{note}: an admin reviews"
+            )
+        log.error("no reviewer can be reached: %s", note)
+        return Reviewer(owner, None, "UTC", "workflow_owner", note)
+
+    def _slack_by_email(self, email: str) -> _SlackUser:
+        cached = self._fresh("email", email.lower())
+        if cached is not None and cached.slack_user_id:
+            return _SlackUser(cached.slack_user_id, email.lower(), cached.name, cached.tz)
+        try:
+            return _slack_user(self.slack.users_lookupByEmail(email=email)["user"])
+        except (SlackClientError, OSError) as error:
+            return _SlackUser(None, email.lower(), problem=_slack_problem(error))
+
+    def _slack_info(self, slack_user_id: str) -> _SlackUser:
+        try:
+            return _slack_user(self.slack.users_info(user=slack_user_id)["user"])
+        except (SlackClientError, OSError) as error:
+            return _SlackUser(None, problem=_slack_problem(error))
+
+    def _fresh(self, column: str, value: str) -> Person | None:
+        """The cached person whose `column` is `value`, unless older than the TTL."""
+        with self.db.read() as session:
+            query = select(Person).where(col(getattr(Person, column)) == value)
+            person = session.exec(query).first()
+        if person is None or person.refreshed_at < self.clock() - self.ttl:
+            return None
+        return person
+
+    def _save_person(
+        self, found: _SlackUser, sf_id: str | None, manager_sf: str | None, manager: str | None
+    ) -> None:
+        values: dict[str, Any] = {"slack_user_id": found.id, "email": found.email or None}
+        values |= {"name": found.name, "tz": found.tz, "active": True}
+        values |= {"manager_sf_user_id": manager_sf, "manager_slack_user_id": manager}
+        if sf_id is not None:
+            values["sf_user_id"] = sf_id
+        self._save(**values)
+
+    def _save(self, **values: Any) -> None:
+        """Insert or refresh a Person; a race with another replica is retried once."""
+        values["refreshed_at"] = self.clock()
+        for attempt in (1, 2):
+            try:
+                with self.db.write() as session:
+                    _upsert(session, values)
+                return
+            except IntegrityError:
+                if attempt == 2:
+                    log.warning("person cache not updated for %s (concurrent refresh)", values)
+
+
+def _upsert(session: Session, values: dict[str, Any]) -> None:
+    keys = {name: values[name] for name in ("slack_user_id", "sf_user_id") if values.get(name)}
+    holders = {
+        name: session.exec(select(Person).where(col(getattr(Person, name)) == value)).first()
+        for name, value in keys.items()
+    }
+    person = next((row for row in holders.values() if row is not None), None) or Person()
+    for name, holder in holders.items():
+        if holder is not None and holder is not person:
+            # the id now belongs to this person (e.g. a Slack account re-linked): move it
+            setattr(holder, name, None)
+    session.flush()
+    for name, value in values.items():
+        setattr(person, name, value)
+    session.add(person)
+
+
+def _slack_user(user: dict[str, Any]) -> _SlackUser:
+    profile = user.get("profile") or {}
+    email = str(profile.get("email") or "").lower()
+    name = str(user.get("real_name") or profile.get("real_name") or user.get("name") or "")
+    return _SlackUser(str(user["id"]), email, name, str(user.get("tz") or "UTC"))
+
+
+def _slack_problem(error: Exception) -> str:
+    if isinstance(error, SlackApiError):
+        return f"Slack: {error.response.get('error', 'error')}"
+    return f"Slack unreachable: {error}"

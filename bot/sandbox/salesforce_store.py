@@ -1,0 +1,256 @@
+"""The stand-in org's records and the REST resources over them: sObjects, SOQL, collections."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.sandbox.salesforce_seed import FIELDS, READ_ONLY_FIELDS, SEED_PEOPLE, build_seed, make_id
+from bot.sandbox.salesforce_soql import SoqlError, execute, parse
+
+COMPOSITE_LIMIT = 200
+Answer = tuple[int, Any]
+
+
+class ApiError(Exception):
+    """A REST error: answered as `[{"message", "errorCode", "fields"}]` with an HTTP status."""
+
+    def __init__(self, status: int, code: str, message: str, fields: list[str] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields or []
+
+    def answer(self) -> Answer:
+        """The HTTP status and body Salesforce sends for this error."""
+        error = {"message": self.message, "errorCode": self.code}
+        return self.status, [{**error, "fields": self.fields} if self.fields else error]
+
+    def record_result(self) -> dict[str, Any]:
+        """This error as one record's entry in an sObject Collections answer."""
+        error = {"statusCode": self.code, "message": self.message, "fields": self.fields}
+        return {"success": False, "errors": [error]}
+
+
+INVALID_SESSION = ApiError(401, "INVALID_SESSION_ID", "Session expired or invalid")
+NOT_FOUND = ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+LOCKED = ApiError(400, "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record")
+LIMITED = ApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+UNAVAILABLE = ApiError(503, "SERVER_UNAVAILABLE", "Service temporarily unavailable")
+_SALESFORCE_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+
+
+@dataclass(frozen=True)
+class AppliedWrite:
+    """One insert or update the org applied (tests count these to prove exactly-once)."""
+
+    method: str  # "POST" (insert) or "PATCH" (update)
+    sobject: str
+    id: str
+    fields: dict[str, Any]
+
+
+def _record_id(record: dict[str, Any]) -> str:
+    return str(record.get("id") or record.get("Id") or "")
+
+
+def _fields_of(record: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in record.items() if name not in ("attributes", "id", "Id")}
+
+
+class RecordStore:
+    """Records by sObject and id, a per-org schema, query cursors and a log of applied writes."""
+
+    def __init__(self, seed: bool = True) -> None:
+        self.lock = threading.RLock()
+        self.schema: dict[str, frozenset[str]] = dict(FIELDS)
+        self.records = build_seed() if seed else {sobject: {} for sobject in FIELDS}
+        self.applied: list[AppliedWrite] = []
+        self.page_size = 2000
+        self._deleted: set[str] = set()
+        self._cursors: dict[str, list[dict[str, Any]]] = {}
+        self._numbers = itertools.count(1000)
+        self._last_stamp = datetime.min.replace(tzinfo=UTC)
+
+    def next_number(self) -> int:
+        """A fresh sequence number (ids, tokens, cursors)."""
+        return next(self._numbers)
+
+    def add_field(self, sobject: str, name: str) -> None:
+        """Declare a custom field (e.g. Airlock_Authority__c) on an sObject of this org."""
+        with self.lock:
+            self.schema[self.sobject(sobject)] = self.schema[sobject] | {name}
+            for record in self.records[sobject].values():
+                record.setdefault(name, None)
+
+    def set_field(self, sobject: str, record_id: str, field: str, value: Any) -> None:
+        """Change a field as a person editing the record would (stamps it, logs no API write)."""
+        with self.lock:
+            record = self.records[sobject][record_id]
+            record[field] = value
+            record["LastModifiedDate"] = record["SystemModstamp"] = self._tick()
+
+    def resource(self, method: str, path: str, query: dict[str, str], body: Any) -> Answer:
+        """Answer a data API call under /services/data/vXX.X/."""
+        version, _, resource = path.removeprefix("/services/data/v").partition("/")
+        head, *rest = resource.strip("/").split("/")
+        with self.lock:
+            if head in ("query", "queryAll") and method == "GET":
+                return self._query_more(rest[0], version) if rest else self._query(query, version)
+            if [head, *rest] == ["composite", "sobjects"] and method in ("PATCH", "POST"):
+                return self._composite(method, body)
+            if head == "sobjects" and len(rest) == 1 and method == "POST":
+                fields = body if isinstance(body, dict) else {}
+                self.check_fields(self.sobject(rest[0]), fields)
+                return 201, {"id": self.insert(rest[0], fields), "success": True, "errors": []}
+            if head == "sobjects" and len(rest) == 2:
+                return self._record(method, self.sobject(rest[0]), rest[1], query, body, version)
+        raise NOT_FOUND
+
+    def _record(
+        self, method: str, sobject: str, rid: str, query: dict[str, str], body: Any, version: str
+    ) -> Answer:
+        record = self._existing(sobject, rid)
+        if method == "GET":
+            names = (
+                [name.strip() for name in query["fields"].split(",")] if "fields" in query else []
+            )
+            for name in names:
+                if name not in self.schema[sobject]:
+                    raise ApiError(400, "INVALID_FIELD", f"No such column '{name}' on {sobject}")
+            url = f"/services/data/v{version}/sobjects/{sobject}/{rid}"
+            shown = {name: record.get(name) for name in names} if names else record
+            return 200, {"attributes": {"type": sobject, "url": url}, **shown}
+        if method == "PATCH":
+            fields = body if isinstance(body, dict) else {}
+            self.check_fields(sobject, fields)
+            self._update(sobject, record, fields)
+            return 204, None
+        if method == "DELETE":
+            del self.records[sobject][rid]
+            self._deleted.add(rid)
+            return 204, None
+        message = f"HTTP Method '{method}' not allowed. Allowed are GET,PATCH,DELETE"
+        raise ApiError(405, "METHOD_NOT_ALLOWED", message)
+
+    def _query(self, query: dict[str, str], version: str) -> Answer:
+        if not query.get("q"):
+            raise ApiError(400, "MALFORMED_QUERY", "A query string has to be specified")
+        try:
+            rows = execute(parse(query["q"]), self.records, version, self.schema)
+        except SoqlError as error:
+            raise ApiError(400, error.error_code, error.message) from error
+        return 200, self._page(rows, 0, version)
+
+    def _query_more(self, cursor: str, version: str) -> Answer:
+        rows = self._cursors.pop(cursor, None)
+        if rows is None:
+            raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+        return 200, self._page(rows, int(cursor.rpartition("-")[2]), version)
+
+    def _page(self, rows: list[dict[str, Any]], offset: int, version: str) -> dict[str, Any]:
+        end = offset + self.page_size
+        page = {"totalSize": len(rows), "done": end >= len(rows), "records": rows[offset:end]}
+        if end < len(rows):
+            cursor = f"01gAi{self.next_number():010d}-{end}"
+            self._cursors[cursor] = rows
+            page["nextRecordsUrl"] = f"/services/data/v{version}/query/{cursor}"
+        return page
+
+    def _composite(self, method: str, body: Any) -> Answer:
+        if not isinstance(body, dict) or not isinstance(body.get("records"), list):
+            raise ApiError(
+                400, "JSON_PARSER_ERROR", 'expected {"allOrNone": ..., "records": [...]}'
+            )
+        records = body["records"]
+        if len(records) > COMPOSITE_LIMIT:
+            message = "record limit reached. cannot submit more than 200 records into this call"
+            raise ApiError(400, "EXCEEDED_ID_LIMIT", message)
+        errors = [self._composite_error(method, record) for record in records]
+        if body.get("allOrNone") and any(errors):
+            rolled_back = ApiError(400, "ALL_OR_NONE_OPERATION_ROLLED_BACK", "Record rolled back")
+            return 200, [(error or rolled_back).record_result() for error in errors]
+        results = []
+        for record, error in zip(records, errors, strict=True):
+            if error is not None:
+                results.append(error.record_result())
+                continue
+            sobject, fields = record["attributes"]["type"], _fields_of(record)
+            if method == "PATCH":
+                record_id = _record_id(record)
+                self._update(sobject, self.records[sobject][record_id], fields)
+            else:
+                record_id = self.insert(sobject, fields)
+            results.append({"id": record_id, "success": True, "errors": []})
+        return 200, results
+
+    def _composite_error(self, method: str, record: Any) -> ApiError | None:
+        try:
+            if not isinstance(record, dict) or not isinstance(record.get("attributes"), dict):
+                raise ApiError(400, "INVALID_TYPE", "Must specify a type in attributes")
+            sobject = self.sobject(str(record["attributes"].get("type")))
+            self.check_fields(sobject, _fields_of(record))
+            if method == "PATCH":
+                self._existing(sobject, _record_id(record))
+            elif _record_id(record):
+                raise ApiError(400, "INVALID_FIELD", "cannot specify Id in an insert call")
+        except ApiError as error:
+            return error
+        return None
+
+    def sobject(self, name: str) -> str:
+        """The sObject name if this org has it, else the 404 Salesforce answers."""
+        if name not in self.schema:
+            raise ApiError(404, "NOT_FOUND", f"sObject type '{name}' is not supported.")
+        return name
+
+    def _existing(self, sobject: str, record_id: str) -> dict[str, Any]:
+        record = self.records[sobject].get(record_id)
+        if record is not None:
+            return record
+        if record_id in self._deleted:
+            raise ApiError(404, "ENTITY_IS_DELETED", "entity is deleted")
+        if not record_id:
+            raise ApiError(400, "MISSING_ARGUMENT", "Id not specified in an update call")
+        if not _SALESFORCE_ID.fullmatch(record_id):
+            raise ApiError(
+                400, "MALFORMED_ID", f"Record ID: id value of incorrect type: {record_id}"
+            )
+        raise NOT_FOUND
+
+    def check_fields(self, sobject: str, fields: dict[str, Any]) -> None:
+        """Refuse unknown and read-only fields as Salesforce does."""
+        for name in fields:
+            if name not in self.schema[sobject]:
+                message = f"No such column '{name}' on sobject of type {sobject}"
+                raise ApiError(400, "INVALID_FIELD", message, [name])
+            if name in READ_ONLY_FIELDS:
+                message = f"Unable to create/update fields: {name}."
+                raise ApiError(400, "INVALID_FIELD_FOR_INSERT_UPDATE", message, [name])
+
+    def insert(self, sobject: str, fields: dict[str, Any], *, log: bool = True) -> str:
+        """Create a record (the caller checked the fields) and return its id."""
+        record_id = make_id(sobject, self.next_number())
+        record: dict[str, Any] = dict.fromkeys(self.schema[sobject])
+        if "OwnerId" in record:
+            record["OwnerId"] = SEED_PEOPLE[0].salesforce_id  # the integration (admin) user
+        stamp = self._tick()
+        record.update(fields, Id=record_id, CreatedDate=stamp)
+        record["LastModifiedDate"] = record["SystemModstamp"] = stamp
+        self.records[sobject][record_id] = record
+        if log:
+            self.applied.append(AppliedWrite("POST", sobject, record_id, dict(fields)))
+        return record_id
+
+    def _update(self, sobject: str, record: dict[str, Any], fields: dict[str, Any]) -> None:
+        record.update(fields)
+        record["LastModifiedDate"] = record["SystemModstamp"] = self._tick()
+        self.applied.append(AppliedWrite("PATCH", sobject, record["Id"], dict(fields)))
+
+    def _tick(self) -> str:
+        # Strictly increasing, so every write moves SystemModstamp even within one millisecond.
+        now = max(datetime.now(UTC), self._last_stamp + timedelta(milliseconds=1))
+        self._last_stamp = now.replace(microsecond=now.microsecond // 1000 * 1000)
+        return self._last_stamp.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"

@@ -1,0 +1,210 @@
+"""Outbox routes that talk to Slack: post or update review cards, and DM notices."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import lifecycle
+from bot.blocks import Card, review_card
+from bot.directory import Reviewer
+from bot.outbox import Outcome, Route
+from bot.runtime import Runtime
+from bot.trace import item_view
+from models import Item, Outbox
+
+log = logging.getLogger(__name__)
+_GIVE_UP = frozenset(
+    {
+        "channel_not_found",
+        "user_not_found",
+        "users_not_found",
+        "invalid_auth",
+        "account_inactive",
+        "invalid_blocks",
+        "not_authed",
+        "is_archived",
+    }
+)
+
+
+class ReviewerSource(Protocol):
+    """Resolves reviewers (the Salesforce-backed directory in production)."""
+
+    def reviewer_for(self, item: Item, owner: str) -> Reviewer:
+        """The reviewer of an item; never raises for unknown people."""
+        ...
+
+    def timezone_of(self, slack_user_id: str) -> str:
+        """The person's IANA time zone, for showing them times."""
+        ...
+
+
+def slack_failure(exc: SlackApiError) -> Outcome:
+    """429 and 5xx wait and retry; errors retrying cannot fix give up with the reason."""
+    response = exc.response
+    error = str(response.get("error", "")) if response is not None else ""
+    status = getattr(response, "status_code", 0) or 0
+    if status == 429 or error == "ratelimited":
+        wait = float(response.headers.get("Retry-After", 30)) if response is not None else 30.0
+        return Outcome.retry("Slack rate limit", delay=max(1.0, wait))
+    if error in _GIVE_UP:
+        return Outcome.dead(f"Slack refused: {error}")
+    return Outcome.retry(f"Slack error {status}: {error or exc}")
+
+
+def card_for(rt: Runtime, item: Item, tz: str, *, for_manager: bool = False) -> Card:
+    """Everything the card builder needs for one item."""
+    spec = rt.spec(item.workflow_id).spec
+    with rt.db.read() as session:
+        view = item_view(session, item.id)
+    late = for_manager or item.escalated
+    step = spec.escalation.expire_after if late else spec.escalation.escalate_after
+    anchor = item.pending_since or item.created_at
+    escalate_at: datetime | None = anchor + step if step else None
+    return Card(view, spec.name, tz, escalate_at, for_manager)
+
+
+@dataclass
+class CardRoute:
+    """Delivers `slack.card` rows: first post to the reviewer's DM, then in-place updates."""
+
+    rt: Runtime
+    client: WebClient
+    directory: ReviewerSource
+
+    def route(self) -> Route:
+        """As an outbox route."""
+        return Route(self.deliver, batch_size=10)
+
+    def deliver(self, rows: Sequence[Outbox]) -> dict[int, Outcome]:
+        """One outcome per row."""
+        return {row.id or 0: self._one(row) for row in rows}
+
+    def _one(self, row: Outbox) -> Outcome:
+        with self.rt.db.read() as session:
+            item = session.get(Item, row.item_id)
+        if item is None:
+            return Outcome.dead(f"item {row.item_id} no longer exists")
+        try:
+            if row.payload.get("manager") and not item.manager_card_ts:
+                return self._post_to_manager(item)
+            if item.card_ts:
+                return self._update(item)
+            if row.payload.get("update"):
+                return Outcome.done("no card was ever posted; nothing to update")
+            return self._post(item)
+        except SlackApiError as exc:
+            return slack_failure(exc)
+
+    def _post(self, item: Item) -> Outcome:
+        owner = self.rt.spec(item.workflow_id).spec.owner
+        reviewer = self.directory.reviewer_for(item, owner)
+        user = reviewer.manager if item.gate == "manager" and reviewer.manager else reviewer.user
+        with self.rt.db.write() as session:
+            item = lifecycle.update_item(
+                session,
+                item.id,
+                actor="system",
+                event="assigned",
+                data={
+                    "to": user,
+                    "manager": reviewer.manager,
+                    "source": reviewer.source,
+                    "note": reviewer.note,
+                },
+                assignee=user,
+                manager=reviewer.manager,
+            )
+        blocks, text = review_card(card_for(self.rt, item, reviewer.tz))
+        posted = self.client.chat_postMessage(channel=user, blocks=blocks, text=text)
+        with self.rt.db.write() as session:
+            lifecycle.update_item(
+                session,
+                item.id,
+                actor="system",
+                event="card_posted",
+                data={"channel": posted["channel"], "ts": posted["ts"]},
+                card_channel=posted["channel"],
+                card_ts=posted["ts"],
+            )
+        return Outcome.done(f"posted to {user}", {"ts": posted["ts"]})
+
+    def _post_to_manager(self, item: Item) -> Outcome:
+        manager = item.manager or self.rt.spec(item.workflow_id).spec.owner
+        card = card_for(self.rt, item, self._tz(manager), for_manager=True)
+        blocks, text = review_card(card)
+        posted = self.client.chat_postMessage(channel=manager, blocks=blocks, text=text)
+        with self.rt.db.write() as session:
+            lifecycle.update_item(
+                session,
+                item.id,
+                actor="system",
+                event="manager_card_posted",
+                data={"channel": posted["channel"], "ts": posted["ts"], "to": manager},
+                manager_card_channel=posted["channel"],
+                manager_card_ts=posted["ts"],
+            )
+        return Outcome.done(f"escalated card posted to {manager}", {"ts": posted["ts"]})
+
+    def _update(self, item: Item) -> Outcome:
+        tz = self._tz(item.assignee)
+        blocks, text = review_card(card_for(self.rt, item, tz))
+        self.client.chat_update(
+            channel=str(item.card_channel), ts=str(item.card_ts), blocks=blocks, text=text
+        )
+        if item.manager_card_ts:
+            blocks, text = review_card(card_for(self.rt, item, tz, for_manager=True))
+            self.client.chat_update(
+                channel=str(item.manager_card_channel),
+                ts=str(item.manager_card_ts),
+                blocks=blocks,
+                text=text,
+            )
+        return Outcome.done(f"card updated: {item.status}/{item.writeback_state}")
+
+    def _tz(self, user: str | None) -> str:
+        return self.directory.timezone_of(user) if user else "UTC"
+
+
+def notice_text(rt: Runtime, row: Outbox) -> str:
+    """The words of a `slack.notify` DM."""
+    payload: dict[str, Any] = row.payload
+    if payload.get("text"):
+        return str(payload["text"])
+    with rt.db.read() as session:
+        item = session.get(Item, row.item_id) if row.item_id else None
+    if item is not None and payload.get("reason") == "reminder":
+        return (
+            f":bell: Reminder: *{item.title}* from `{item.workflow_id}` is waiting for your "
+            f"decision (Approve, Edit or Reject on the card). `{item.id}`"
+        )
+    if item is not None and payload.get("reason") == "blocked":
+        why = "; ".join(item.gate_reasons[1:]) or "policy"
+        return (
+            f":no_entry: Blocked *{item.title}* from `{item.workflow_id}` "
+            f"(agent `{item.agent}`): {why}. `/airlock trace {item.id}`"
+        )
+    return f"Airlock notice about {row.item_id or row.workflow_id}"
+
+
+def notify_route(rt: Runtime, client: WebClient) -> Route:
+    """Delivers `slack.notify` rows as DMs."""
+
+    def deliver(rows: Sequence[Outbox]) -> dict[int, Outcome]:
+        outcomes = {}
+        for row in rows:
+            try:
+                client.chat_postMessage(channel=row.payload["to"], text=notice_text(rt, row))
+                outcomes[row.id or 0] = Outcome.done(f"told {row.payload['to']}")
+            except SlackApiError as exc:
+                outcomes[row.id or 0] = slack_failure(exc)
+        return outcomes
+
+    return Route(deliver, batch_size=20)

@@ -1,0 +1,43 @@
+"""Every Slack action id, callback id and slash sub-command, spelled once."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """Button action ids; each button's value is the item id (or workflow id on Home)."""
+
+    APPROVE = "airlock_approve"
+    EDIT = "airlock_edit"
+    REJECT = "airlock_reject"
+    PAUSE = "airlock_home_pause"
+    RESUME = "airlock_home_resume"
+    OPEN_LINK = "airlock_open_link"
+
+
+class View(StrEnum):
+    """Modal callback ids."""
+
+    EDIT = "airlock_edit_modal"
+    REJECT = "airlock_reject_modal"
+
+
+class Command(StrEnum):
+    """`/airlock` sub-commands."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    STATUS = "status"
+    QUEUE = "queue"
+    TRACE = "trace"
+    STATS = "stats"
+    PROMOTE = "promote"
+    HELP = "help"
+
+
+SLASH_COMMAND = "/airlock"
+BUTTON_LABELS = {Action.APPROVE: "Approve", Action.EDIT: "Edit", Action.REJECT: "Reject"}
+REJECT_BLOCK = "reject_category"
+REJECT_TEXT_BLOCK = "reject_text"
+FIELD_BLOCK_PREFIX = "edit:"

@@ -1,0 +1,212 @@
+"""Nothing waits forever: reminders, escalation to the manager, expiry.
+
+Every replica sweeps; each due item is claimed in the database (its next_due_at pushed past a
+lease), and each step is a compare-and-set, so a step happens once however many replicas run.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, update
+from sqlmodel import SQLModel, select
+
+from bot import lifecycle
+from bot.db import Database
+from bot.effects import CARD, NOTIFY, queue_effects
+from bot.levels import Status
+from bot.outbox import enqueue
+from bot.quiet import quiet_until
+from bot.runtime import Runtime
+from bot.slack_delivery import ReviewerSource
+from bot.spec_model import Escalation
+from models import Item
+from models.types import utcnow
+
+log = logging.getLogger(__name__)
+_ITEMS: Table = SQLModel.metadata.tables["item"]
+CLAIM_LEASE = timedelta(seconds=60)
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did, for logs, tests and the demo."""
+
+    reminded: list[str] = field(default_factory=list)
+    escalated: list[str] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)
+    postponed: list[str] = field(default_factory=list)
+
+
+def next_step(item: Item, escalation: Escalation) -> tuple[str, datetime] | None:
+    """The next timer step of a pending item and when it is due."""
+    anchor = item.pending_since or item.created_at
+    if escalation.remind_after and item.reminded_at is None and not item.escalated:
+        return "remind", anchor + escalation.remind_after
+    if escalation.escalate_after and not item.escalated:
+        return "escalate", anchor + escalation.escalate_after
+    if escalation.expire_after:
+        return "expire", anchor + escalation.expire_after
+    return None
+
+
+def first_due(escalation: Escalation, anchor: datetime) -> datetime | None:
+    """When a newly pending item's first timer step is due."""
+    steps = [escalation.remind_after, escalation.escalate_after, escalation.expire_after]
+    return min((anchor + s for s in steps if s), default=None)
+
+
+def claim_due(db: Database, now: datetime, limit: int = 200) -> list[str]:
+    """Atomically take due pending items: cost follows due items, not the backlog."""
+    due = (_ITEMS.c.status == "pending") & (_ITEMS.c.next_due_at <= now)
+    with db.read() as session:
+        if session.execute(select(_ITEMS.c.id).where(due).limit(1)).first() is None:
+            return []
+    pick = select(_ITEMS.c.id).where(due).order_by(_ITEMS.c.next_due_at).limit(limit)
+    if not db.is_sqlite:
+        pick = pick.with_for_update(skip_locked=True)
+    stmt = (
+        update(_ITEMS)
+        .where(_ITEMS.c.id.in_(pick.scalar_subquery()))
+        .values(next_due_at=now + CLAIM_LEASE)
+        .returning(_ITEMS.c.id)
+    )
+    with db.write() as session:
+        return [row[0] for row in session.execute(stmt)]
+
+
+def sweep(rt: Runtime, people: ReviewerSource, now: datetime | None = None) -> SweepReport:
+    """Advance every due item by one step."""
+    now = now or utcnow()
+    report = SweepReport()
+    for item_id in claim_due(rt.db, now):
+        try:
+            _advance(rt, people, item_id, now, report)
+        except Exception:
+            log.exception("timer step failed for %s; it is retried after the claim lease", item_id)
+    return report
+
+
+def _advance(
+    rt: Runtime, people: ReviewerSource, item_id: str, now: datetime, report: SweepReport
+) -> None:
+    with rt.db.read() as session:
+        item = session.get(Item, item_id)
+    if item is None or item.status != Status.PENDING:
+        return
+    escalation = rt.spec(item.workflow_id).spec.escalation
+    step = next_step(item, escalation)
+    if step is None or step[1] > now:
+        _reschedule(rt, item_id, step[1] if step else None)
+        return
+    if step[0] == "remind":
+        _remind(rt, people, item, escalation, now, report)
+    elif step[0] == "escalate":
+        _escalate(rt, item, escalation, now, report)
+    else:
+        _expire(rt, item, now, report)
+
+
+def _reschedule(rt: Runtime, item_id: str, due: datetime | None) -> None:
+    with rt.db.write() as session:
+        session.execute(update(_ITEMS).where(_ITEMS.c.id == item_id).values(next_due_at=due))
+
+
+def _remind(
+    rt: Runtime,
+    people: ReviewerSource,
+    item: Item,
+    escalation: Escalation,
+    now: datetime,
+    report: SweepReport,
+) -> None:
+    tz = people.timezone_of(item.assignee) if item.assignee else "UTC"
+    if escalation.quiet_hours and (later := quiet_until(now, tz, escalation.quiet_hours)):
+        _reschedule(rt, item.id, later)
+        report.postponed.append(item.id)
+        return
+    after = item.model_copy(update={"reminded_at": now})
+    with rt.db.write() as session:
+        done = lifecycle.update_item_if(
+            session,
+            item.id,
+            {"reminded_at": None},
+            actor="system",
+            event="reminded",
+            data={"to": item.assignee},
+            reminded_at=now,
+            next_due_at=_due_after(after, escalation),
+        )
+        if done and item.assignee:
+            enqueue(
+                session,
+                kind=NOTIFY,
+                dedupe_key=f"{item.id}:remind",
+                item_id=item.id,
+                workflow_id=item.workflow_id,
+                payload={"to": item.assignee, "reason": "reminder"},
+            )
+    if done:
+        report.reminded.append(item.id)
+
+
+def _escalate(
+    rt: Runtime, item: Item, escalation: Escalation, now: datetime, report: SweepReport
+) -> None:
+    manager = item.manager or rt.spec(item.workflow_id).spec.owner
+    after = item.model_copy(update={"escalated": True})
+    with rt.db.write() as session:
+        done = lifecycle.update_item_if(
+            session,
+            item.id,
+            {"escalated": False},
+            actor="system",
+            event="escalated",
+            data={"to": manager, "from": item.assignee},
+            escalated=True,
+            escalated_at=now,
+            manager=manager,
+            next_due_at=_due_after(after, escalation),
+        )
+        if done:
+            common: dict[str, Any] = {"item_id": item.id, "workflow_id": item.workflow_id}
+            enqueue(
+                session,
+                kind=CARD,
+                dedupe_key=f"{item.id}:card:manager",
+                payload={"manager": True},
+                **common,
+            )
+            enqueue(
+                session,
+                kind=CARD,
+                dedupe_key=f"{item.id}:card:escalated",
+                payload={"update": True},
+                **common,
+            )
+    if done:
+        report.escalated.append(item.id)
+
+
+def _expire(rt: Runtime, item: Item, now: datetime, report: SweepReport) -> None:
+    spec = rt.spec(item.workflow_id).spec
+    with rt.db.write() as session:
+        expired = lifecycle.transition(
+            session,
+            item.id,
+            Status.EXPIRED,
+            actor="system",
+            data={"ignored_by": item.assignee},
+            next_due_at=None,
+            decision={"verdict": "expired", "ignored_by": item.assignee},
+        )
+        queue_effects(session, expired, spec)
+    report.expired.append(item.id)
+
+
+def _due_after(item: Item, escalation: Escalation) -> datetime | None:
+    step = next_step(item, escalation)
+    return step[1] if step else None

@@ -1,0 +1,57 @@
+"""Card and Home buttons: Approve, Edit, Reject, Pause, Resume. Ack first, then the runtime."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot import control, decisions
+from bot.blocks_views import edit_modal, reject_modal
+from bot.runtime import Runtime
+from bot.slack_delivery import ReviewerSource
+from bot.slack_ids import Action
+from handlers.slack_home import publish_home
+
+
+def register(app: App, rt: Runtime, people: ReviewerSource) -> None:
+    """Button listeners."""
+    from handlers.slack import refusals_as_messages, user_of
+
+    @app.action(Action.APPROVE.value)
+    @refusals_as_messages
+    def approve(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        decisions.approve(rt, action["value"], user_of(body))
+        if body.get("view", {}).get("type") == "home":
+            publish_home(rt, client, people, user_of(body))
+
+    @app.action(Action.EDIT.value)
+    @refusals_as_messages
+    def edit(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        item = decisions.authorize(rt, action["value"], user_of(body), "edited")
+        view = edit_modal(item.id, item.title, decisions.editable_fields(item))
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.action(Action.REJECT.value)
+    @refusals_as_messages
+    def reject(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        item = decisions.authorize(rt, action["value"], user_of(body), "rejected")
+        client.views_open(trigger_id=body["trigger_id"], view=reject_modal(item.id, item.title))
+
+    @app.action(Action.PAUSE.value)
+    @refusals_as_messages
+    def pause(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        control.pause(rt, action["value"], user_of(body), "paused from App Home")
+        publish_home(rt, client, people, user_of(body))
+
+    @app.action(Action.RESUME.value)
+    @refusals_as_messages
+    def resume(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        control.resume(rt, action["value"], user_of(body))
+        publish_home(rt, client, people, user_of(body))

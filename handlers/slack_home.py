@@ -1,0 +1,30 @@
+"""App Home: published when opened and after Home actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot import control, queries
+from bot.blocks_home import home_view
+from bot.runtime import Runtime
+from bot.slack_delivery import ReviewerSource
+
+
+def publish_home(rt: Runtime, client: WebClient, people: ReviewerSource, user: str) -> None:
+    """Render and publish one person's Home tab."""
+    tz = people.timezone_of(user)
+    workflows = [(s, control.is_owner(rt, s.id, user)) for s in queries.workflow_states(rt)]
+    view = home_view(queries.my_queue(rt, user), queries.team_queue(rt, user), workflows, tz)
+    client.views_publish(user_id=user, view=view)
+
+
+def register(app: App, rt: Runtime, people: ReviewerSource) -> None:
+    """Event listeners."""
+
+    @app.event("app_home_opened")
+    def opened(event: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab", "home") == "home":
+            publish_home(rt, client, people, event["user"])

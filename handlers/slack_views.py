@@ -1,0 +1,62 @@
+"""Modal submissions: Edit and Reject. Validation errors are shown inside the modal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot import decisions
+from bot.blocks_views import read_edit_values, read_reject
+from bot.errors import AirlockError
+from bot.runtime import Runtime
+from bot.slack_ids import View
+
+
+def register(app: App, rt: Runtime) -> None:
+    """View-submission listeners.
+
+    These decide before acking: the answer to a submission is the ack itself, and a refusal or
+    a lost race belongs inside the modal, where the person is looking. The work is database-only.
+    """
+
+    @app.view(View.EDIT.value)
+    def submit_edit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        item_id, user = view["private_metadata"], body["user"]["id"]
+
+        def decide() -> dict[str, str]:
+            item = decisions.authorize(rt, item_id, user, "edited")
+            values, errors = read_edit_values(
+                view["state"]["values"], decisions.editable_fields(item)
+            )
+            if not errors:
+                decisions.edit(rt, item_id, user, values)
+            return errors
+
+        _answer(ack, view, decide)
+
+    @app.view(View.REJECT.value)
+    def submit_reject(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        item_id, user = view["private_metadata"], body["user"]["id"]
+
+        def decide() -> dict[str, str]:
+            category, text, errors = read_reject(view["state"]["values"])
+            if not errors and category:
+                decisions.reject(rt, item_id, user, category, text)
+            return errors
+
+        _answer(ack, view, decide)
+
+
+def _answer(ack: Ack, view: dict[str, Any], decide: Callable[[], dict[str, str]]) -> None:
+    """Ack with the field errors, or a refusal on the first input, or close the modal."""
+    try:
+        errors = decide()
+    except AirlockError as exc:
+        first = next(b["block_id"] for b in view["blocks"] if b["type"] == "input")
+        errors = {first: exc.detail[:150]}
+    if errors:
+        ack(response_action="errors", errors=errors)
+    else:
+        ack()

@@ -1,0 +1,207 @@
+"""The directory over real HTTP: Salesforce owner -> email -> Slack, managers, the Person
+cache and its TTL, and the owner fallback with a note."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.directory import Directory, Reviewer
+from bot.runtime import Runtime
+from bot.salesforce import SalesforceClient
+from bot.sandbox.salesforce_seed import SEED_PEOPLE, make_id
+from bot.sandbox.salesforce_standin import SalesforceStandin
+from bot.sandbox.slack_standin import SlackStandin, SlackUser
+from models import Item
+from models.types import utcnow
+from tests.writeback_support import sf_client
+
+PEOPLE = {person.slack_id: person for person in SEED_PEOPLE}
+MAYA_OPP, LEO_OPP, PRIYA_OPP = (make_id("Opportunity", n) for n in (1, 6, 11))
+OWNER = "U0OWNER"
+
+
+def slack_user(slack_id: str) -> SlackUser:
+    person = PEOPLE[slack_id]
+    return SlackUser(slack_id, person.email.split("@")[0], person.name, person.email, person.tz)
+
+
+@pytest.fixture
+def salesforce() -> Iterator[SalesforceStandin]:
+    with SalesforceStandin() as running:
+        yield running
+
+
+@pytest.fixture
+def sf(salesforce: SalesforceStandin) -> Iterator[SalesforceClient]:
+    client = sf_client(salesforce)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandin]:
+    everyone = [slack_user(slack_id) for slack_id in PEOPLE if slack_id != "U0LEO"]
+    with SlackStandin(users=everyone) as running:  # Leo has no Slack account
+        yield running
+
+
+class Clock:
+    """A clock the test moves forward."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def directory(rt: Runtime, sf: SalesforceClient, slack: SlackStandin, clock: Clock) -> Directory:
+    web = WebClient(token="xoxb-test", base_url=slack.base_url)
+    return Directory(rt.db, sf, web, admins=frozenset({"U0OLIVIA"}), clock=clock)
+
+
+def item(record_id: str | None = None, assignee: str | None = None) -> Item:
+    sobject = "Opportunity" if record_id else None
+    return Item(
+        id="itm_test",
+        workflow_id="opp-hygiene",
+        workflow_version="v1",
+        agent="test-agent",
+        agent_key_id="key",
+        idempotency_key="k",
+        request_hash="h",
+        raw="{}",
+        raw_hash="h",
+        kind="field_update",
+        title="Move the stage",
+        level="crm_write",
+        gate="rep",
+        status="pending",
+        record_sobject=sobject,
+        record_id=record_id,
+        assignee=assignee,
+    )
+
+
+def lookups(slack: SlackStandin) -> int:
+    return len(slack.calls_to("users.lookupByEmail")) + len(slack.calls_to("users.info"))
+
+
+@pytest.mark.parametrize(
+    ("record_id", "rep", "manager", "tz"),
+    [
+        (MAYA_OPP, "U0MAYA", "U0SAM", "America/New_York"),
+        (PRIYA_OPP, "U0PRIYA", "U0NINA", "Asia/Kolkata"),
+    ],
+)
+def test_resolve_record_owner_and_manager(
+    directory: Directory, record_id: str, rep: str, manager: str, tz: str
+) -> None:
+    found = directory.reviewer_for(item(record_id), OWNER)
+    assert found == Reviewer(rep, manager, tz, "record_owner", None)
+
+
+def test_read_record_owner_in_one_query(
+    directory: Directory, salesforce: SalesforceStandin
+) -> None:
+    directory.reviewer_for(item(MAYA_OPP), OWNER)
+    soql = [call.query["q"] for call in salesforce.calls_matching("GET", "query")]
+    assert len(soql) == 2  # the record's owner, then the owner's manager
+    assert "Owner.Email" in soql[0] and "Owner.ManagerId" in soql[0]
+    assert "FROM Opportunity" in soql[0] and "FROM User" in soql[1]
+
+
+def test_cache_person_within_ttl(
+    directory: Directory,
+    sf: SalesforceClient,
+    slack: SlackStandin,
+    clock: Clock,
+) -> None:
+    first = directory.reviewer_for(item(MAYA_OPP), OWNER)
+    calls, asked = sf.api_calls, lookups(slack)
+    assert (calls, asked) == (2, 2)
+    again = directory.reviewer_for(item(make_id("Opportunity", 2)), OWNER)  # also Maya's
+    assert again == first
+    # the record's owner is read each time (owners change); the person needs no new lookup
+    assert (sf.api_calls - calls, lookups(slack) - asked) == (1, 0)
+    clock.now += timedelta(hours=13)
+    directory.reviewer_for(item(MAYA_OPP), OWNER)
+    assert (sf.api_calls - calls, lookups(slack) - asked) == (3, 2)
+
+
+def test_refresh_when_manager_changes(directory: Directory, salesforce: SalesforceStandin) -> None:
+    directory.reviewer_for(item(MAYA_OPP), OWNER)
+    maya, nina = PEOPLE["U0MAYA"].salesforce_id, PEOPLE["U0NINA"].salesforce_id
+    salesforce.set_field("User", maya, "ManagerId", nina)
+    assert directory.reviewer_for(item(MAYA_OPP), OWNER).manager == "U0NINA"
+
+
+def test_fall_back_to_owner_for_inactive_user(
+    directory: Directory, salesforce: SalesforceStandin
+) -> None:
+    salesforce.set_field("User", PEOPLE["U0MAYA"].salesforce_id, "IsActive", False)
+    found = directory.reviewer_for(item(MAYA_OPP), OWNER)
+    assert (found.user, found.source, found.manager) == (OWNER, "workflow_owner", None)
+    assert found.note is not None
+    assert f"record owner {PEOPLE['U0MAYA'].email} is inactive" in found.note
+
+
+def test_fall_back_to_owner_for_unmapped_email(directory: Directory) -> None:
+    found = directory.reviewer_for(item(LEO_OPP), OWNER)
+    assert (found.user, found.source) == (OWNER, "workflow_owner")
+    assert found.note is not None
+    assert PEOPLE["U0LEO"].email in found.note and "users_not_found" in found.note
+
+
+def test_resolve_owner_given_as_email(directory: Directory) -> None:
+    found = directory.reviewer_for(item(LEO_OPP), PEOPLE["U0OLIVIA"].email)
+    assert (found.user, found.tz, found.source) == ("U0OLIVIA", "America/Chicago", "workflow_owner")
+
+
+def test_fall_back_to_admin_when_owner_unreachable(directory: Directory) -> None:
+    found = directory.reviewer_for(item(LEO_OPP), "gone@nowhere.example")
+    assert (found.user, found.source) == ("U0OLIVIA", "admin")
+    assert found.note is not None and "gone@nowhere.example" in found.note
+
+
+@pytest.mark.parametrize("assignee", ["U0PRIYA", PEOPLE["U0PRIYA"].email])
+def test_resolve_explicit_assignee(directory: Directory, assignee: str) -> None:
+    found = directory.reviewer_for(item(MAYA_OPP, assignee=assignee), OWNER)
+    assert found == Reviewer("U0PRIYA", "U0NINA", "Asia/Kolkata", "assignee", None)
+
+
+def test_fall_back_for_unknown_assignee(directory: Directory) -> None:
+    found = directory.reviewer_for(item(MAYA_OPP, assignee="U0NOBODY"), OWNER)
+    assert (found.user, found.source) == (OWNER, "workflow_owner")
+    assert found.note is not None and "U0NOBODY" in found.note
+
+
+def test_route_to_owner_without_salesforce(rt: Runtime, slack: SlackStandin) -> None:
+    web = WebClient(token="xoxb-test", base_url=slack.base_url)
+    found = Directory(rt.db, None, web).reviewer_for(item(MAYA_OPP), OWNER)
+    assert found.user == OWNER
+    assert found.note is not None and "no Salesforce connection" in found.note
+
+
+def test_cache_timezone(directory: Directory, slack: SlackStandin) -> None:
+    assert directory.timezone_of("U0PRIYA") == "Asia/Kolkata"
+    assert directory.timezone_of("U0PRIYA") == "Asia/Kolkata"
+    assert len(slack.calls_to("users.info")) == 1
+    assert directory.timezone_of("U0NOBODY") == "UTC"
+
+
+def test_survive_salesforce_outage(directory: Directory, salesforce: SalesforceStandin) -> None:
+    salesforce.inject("503", times=1, match="query")
+    found = directory.reviewer_for(item(MAYA_OPP), OWNER)
+    assert found.user == OWNER
+    assert found.note is not None and "could not read the owner" in found.note

@@ -1,0 +1,116 @@
+"""Write-back failures against the Salesforce stand-in: rejected records fail and the owner is
+told; lock errors retry; the API limit and a rejected session back off and alert."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.outbox import OutboxWorker
+from bot.runtime import Runtime
+from bot.salesforce import SalesforceClient
+from bot.sandbox.salesforce_seed import make_id
+from bot.sandbox.salesforce_standin import SalesforceStandin
+from models.types import utcnow
+from tests.writeback_support import (
+    approved,
+    load,
+    notices,
+    outcome,
+    patches,
+    record,
+    respec,
+    settle,
+    sf_client,
+    update_body,
+    write_row,
+    write_worker,
+)
+
+OPP = make_id("Opportunity", 1)  # seeded: StageName "Proposal/Price Quote"
+STAGE: list[dict[str, Any]] = [
+    {"field": "StageName", "value": "Negotiation/Review", "observed": "Proposal/Price Quote"}
+]
+
+
+@pytest.fixture
+def standin() -> Iterator[SalesforceStandin]:
+    with SalesforceStandin() as running:
+        yield running
+
+
+@pytest.fixture
+def client(standin: SalesforceStandin) -> Iterator[SalesforceClient]:
+    sf = sf_client(standin)
+    yield sf
+    sf.close()
+
+
+@pytest.fixture
+def worker(rt: Runtime, client: SalesforceClient) -> OutboxWorker:
+    return write_worker(rt, client)
+
+
+def test_fail_on_rejected_record_and_tell_owner(
+    rt: Runtime,
+    agent_key: str,
+    standin: SalesforceStandin,
+    worker: OutboxWorker,
+    workflows_dir: Path,
+) -> None:
+    respec(rt, workflows_dir, writeback={"authority_field": "Missing_Field__c"})
+    item_id = approved(rt, agent_key, update_body(OPP, STAGE))
+    settle(rt, worker)
+    item = load(rt, item_id)
+    message = "INVALID_FIELD: No such column 'Missing_Field__c' on sobject of type Opportunity"
+    assert (item.writeback_state, outcome(rt, item_id)["error"]) == ("failed", message)
+    assert outcome(rt, item_id)["results"][0]["state"] == "failed"
+    assert write_row(rt, item_id).status == "dead"
+    assert record(standin, OPP)["StageName"] == "Proposal/Price Quote"
+    owner = rt.spec("opp-hygiene").spec.owner
+    [notice] = notices(rt, "writeback_failed")
+    assert notice["to"] == owner and message in notice["text"]
+
+
+def test_retry_lock_errors_then_write(
+    rt: Runtime, agent_key: str, standin: SalesforceStandin, worker: OutboxWorker
+) -> None:
+    item_id = approved(rt, agent_key, update_body(OPP, STAGE))
+    standin.inject("lock", times=1, match="composite")  # every record: UNABLE_TO_LOCK_ROW
+    settle(rt, worker)
+    item = load(rt, item_id)
+    assert (item.writeback_state, outcome(rt, item_id)["attempts"]) == ("written", 2)
+    assert len(patches(standin)) == 2
+    assert [w.id for w in standin.applied_writes("Opportunity")] == [OPP]
+
+
+def test_back_off_on_request_limit_and_alert(
+    rt: Runtime, agent_key: str, standin: SalesforceStandin, worker: OutboxWorker
+) -> None:
+    item_id = approved(rt, agent_key, update_body(OPP, STAGE))
+    standin.inject("limit", times=1, match="query")
+    assert worker.run_once() == 1
+    row = write_row(rt, item_id)
+    assert row.status == "pending" and row.due_at >= utcnow() + timedelta(seconds=290)
+    assert "limit" in outcome(rt, item_id)["retry"]
+    owner = rt.spec("opp-hygiene").spec.owner
+    told = sorted(n["to"] for n in notices(rt, "salesforce_limit"))
+    assert told == sorted({owner, *rt.settings.admins})
+    assert patches(standin) == []
+
+
+def test_back_off_on_rejected_session_and_tell_owner(
+    rt: Runtime, agent_key: str, standin: SalesforceStandin, worker: OutboxWorker
+) -> None:
+    item_id = approved(rt, agent_key, update_body(OPP, STAGE))
+    standin.inject("401", times=1)  # the token is revoked; this client cannot sign in again
+    assert worker.run_once() == 1
+    row = write_row(rt, item_id)
+    assert row.status == "pending" and row.due_at >= utcnow() + timedelta(seconds=600)
+    [notice] = notices(rt, "salesforce_auth")
+    assert notice["to"] == rt.spec("opp-hygiene").spec.owner
+    assert load(rt, item_id).writeback_state == "queued"
