@@ -241,3 +241,15 @@ def _buttons(item_id: str) -> Block:
             button["style"] = styles[action]
         elements.append(button)
     return {"type": "actions", "block_id": f"review:{item_id}", "elements": elements}
+
+
+def resume_prompt(text: str, workflow_id: str) -> list[Block]:
+    """A notice with a Resume button (owners and admins may press it)."""
+    button = {
+        "type": "button",
+        "action_id": Action.RESUME.value,
+        "value": workflow_id,
+        "style": "primary",
+        "text": {"type": "plain_text", "text": "Resume"},
+    }
+    return [section(text), {"type": "actions", "elements": [button]}]

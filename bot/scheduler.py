@@ -30,6 +30,18 @@ class Ticker:
         self._thread = threading.Thread(target=self._loop, name="airlock-ticker", daemon=True)
         self._scheduler = BackgroundScheduler(timezone=UTC)
 
+    def daily(self, job: Callable[[], object], hour: int) -> None:
+        """Also run `job` every day at `hour`:00 UTC (in the scheduler's own thread)."""
+        self._scheduler.add_job(
+            job,
+            "cron",
+            hour=hour,
+            minute=0,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=3600,
+        )
+
     def start(self) -> None:
         """Start the interval and the worker thread."""
         self._scheduler.add_job(

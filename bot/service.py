@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot import autopause, digest, timers
 from bot.app import build_bolt_app
 from bot.config import Settings
 from bot.directory import Directory
@@ -27,6 +28,7 @@ from bot.webhooks import webhook_route
 from bot.writeback import writeback_route
 
 log = logging.getLogger(__name__)
+DIGEST_HOUR_UTC = 9
 
 
 @dataclass
@@ -54,11 +56,14 @@ class Service:
     socket_mode: Any = None
 
     def tick(self) -> None:
-        """One round of background work: deliver due side effects."""
+        """One round of background work: timers, auto-pause, then due side effects."""
+        timers.sweep(self.rt, self.integrations.people)
+        autopause.check_all(self.rt)
         self.worker.drain(max_rounds=10)
 
     def start(self) -> None:
         """Start ticking, and Socket Mode when an app-level token is configured."""
+        self.ticker.daily(lambda: digest.queue_digests(self.rt), hour=DIGEST_HOUR_UTC)
         self.ticker.start()
         token = self.rt.settings.slack_app_token
         if token:

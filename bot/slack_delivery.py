@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import lifecycle
-from bot.blocks import Card, review_card
+from bot.blocks import Card, resume_prompt, review_card
 from bot.directory import Reviewer
 from bot.outbox import Outcome, Route
 from bot.runtime import Runtime
@@ -194,6 +194,13 @@ def notice_text(rt: Runtime, row: Outbox) -> str:
     return f"Airlock notice about {row.item_id or row.workflow_id}"
 
 
+def notice_blocks(rt: Runtime, row: Outbox) -> list[dict[str, Any]] | None:
+    """Buttons that belong with a notice: Resume on an auto-pause."""
+    if row.payload.get("reason") != "auto_pause":
+        return None
+    return resume_prompt(notice_text(rt, row), row.payload["workflow"])
+
+
 def notify_route(rt: Runtime, client: WebClient) -> Route:
     """Delivers `slack.notify` rows as DMs."""
 
@@ -201,7 +208,11 @@ def notify_route(rt: Runtime, client: WebClient) -> Route:
         outcomes = {}
         for row in rows:
             try:
-                client.chat_postMessage(channel=row.payload["to"], text=notice_text(rt, row))
+                client.chat_postMessage(
+                    channel=row.payload["to"],
+                    text=notice_text(rt, row),
+                    blocks=notice_blocks(rt, row),
+                )
                 outcomes[row.id or 0] = Outcome.done(f"told {row.payload['to']}")
             except SlackApiError as exc:
                 outcomes[row.id or 0] = slack_failure(exc)

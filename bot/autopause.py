@@ -1,0 +1,120 @@
+"""Auto-pause: quality drops stop the workflow before it does damage at scale."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, func
+from sqlmodel import Session, col, select
+
+from bot import lifecycle
+from bot.effects import NOTIFY
+from bot.outbox import enqueue
+from bot.runtime import Runtime
+from bot.spec_model import AutoPause
+from models import Item, Workflow
+from models.types import utcnow
+
+ACTOR = "system:auto-pause"
+
+
+@dataclass(frozen=True)
+class Trip:
+    """Why a workflow was paused, with the numbers."""
+
+    workflow: str
+    reason: str
+
+
+def measure(
+    rt: Runtime, workflow_id: str, rules: AutoPause, since: datetime | None, now: datetime
+) -> str | None:
+    """The reason to pause, if a threshold is crossed; only evidence after `since` counts."""
+    hour_ago = now - timedelta(hours=1)
+    with rt.db.read() as session:
+        decided = (
+            select(Item.status)
+            .where(
+                col(Item.workflow_id) == workflow_id,
+                col(Item.status).in_(["approved", "edited", "rejected"]),
+                col(Item.decided_at) > (since or datetime.min.replace(tzinfo=now.tzinfo)),
+            )
+            .order_by(col(Item.decided_at).desc())
+            .limit(rules.window)
+        )
+        recent = list(session.exec(decided))
+        failures = _count(
+            session,
+            workflow_id,
+            col(Item.writeback_state) == "failed",
+            max(hour_ago, since or hour_ago),
+        )
+        blocked = _count(
+            session, workflow_id, col(Item.status) == "blocked", max(hour_ago, since or hour_ago)
+        )
+    if rules.reject_rate_over and len(recent) >= rules.min_decisions:
+        rate = recent.count("rejected") / len(recent)
+        if rate > rules.reject_rate_over:
+            return (
+                f"{rate:.0%} of the last {len(recent)} decisions were rejections "
+                f"(threshold {rules.reject_rate_over:.0%})"
+            )
+    if rules.writeback_failures and failures >= rules.writeback_failures:
+        return f"{failures} Salesforce write-back failures in the last hour"
+    if rules.check_failures and blocked >= rules.check_failures:
+        return f"{blocked} items blocked by quality checks in the last hour"
+    return None
+
+
+def _count(
+    session: Session, workflow_id: str, condition: ColumnElement[bool], since: datetime
+) -> int:
+    query = (
+        select(func.count())
+        .select_from(Item)
+        .where(col(Item.workflow_id) == workflow_id, condition, col(Item.updated_at) >= since)
+    )
+    return int(session.exec(query).one())
+
+
+def check_all(rt: Runtime, now: datetime | None = None) -> list[Trip]:
+    """Pause every active workflow whose thresholds are crossed, and tell its owner."""
+    now = now or utcnow()
+    with rt.db.read() as session:
+        rows = {
+            w.id: w for w in session.exec(select(Workflow).where(col(Workflow.paused).is_(False)))
+        }
+    trips = []
+    for workflow_id, row in sorted(rows.items()):
+        loaded = rt.specs.get(workflow_id)
+        if loaded is None:
+            continue
+        reason = measure(rt, workflow_id, loaded.spec.auto_pause, row.resumed_at, now)
+        if reason and _pause(rt, workflow_id, loaded.spec.owner, reason):
+            trips.append(Trip(workflow_id, reason))
+    if trips:
+        rt.kick()
+    return trips
+
+
+def _pause(rt: Runtime, workflow_id: str, owner: str, reason: str) -> bool:
+    with rt.db.write() as session:
+        if not lifecycle.set_paused(session, workflow_id, paused=True, actor=ACTOR, reason=reason):
+            return False
+        stamp = session.get(Workflow, workflow_id)
+        enqueue(
+            session,
+            kind=NOTIFY,
+            workflow_id=workflow_id,
+            pausable=False,
+            dedupe_key=f"autopause:{workflow_id}:{stamp.audit_seq if stamp else 0}",
+            payload={
+                "to": owner,
+                "reason": "auto_pause",
+                "workflow": workflow_id,
+                "text": f":rotating_light: Auto-paused `{workflow_id}`: {reason}. "
+                "New items are held and queued writes wait; nothing is lost.",
+            },
+        )
+    return True
