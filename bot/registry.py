@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.db import Database
@@ -10,14 +11,20 @@ from bot.specs import LoadedSpec, SpecSet
 from models import Workflow, WorkflowVersion
 
 
-def sync_workflows(db: Database, specs: SpecSet) -> list[str]:
-    """Store each spec's current version; returns the ids whose version changed."""
-    changed = []
-    with db.write() as session:
-        for loaded in specs.specs.values():
-            if _sync_one(session, loaded):
-                changed.append(loaded.id)
-    return changed
+def sync_workflows(db: Database, specs: SpecSet, attempts: int = 3) -> list[str]:
+    """Store each spec's current version; returns the ids whose version changed.
+
+    Replicas starting together race to insert the same rows; the loser sees an IntegrityError,
+    rolls back, and finds the rows already there on its next attempt.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with db.write() as session:
+                return [loaded.id for loaded in specs.specs.values() if _sync_one(session, loaded)]
+        except IntegrityError:
+            if attempt == attempts:
+                raise
+    return []
 
 
 def _sync_one(session: Session, loaded: LoadedSpec) -> bool:

@@ -16,7 +16,7 @@ from bot.runtime import Runtime
 from bot.salesforce import COMPOSITE_LIMIT, SalesforceClient, SalesforceError
 from bot.submission import qualify
 from bot.writeback_outcome import WriteJob, settle
-from bot.writeback_tasks import ensure_task, provenance_fields
+from bot.writeback_tasks import create_once, provenance_fields, record_intent
 from models import Item, Outbox, Workflow
 
 log = logging.getLogger(__name__)
@@ -142,8 +142,9 @@ class _Delivery:
                 job.setback(SalesforceError(kind, answer.message or "", None, answer.error_code))
 
     def _create_task(self, job: WriteJob) -> None:
+        job.item = record_intent(self.rt.db, job.item)
         try:
-            job.task_id, job.item = self._call(ensure_task, self.rt.db, self.client, job.item)
+            job.task_id = self._call(create_once, self.client, job.item)
         except SalesforceError as error:
             job.setback(error)
 

@@ -98,8 +98,9 @@ def settle(session: Session, job: WriteJob, admins: frozenset[str]) -> Outcome:
 
 def _wait(session: Session, job: WriteJob, reason: str, admins: frozenset[str]) -> Outcome:
     """Still queued: the item says why and how often it was tried (a task intent is kept)."""
-    stored = job.item.writeback or {}
-    waiting = {k: v for k, v in stored.items() if k in _KEEP_WHILE_WAITING}
+    stored = session.get(Item, job.item.id, populate_existing=True)
+    kept = (stored.writeback if stored else None) or {}  # as stored: a task intent must survive
+    waiting = {k: v for k, v in kept.items() if k in _KEEP_WHILE_WAITING}
     waiting |= {"retry": reason, "attempts": job.row.attempts}
     lifecycle.update_item(
         session,

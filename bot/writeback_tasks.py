@@ -82,30 +82,34 @@ def task_fields(item: Item) -> dict[str, Any]:
     return fields
 
 
-def ensure_task(db: Database, client: SalesforceClient, item: Item) -> tuple[str, Item]:
-    """Create the item's Task once, also across a crash; returns its id and the stored item.
+def record_intent(db: Database, item: Item) -> Item:
+    """Commit the intent to create the item's Task (its Subject) before Salesforce is called."""
+    stored = item.writeback or {}
+    if stored.get("task_intent") or stored.get("task_id"):
+        return item
+    subject = task_subject(item)
+    with db.write() as session:
+        return lifecycle.update_item(
+            session,
+            item.id,
+            actor="system",
+            event="writeback_task_intent",
+            data={"subject": subject},
+            writeback=stored | {"task_intent": subject},
+        )
 
-    The intent is committed before Salesforce is called, and a re-delivery that finds one looks
-    the Task up by its Subject marker first. Raises SalesforceError for the caller to classify.
+
+def create_once(client: SalesforceClient, item: Item) -> str:
+    """The Task's id: one an earlier attempt created (found by its Subject marker), else new.
+
+    Call record_intent first; raises SalesforceError for the caller to classify.
     """
     stored = item.writeback or {}
     if stored.get("task_id"):
-        return str(stored["task_id"]), item
-    intent = stored.get("task_intent")
-    if intent:
-        found = client.find_one("Task", "Subject", str(intent))
-        if found is not None:
-            return str(found["Id"]), item
-        fields = task_fields(item) | {"Subject": str(intent)}
-    else:
-        fields = task_fields(item)
-        with db.write() as session:
-            item = lifecycle.update_item(
-                session,
-                item.id,
-                actor="system",
-                event="writeback_task_intent",
-                data={"subject": fields["Subject"]},
-                writeback=stored | {"task_intent": fields["Subject"]},
-            )
-    return client.create("Task", fields), item
+        return str(stored["task_id"])
+    subject = str(stored.get("task_intent") or task_subject(item))
+    # the earlier attempt may have died after Salesforce created it but before we recorded it
+    found = client.find_one("Task", "Subject", subject)
+    if found is not None:
+        return str(found["Id"])
+    return client.create("Task", task_fields(item) | {"Subject": subject})

@@ -48,7 +48,7 @@ def card_of(page: httpx.Client, user: str, item_id: str) -> dict[str, Any]:
         messages = state(page, user)["person"]["messages"]
         return next((m for m in messages if item_id in str(m["blocks"])), None)
 
-    return wait_for(find)  # type: ignore[no-any-return]
+    return dict(wait_for(find))
 
 
 def stored(rt: Runtime, item_id: str) -> Item:
@@ -75,6 +75,18 @@ def test_boot_lists_people_and_samples(page: httpx.Client) -> None:
     assert people["U0SAM"] == ["manager"]
     assert people["U0OLIVIA"] == ["owner"]  # the test settings make U0ADMIN the admin
     assert [s["name"] for s in boot["samples"]] == list(SAMPLES)
+
+
+@pytest.mark.parametrize("name", list(SAMPLES))
+def test_sample_reaches_named_reviewer(page: httpx.Client, rt: Runtime, name: str) -> None:
+    sample = SAMPLES[name]
+    item_id = submit_sample(page, name)
+    if sample.reviewer is None:
+        assert stored(rt, item_id).status == "auto_accepted"
+        return
+    card = card_of(page, sample.reviewer, item_id)
+    assert "airlock_approve" in str(card["blocks"])
+    assert stored(rt, item_id).assignee == sample.reviewer
 
 
 def test_approve_click_reaches_slack_and_salesforce(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, pool, text
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers the tables on the metadata)
@@ -19,5 +19,8 @@ with engine.connect() as connection:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together migrate one at a time; the others then find nothing to do.
+            connection.execute(text("SELECT pg_advisory_xact_lock(724270)"))
         context.run_migrations()
 engine.dispose()

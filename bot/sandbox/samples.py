@@ -155,11 +155,12 @@ EVERY_KIND: dict[str, Callable[..., Body]] = {
 
 @dataclass(frozen=True)
 class Sample:
-    """One submission the sandbox page offers, and who should end up reviewing it."""
+    """One submission the sandbox page offers, and whose DMs its card lands in (and why)."""
 
     name: str
     label: str
-    reviewer: str
+    reviewer: str | None
+    why: str
     build: Callable[[], Body]
 
 
@@ -202,14 +203,16 @@ def _renewal_risk() -> Body:
 SAMPLES: dict[str, Sample] = {
     s.name: s
     for s in (
-        Sample("stage", "Stage change on Acme renewal", "Maya (rep)", field_update),
-        Sample("task", "Follow-up task on Acme renewal", "Maya (rep)", task),
-        Sample("next-step", "Next step on Umbrella platform", "Leo (rep)", _next_step),
-        Sample("close-date", "Close date on Soylent", "Nina (Priya's manager)", _close_date),
-        Sample("amount", "Amount on Acme plant expansion", "Sam (Maya's manager)", _amount),
-        Sample("renewal-risk", "Renewal-risk escalation", "Sam (manager gate)", _renewal_risk),
-        Sample("email", "Outreach email draft", "Olivia (owner)", message_draft),
-        Sample("summary", "Call summary cleanup", "Olivia (owner)", summary),
-        Sample("brief", "Account brief (read-only)", "nobody: auto-accepted", brief),
+        Sample("stage", "Stage change on Acme renewal", "U0MAYA", "rep", field_update),
+        Sample("task", "Follow-up task on Acme renewal", "U0MAYA", "rep", task),
+        Sample("next-step", "Next step on Umbrella platform", "U0LEO", "rep", _next_step),
+        Sample("close-date", "Close date on Soylent", "U0NINA", "forecast field", _close_date),
+        Sample("amount", "Amount on Acme plant expansion", "U0SAM", "forecast field", _amount),
+        Sample(
+            "renewal-risk", "Renewal-risk escalation", "U0SAM", "customer decision", _renewal_risk
+        ),
+        Sample("email", "Outreach email draft", "U0OLIVIA", "no record: owner", message_draft),
+        Sample("summary", "Call summary cleanup", "U0OLIVIA", "no record: owner", summary),
+        Sample("brief", "Account brief (read-only)", None, "auto-accepted", brief),
     )
 }

@@ -217,7 +217,8 @@ def build_router(page: SandboxPage) -> APIRouter:
     @router.get("/api/boot")
     def boot() -> Json:
         samples = [
-            {"name": s.name, "label": s.label, "reviewer": s.reviewer} for s in SAMPLES.values()
+            {"name": s.name, "label": s.label, "reviewer": s.reviewer, "why": s.why}
+            for s in SAMPLES.values()
         ]
         return {"people": inbox.people(page.service.rt), "samples": samples}
 

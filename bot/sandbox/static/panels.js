@@ -123,6 +123,15 @@
     }
   }
 
+  // Short data inline; long data (check results, raw hashes) folded behind its first line.
+  function eventData(data) {
+    if (!data || !Object.keys(data).length) return "";
+    const line = JSON.stringify(data);
+    if (line.length <= 140) return `<code class="event-data">${BK.esc(line)}</code>`;
+    return `<details><summary><code>${BK.esc(line.slice(0, 120))}…</code></summary>
+      <code class="event-data">${BK.esc(JSON.stringify(data, null, 2))}</code></details>`;
+  }
+
   function renderTrace(trace) {
     const box = $("#trace");
     if (!trace) {
@@ -134,11 +143,12 @@
     const events = trace.trace.map((e) => `<li><div class="event-head"><span class="seq">#${e.seq}</span>
       <strong>${BK.esc(e.type)}</strong> <span class="actor">${BK.esc(e.actor)}</span>
       <span class="time">${BK.esc(new Date(e.at).toLocaleTimeString())}</span></div>
-      ${e.data && Object.keys(e.data).length ? `<code class="event-data">${BK.esc(JSON.stringify(e.data))}</code>` : ""}</li>`).join("");
+      ${eventData(e.data)}</li>`).join("");
     box.innerHTML = `<h3>${BK.esc(trace.title)}</h3>
       <p class="muted"><code>${BK.esc(trace.id)}</code> · ${BK.esc(trace.workflow)} · agent ${BK.esc(trace.agent)}</p>
       <p>${badge(trace.kind, "neutral")} ${badge(trace.level, "neutral")} ${badge("gate " + trace.gate, "neutral")}
-         ${badge(trace.status)} ${badge(trace.authority)} ${badge("SF " + trace.writeback_state, trace.writeback_state)}</p>
+         ${badge(trace.status)} ${badge(trace.authority)}
+         ${trace.writeback_state !== "none" ? badge("Salesforce " + trace.writeback_state, trace.writeback_state) : ""}</p>
       ${decision}<p>Checks: ${checks || "none"}</p>
       <ol class="timeline">${events}</ol>`;
   }

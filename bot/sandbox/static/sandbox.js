@@ -97,8 +97,9 @@
   function renderSamples(samples) {
     const box = $("#samples");
     for (const sample of samples) {
+      const who = sample.reviewer ? page.people[sample.reviewer].name : "nobody";
       const button = el("button", "sample", `<span class="sample-label">${BK.esc(sample.label)}</span>
-        <span class="sample-hint">→ ${BK.esc(sample.reviewer)}</span>`);
+        <span class="sample-hint">→ ${BK.esc(who)} (${BK.esc(sample.why)})</span>`);
       button.type = "button";
       button.dataset.sample = sample.name;
       button.addEventListener("click", () => submitSample(sample, button));

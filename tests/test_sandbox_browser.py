@@ -1,0 +1,155 @@
+"""The /sandbox page in a real browser: Debian's Chromium driven by Playwright (no downloads).
+
+Screenshots land in test-artifacts/ for a person to look at after a run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from bot.sandbox.samples import OPP_ID, PLANT_OPP_ID
+from bot.service import Service
+from tests.conftest import LiveServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists() and not os.environ.get("CI"),
+    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium); "
+    "CI installs it, so there this test always runs",
+)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the module."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def sandbox(browser: Browser, live: LiveServer) -> Iterator[Page]:
+    """The sandbox page, open and connected; page errors fail the test."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1480, "height": 940})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live.url}/sandbox")
+    expect(page.locator("#status")).to_have_text("live")
+    yield page
+    context.close()
+    assert errors == []
+
+
+def act_as(page: Page, user: str) -> None:
+    page.locator(f"button.person[data-user={user}]").click()
+    expect(page.locator(f"button.person[data-user={user}]")).to_have_class("person active")
+
+
+def test_approve_and_edit_cards(sandbox: Page, service: Service) -> None:
+    org = service.integrations.sandbox.salesforce
+    assert org is not None
+    act_as(sandbox, "U0MAYA")
+    sandbox.locator("button.sample[data-sample=stage]").click()
+    stage = sandbox.locator("article.message", has_text="Move Acme renewal to Negotiation")
+    expect(stage.get_by_role("button", name="Approve")).to_be_visible()
+    expect(stage).to_contain_text("Proposal/Price Quote → Negotiation/Review")
+    sandbox.screenshot(path=ARTIFACTS / "sandbox-1-card.png")
+
+    stage.get_by_role("button", name="Approve").click()
+    expect(stage).to_contain_text("Salesforce: written")
+    expect(stage.get_by_role("button", name="Approve")).to_have_count(0)
+    write = sandbox.locator(".sf-write", has_text="Acme Corp - Renewal 2027")
+    expect(write).to_contain_text("StageName = Negotiation/Review")
+    assert (org.get("Opportunity", OPP_ID) or {})["StageName"] == "Negotiation/Review"
+
+    sandbox.locator("button.sample[data-sample=task]").click()
+    task = sandbox.locator("article.message", has_text="Follow up on redlines")
+    task.get_by_role("button", name="Edit").click()
+    modal = sandbox.locator("#modal")
+    expect(modal).to_contain_text("Edit before approving")
+    modal.get_by_label("task.subject").fill("Send the redlined MSA to legal")
+    modal.get_by_label("task.due_date").fill("2026-12-01")
+    sandbox.screenshot(path=ARTIFACTS / "sandbox-2-edit-modal.png")
+    modal.get_by_role("button", name="Approve with edits").click()
+    expect(sandbox.locator("#modal-backdrop")).to_be_hidden()
+    expect(task).to_contain_text("Approved with edits")
+    expect(task).to_contain_text("Task created")
+    created = sandbox.locator(".sf-write", has_text="Send the redlined MSA to legal")
+    expect(created).to_contain_text("ActivityDate = 2026-12-01")
+    sandbox.screenshot(path=ARTIFACTS / "sandbox-3-written.png")
+
+
+def test_modal_errors_inline_then_manager_edit(sandbox: Page, service: Service) -> None:
+    org = service.integrations.sandbox.salesforce
+    assert org is not None
+    act_as(sandbox, "U0SAM")
+    sandbox.locator("button.sample[data-sample=amount]").click()
+    amount = sandbox.locator("article.message", has_text="Raise Acme plant expansion to 180k")
+    amount.get_by_role("button", name="Edit").click()
+    modal = sandbox.locator("#modal")
+    field = modal.get_by_label("Amount")
+    expect(field).to_have_value("180000")
+    field.fill("")
+    modal.get_by_role("button", name="Approve with edits").click()
+    expect(modal.locator(".bk-error")).to_contain_text("This value is required")
+    sandbox.screenshot(path=ARTIFACTS / "sandbox-4-modal-error.png")
+    field.fill("175000")
+    modal.get_by_role("button", name="Approve with edits").click()
+    expect(sandbox.locator("#modal-backdrop")).to_be_hidden()
+    expect(amount).to_contain_text("Salesforce: written")
+    assert (org.get("Opportunity", PLANT_OPP_ID) or {})["Amount"] == 175000
+
+
+def test_command_home_and_audit_trail(sandbox: Page) -> None:
+    act_as(sandbox, "U0MAYA")
+    sandbox.locator("button.sample[data-sample=stage]").click()
+    expect(sandbox.locator("article.message")).to_have_count(1)
+    sandbox.locator("#command").fill("queue")
+    sandbox.locator("#command-form button").click()
+    answer = sandbox.locator("#command-answer")
+    expect(answer).to_contain_text("/airlock queue · only visible to you")
+    expect(answer).to_contain_text("Move Acme renewal to Negotiation")
+
+    sandbox.locator(".slack .tab[data-tab=home]").click()
+    expect(sandbox.locator("#home")).to_contain_text("Waiting for you")
+    expect(sandbox.locator("#home")).to_contain_text("Move Acme renewal to Negotiation")
+
+    sandbox.locator(".side .tab[data-tab=audit]").click()
+    sandbox.locator(".item-row", has_text="Move Acme renewal to Negotiation").click()
+    trace = sandbox.locator("#trace")
+    expect(trace).to_contain_text("received")
+    expect(trace).to_contain_text("card_posted")
+    sandbox.screenshot(path=ARTIFACTS / "sandbox-5-home-audit.png")
+
+
+def test_render_mrkdwn_safely(sandbox: Page) -> None:
+    html = sandbox.evaluate(
+        """() => BlockKit.mrkdwn(
+            "*bold* _it_ `a_b*c` <https://x.example/a?b=1|link> <@U0MAYA> &lt;b&gt;x&lt;/b&gt;\\n"
+            + "> quoted <javascript:alert(1)|bad>", {U0MAYA: {name: "Maya Chen"}})"""
+    )
+    assert "<strong>bold</strong> <em>it</em> <code>a_b*c</code>" in html
+    link = '<a href="https://x.example/a?b=1" target="_blank" rel="noopener noreferrer">link</a>'
+    assert link in html
+    assert '<span class="bk-mention">@Maya Chen</span>' in html
+    assert "&lt;b&gt;x&lt;/b&gt;" in html
+    assert "<blockquote>quoted bad</blockquote>" in html
+    assert "javascript:" not in html
