@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlmodel import col, select
@@ -142,9 +143,12 @@ class _Delivery:
                 job.setback(SalesforceError(kind, answer.message or "", None, answer.error_code))
 
     def _create_task(self, job: WriteJob) -> None:
+        earlier = bool((job.item.writeback or {}).get("task_intent"))
         job.item = record_intent(self.rt.db, job.item)
         try:
-            job.task_id = self._call(create_once, self.client, job.item)
+            job.task_id = self._call(
+                partial(create_once, look_first=earlier), self.client, job.item
+            )
         except SalesforceError as error:
             job.setback(error)
 

@@ -99,8 +99,9 @@ def record_intent(db: Database, item: Item) -> Item:
         )
 
 
-def create_once(client: SalesforceClient, item: Item) -> str:
-    """The Task's id: one an earlier attempt created (found by its Subject marker), else new.
+def create_once(client: SalesforceClient, item: Item, *, look_first: bool) -> str:
+    """The Task's id: with `look_first` (an intent from an earlier attempt), the Task that
+    attempt may have created, found by its Subject marker; else a new one.
 
     Call record_intent first; raises SalesforceError for the caller to classify.
     """
@@ -109,7 +110,7 @@ def create_once(client: SalesforceClient, item: Item) -> str:
         return str(stored["task_id"])
     subject = str(stored.get("task_intent") or task_subject(item))
     # the earlier attempt may have died after Salesforce created it but before we recorded it
-    found = client.find_one("Task", "Subject", subject)
+    found = client.find_one("Task", "Subject", subject) if look_first else None
     if found is not None:
         return str(found["Id"])
     return client.create("Task", task_fields(item) | {"Subject": subject})

@@ -9,7 +9,10 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -30,8 +33,18 @@ SECRET = "replica-test-secret"
 FAST = "escalation: {remind_after: 2s, escalate_after: 4s, expire_after: 7s}"
 
 
+@dataclass
+class Replicas:
+    """Four running servers and the stand-ins they share."""
+
+    urls: list[str]
+    key: str
+    slack: SlackStandin
+    salesforce: SalesforceStandin
+
+
 @pytest.fixture
-def replicas(database_url: str, workflows_dir: Path, tmp_path: Path) -> Iterator[dict[str, object]]:
+def replicas(database_url: str, workflows_dir: Path, tmp_path: Path) -> Iterator[Replicas]:
     spec = workflows_dir / "opp-hygiene.yml"
     spec.write_text(
         "\n".join(
@@ -77,12 +90,7 @@ def replicas(database_url: str, workflows_dir: Path, tmp_path: Path) -> Iterator
     ]
     urls = [f"http://127.0.0.1:{p}" for p in ports]
     wait_for(lambda: all(_healthy(u) for u in urls), timeout=60)
-    yield {
-        "urls": urls,
-        "key": created.stdout.strip().splitlines()[-1],
-        "slack": slack,
-        "salesforce": salesforce,
-    }
+    yield Replicas(urls, created.stdout.strip().splitlines()[-1], slack, salesforce)
     for proc in procs:
         proc.terminate()
     for proc in procs:
@@ -98,25 +106,31 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def test_four_replicas_do_everything_once(replicas: dict[str, object]) -> None:
-    urls: list[str] = replicas["urls"]  # type: ignore[assignment]
-    slack: SlackStandin = replicas["slack"]  # type: ignore[assignment]
-    salesforce: SalesforceStandin = replicas["salesforce"]  # type: ignore[assignment]
-    headers = {"Authorization": f"Bearer {replicas['key']}"}
-    ignored, approved, opportunities = [], [], []
+def test_four_replicas_do_everything_once(replicas: Replicas) -> None:
+    urls, slack, salesforce = replicas.urls, replicas.slack, replicas.salesforce
+    headers = {"Authorization": f"Bearer {replicas.key}"}
+
+    def field(opp: str, name: str) -> Any:
+        record = salesforce.get("Opportunity", opp)
+        assert record is not None
+        return record[name]
+
+    ignored: list[str] = []
+    approved: list[str] = []
+    opportunities: list[str] = []
     for n in range(8):
         body = payloads.field_update(idempotency_key=f"r{n}")
         if n % 2:  # each approved item changes its own opportunity (all four are Maya's)
             opp = make_id("Opportunity", len(opportunities) + 1)
             opportunities.append(opp)
-            stage = salesforce.get("Opportunity", opp)["StageName"]
+            stage = field(opp, "StageName")
             body |= {
                 "record": {"sobject": "Opportunity", "id": opp},
                 "changes": [
                     {
                         "field": "NextStep",
                         "value": f"Send MSA {n}",
-                        "observed": salesforce.get("Opportunity", opp)["NextStep"],
+                        "observed": field(opp, "NextStep"),
                     },
                     {"field": "StageName", "value": stage, "observed": stage},
                 ],
@@ -134,17 +148,19 @@ def test_four_replicas_do_everything_once(replicas: dict[str, object]) -> None:
         return None
 
     for n, item_id in enumerate(approved):
-        channel, ts = wait_for(lambda i=item_id: card_of(i), timeout=30)
-        body = form_body(block_action("U0MAYA", Action.APPROVE, item_id, channel=channel, ts=ts))
+        where: tuple[str, str] = wait_for(partial(card_of, item_id), timeout=30)
+        click = form_body(
+            block_action("U0MAYA", Action.APPROVE, item_id, channel=where[0], ts=where[1])
+        )
         answer = httpx.post(
             f"{urls[n % 4]}/slack/events",
-            content=body,
+            content=click,
             trust_env=False,
-            headers=sign(SECRET, body, content_type=FORM_CONTENT_TYPE),
+            headers=sign(SECRET, click, content_type=FORM_CONTENT_TYPE),
         )
         assert answer.status_code == 200
 
-    def item(item_id: str) -> dict[str, object]:
+    def item(item_id: str) -> dict[str, Any]:
         got = httpx.get(f"{urls[0]}/api/v1/items/{item_id}", headers=headers, trust_env=False)
         return dict(got.json())
 
@@ -161,7 +177,7 @@ def test_four_replicas_do_everything_once(replicas: dict[str, object]) -> None:
         if c.status == 200
     ]
     for item_id in ignored:
-        story = [e["type"] for e in item(item_id)["trace"]]  # type: ignore[index]
+        story = [e["type"] for e in item(item_id)["trace"]]
         assert story.count("reminded") == 1
         assert story.count("escalated") == 1
         assert story.count("expired") == 1
@@ -169,11 +185,11 @@ def test_four_replicas_do_everything_once(replicas: dict[str, object]) -> None:
         assert story.count("manager_card_posted") == 1
         assert sum(item_id in t and "Reminder" in t for t in texts) == 1
     for item_id in approved:
-        story = [e["type"] for e in item(item_id)["trace"]]  # type: ignore[index]
+        story = [e["type"] for e in item(item_id)["trace"]]
         assert story.count("approved") == 1
         assert story.count("card_posted") == 1
     patches = [c for c in salesforce.calls if c.method == "PATCH" and c.status < 300]
     for n, opp in enumerate(opportunities):
-        assert salesforce.get("Opportunity", opp)["NextStep"] == f"Send MSA {2 * n + 1}"
+        assert field(opp, "NextStep") == f"Send MSA {2 * n + 1}"
         assert sum(json.dumps(c.body).count(opp) for c in patches) == 1
     assert posts["U0SAM"] == len(ignored)  # one escalated card per ignored item

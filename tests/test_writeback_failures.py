@@ -1,5 +1,6 @@
 """Write-back failures against the Salesforce stand-in: rejected records fail and the owner is
-told; lock errors retry; the API limit and a rejected session back off and alert."""
+told; lock errors retry; a failed Task create keeps its intent; the API limit and a rejected
+session back off and alert."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from bot.salesforce import SalesforceClient
 from bot.sandbox.salesforce_seed import make_id
 from bot.sandbox.salesforce_standin import SalesforceStandin
 from models.types import utcnow
+from tests import payloads
 from tests.writeback_support import (
+    REVIEWER,
     approved,
     load,
     notices,
@@ -114,3 +117,20 @@ def test_back_off_on_rejected_session_and_tell_owner(
     [notice] = notices(rt, "salesforce_auth")
     assert notice["to"] == rt.spec("opp-hygiene").spec.owner
     assert load(rt, item_id).writeback_state == "queued"
+
+
+def test_keep_task_intent_when_create_fails(
+    rt: Runtime, agent_key: str, standin: SalesforceStandin, worker: OutboxWorker
+) -> None:
+    body = payloads.task(record={"sobject": "Opportunity", "id": OPP}, assignee=REVIEWER)
+    item_id = approved(rt, agent_key, body)
+    standin.inject("503", match="sobjects")  # the create fails (it may have been applied)
+    assert worker.run_once() == 1
+    waiting = outcome(rt, item_id)
+    assert waiting["task_intent"].endswith(f"[airlock:{item_id}]")
+    assert waiting["attempts"] == 1 and "retryable" in waiting["retry"]
+    settle(rt, worker)
+    assert len(standin.records("Task")) == 1
+    lookups = [c for c in standin.calls_matching("GET", "query") if "FROM Task" in c.query["q"]]
+    assert len(lookups) == 1  # the second attempt looked for the first one's Task
+    assert outcome(rt, item_id)["task_id"] in standin.records("Task")

@@ -209,7 +209,12 @@ class SandboxPage:
 def build_router(page: SandboxPage) -> APIRouter:
     """The page and its JSON endpoints (sync: they call this server back over HTTP)."""
     router = APIRouter(prefix="/sandbox", include_in_schema=False)
+    _read_routes(router, page)
+    _action_routes(router, page)
+    return router
 
+
+def _read_routes(router: APIRouter, page: SandboxPage) -> None:
     @router.get("")
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
@@ -226,6 +231,8 @@ def build_router(page: SandboxPage) -> APIRouter:
     def state(user: str, item: str | None = None) -> Json:
         return page.state(user, item)
 
+
+def _action_routes(router: APIRouter, page: SandboxPage) -> None:
     @router.post("/api/click")
     def click(body: ClickIn, request: Request) -> Json:
         return page.click(request, body)
@@ -254,12 +261,6 @@ def build_router(page: SandboxPage) -> APIRouter:
     @router.post("/api/salesforce/edit")
     def edit_record(body: RecordEditIn) -> Json:
         return page.edit_record(body)
-
-    @router.get("/api/items/{item_id}")
-    def item(item_id: str) -> Json:
-        return inbox.trace_of(page.service.rt, item_id)
-
-    return router
 
 
 def mount_sandbox(app: FastAPI, service: Service) -> None:

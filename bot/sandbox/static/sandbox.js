@@ -14,8 +14,6 @@
     side: "salesforce",
     item: null,
     seen: {},
-    modal: null,
-    modalKey: null,
     fastUntil: 0,
     messageCount: 0,
   };
@@ -85,8 +83,7 @@
     localStorage.setItem("airlock.sandbox.user", id);
     page.seen = {};
     page.messageCount = 0;
-    page.modalKey = null;
-    hideModal();
+    window.SandboxModal.reset();
     $("#command-answer").innerHTML = "";
     renderPeople();
     if (page.tab === "home") openHome();
@@ -207,80 +204,6 @@
     if (tab === "home") openHome();
   }
 
-  // --- modals -----------------------------------------------------------------------------------
-  function renderModal(modal) {
-    const key = modal ? `${modal.id}:${modal.hash}` : null;
-    if (key === page.modalKey) return;
-    page.modalKey = key;
-    page.modal = modal;
-    if (!modal) {
-      hideModal();
-      return;
-    }
-    const box = $("#modal");
-    box.innerHTML = "";
-    const head = el("header", "modal-head", `<h2>${BK.textHtml(modal.title, page.people)}</h2>`);
-    const x = el("button", "modal-x", "✕");
-    x.type = "button";
-    x.addEventListener("click", () => closeModal(modal));
-    head.appendChild(x);
-    const body = el("form", "modal-body");
-    body.appendChild(BK.renderBlocks(modal.blocks, { people: page.people }));
-    body.addEventListener("submit", (event) => {
-      event.preventDefault();
-      submitModal(modal, body);
-    });
-    box.append(head, body, modalFooter(modal, body));
-    $("#modal-backdrop").hidden = false;
-    const first = box.querySelector(".bk-input");
-    if (first) first.focus();
-  }
-
-  function modalFooter(modal, body) {
-    const foot = el("footer", "modal-foot");
-    const cancel = el("button", "bk-button", BK.textHtml(modal.close || { type: "plain_text", text: "Cancel" }));
-    cancel.type = "button";
-    cancel.addEventListener("click", () => closeModal(modal));
-    foot.appendChild(cancel);
-    if (modal.submit) {
-      const submit = el("button", "bk-button bk-primary modal-submit", BK.textHtml(modal.submit));
-      submit.type = "button";
-      submit.addEventListener("click", () => submitModal(modal, body));
-      foot.appendChild(submit);
-    }
-    return foot;
-  }
-
-  async function submitModal(modal, body) {
-    const values = BK.readInputs(body);
-    try {
-      const result = await api("submit", { user: page.user, view_id: modal.id, values });
-      if (result.answer.response_action === "errors") {
-        BK.showErrors(body, result.answer.errors);
-        return;
-      }
-      if (result.status !== 200) {
-        toast(`Slack answered ${result.status}`, "error");
-        return;
-      }
-      hideModal();
-    } catch (error) {
-      toast(String(error), "error");
-    }
-    hurry();
-  }
-
-  async function closeModal(modal) {
-    hideModal();
-    await api("close", { user: page.user, view_id: modal.id }).catch(() => null);
-    hurry();
-  }
-
-  function hideModal() {
-    $("#modal-backdrop").hidden = true;
-    $("#modal").innerHTML = "";
-  }
-
   // --- /airlock ---------------------------------------------------------------------------------
   async function runCommand(event) {
     event.preventDefault();
@@ -310,7 +233,7 @@
       const data = await api(`state?${query}`);
       renderMessages(data.person.messages);
       renderHome(data.person.home);
-      renderModal(data.person.modal);
+      window.SandboxModal.render(data.person.modal);
       window.SandboxPanels.render(page, data, changed);
       $("#status").textContent = "live";
       $("#status").className = "status ok";
@@ -336,6 +259,7 @@
     }
     $("#command-form").addEventListener("submit", runCommand);
     window.SandboxPanels.init(page, { api, toast, hurry });
+    window.SandboxModal.init(page, { api, toast, hurry });
     loop();
   }
 
