@@ -5,6 +5,7 @@ Run as `python bench/_server.py airlock|baseline PORT DATABASE_URL WORKFLOWS_DIR
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -12,13 +13,17 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
 from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.app import slack_endpoint
 from bot.config import Settings
 from bot.db import Database
 from bot.service import build_service
+from bot.slack_ids import Action
 
 
 def baseline_app(url: str) -> FastAPI:
@@ -44,11 +49,32 @@ def baseline_app(url: str) -> FastAPI:
     return app
 
 
+def bolt_baseline_app() -> FastAPI:
+    """A bare Bolt app that only acks Approve, behind the same endpoint and thread pool."""
+    secret = os.environ["SLACK_SIGNING_SECRET"]
+    bolt = App(
+        signing_secret=secret,
+        token_verification_enabled=False,
+        client=WebClient(token="xoxb-bench", base_url=os.environ["SLACK_API_URL"]),
+    )
+
+    @bolt.action(Action.APPROVE.value)
+    def approve(ack: Ack) -> None:
+        ack()
+
+    app = FastAPI()
+    app.add_api_route("/slack/events", slack_endpoint(bolt, secret), methods=["POST"])
+    app.add_api_route("/healthz", lambda: {"status": "ok"}, methods=["GET"])
+    return app
+
+
 def main() -> None:
     """Serve the chosen app until killed."""
     kind, port, url, workflows = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
     if kind == "baseline":
         app = baseline_app(url)
+    elif kind == "bolt":
+        app = bolt_baseline_app()
     else:
         settings = Settings(
             _env_file=None,

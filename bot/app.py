@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi import Request, Response
@@ -17,6 +18,7 @@ from bot.slack_delivery import ReviewerSource
 from models import SlackEvent
 
 log = logging.getLogger(__name__)
+LISTENER_THREADS = 64
 
 
 def first_delivery(rt: Runtime, event_id: str, type_: str) -> bool:
@@ -39,8 +41,13 @@ def build_bolt_app(
         client=client,
         signing_secret=signing_secret,
         token_verification_enabled=False,
+        # slack_endpoint() checks the signature before Bolt sees the request.
+        request_verification_enabled=False,
         ignoring_self_events_enabled=False,
         raise_error_for_unhandled_request=False,
+        # One listener thread per concurrent click: acks never queue behind other listeners'
+        # post-ack work (Bolt's default pool has 10 threads).
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
     )
 
     @app.middleware

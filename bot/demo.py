@@ -1,7 +1,8 @@
 """`airlock demo`: a scripted review loop on the local stand-ins, in a throwaway database.
 
-Approve, edit, reject, escalation to a manager, pause and resume, a write-back conflict; then the
-audit trail of one item and the metrics per workflow. Only the clock is moved (for the timers).
+Approve, edit, reject, escalation to a manager, pause and resume, a write-back conflict and an
+auto-pause; then the audit trail of one item and the metrics per workflow. Only the clock is moved
+(for the timers).
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from pathlib import Path
 from bot import timers
 from bot.config import Settings
 from bot.demo_driver import DemoDriver, DemoError
-from bot.demo_text import stats_table
+from bot.demo_text import name, stats_table
 from bot.queries import stats
 from bot.sandbox.live import LiveServer
 from bot.sandbox.samples import (
     GLOBEX_OPP_ID,
+    OPP_ID,
     PLANT_OPP_ID,
     UMBRELLA_OPP_ID,
+    decision,
     field_update,
     opportunity,
     recommendation,
@@ -38,6 +41,7 @@ MAYA, LEO, SAM, OLIVIA = "U0MAYA", "U0LEO", "U0SAM", SANDBOX_ADMIN
 EXAMPLES = Path(__file__).resolve().parent.parent / "workflows"
 GRID_OPP_ID = "006Ai0000000003IAA"  # Globex - Grid Analytics, Maya, "Needs Analysis"
 INITECH_OPP_ID = "006Ai0000000005IAA"  # Initech - TPS Automation, Maya
+MAYA_OPPS = {n: f"006Ai{n:010d}IAA" for n in range(1, 6)}  # seeded: Maya owns the first five
 
 
 def demo_settings(folder: Path, workflows: Path) -> Settings:
@@ -92,6 +96,7 @@ class Story:
             self.escalate,
             self.pause_and_resume,
             self.conflict,
+            self.auto_pause,
         ):
             step()
         self.heading("Audit trail of the conflicted item (airlock trace)")
@@ -218,6 +223,28 @@ class Story:
         if state != "conflict":
             raise DemoError(f"expected a write-back conflict, got {state!r}")
         self.traced = item_id
+
+    def auto_pause(self) -> None:
+        """Too many rejections trip the spec's threshold: the workflow stops itself."""
+        self.heading("Auto-pause: Sam rejects most renewal-risk escalations; the workflow stops")
+        self.d.quiet = True
+        for number, reject in enumerate((True, False, True, False, True), start=1):
+            body = decision(title=f"Renewal risk #{number}", record=opportunity(MAYA_OPPS[number]))
+            item_id = self.d.submit(body)
+            message = self.d.card(item_id)
+            trigger = self.d.click(SAM, Action.REJECT if reject else Action.APPROVE, message)
+            if reject:
+                values = {REJECT_BLOCK: select_state("inaccurate")}
+                self.d.fill(SAM, self.d.modal(trigger), values, "picks 'Inaccurate', [Reject]")
+            if number < 5:  # the fifth decision trips the pause: its card update then waits
+                self.d.settle(item_id)
+        self.d.quiet = False
+        reason = self.d.wait(lambda: self.d.paused_reason("renewal-risk"), "the auto-pause")
+        self.d.say("Airlock", f"auto-pauses renewal-risk: {reason}")
+        notice = self.d.last_dm(OLIVIA, "Auto-paused")
+        self.d.say("Slack", f"DM to {name(OLIVIA)}: {notice}")
+        self.d.submit(decision(title="Renewal risk #6", record=opportunity(OPP_ID)))
+        self.d.command(OLIVIA, "status renewal-risk")
 
 
 __all__ = ["DemoError", "run_demo"]

@@ -20,7 +20,7 @@ from bot.sandbox.slack_sender import SlackSender, answer_of
 from bot.sandbox.slack_standin import SlackMessage
 from bot.service import Service
 from bot.slack_ids import BUTTON_LABELS, Action
-from models import Item, Outbox
+from models import Item, Outbox, Workflow
 
 T = TypeVar("T")
 Out = Callable[[str], None]
@@ -48,6 +48,7 @@ class DemoDriver:
             timeout=timeout,
             trust_env=False,
         )
+        self.quiet = False  # one line per action, no card quotes (for repetitive steps)
         self._cards: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._writes = 0
         self._runs = 0
@@ -111,8 +112,8 @@ class DemoDriver:
         message = self.wait(posted, f"the card of {item_id}")
         user = self.item(item_id).manager if manager else self.item(item_id).assignee
         self._cards[(message.channel, message.ts)] = message.blocks
-        self.say("Slack", f"card in {name(user)}'s DMs:")
-        for line in card_summary(message.blocks):
+        self.say("Slack", f"card in {name(user)}'s DMs" + ("" if self.quiet else ":"))
+        for line in [] if self.quiet else card_summary(message.blocks):
             self.out(f"{PAD}| {line}")
         return message
 
@@ -174,7 +175,7 @@ class DemoDriver:
         before = self._cards.get((message.channel, message.ts), [])
         self._cards[(message.channel, message.ts)] = message.blocks
         added = new_lines(before, message.blocks)
-        if added:
+        if added and not self.quiet:
             owner = name(f"U{message.channel[1:]}")  # the stand-in names DMs D + user id
             self.say("Slack", f"card updated in place in {owner}'s DMs:")
             for line in added:
@@ -188,9 +189,24 @@ class DemoDriver:
             self.say(
                 "Salesforce", f"{verb} {write.sobject} {write.id}: {fields_text(write.fields)}"
             )
-        if len(writes) == self._writes:
+        if len(writes) == self._writes and not self.quiet:
             self.say("Salesforce", "nothing written")
         self._writes = len(writes)
+
+    def paused_reason(self, workflow_id: str) -> str | None:
+        """Why the workflow is paused, or None while it runs."""
+        with self.rt.db.read() as session:
+            row = session.get(Workflow, workflow_id, populate_existing=True)
+        return (row.paused_reason or "no reason given") if row and row.paused else None
+
+    def last_dm(self, user: str, containing: str) -> str:
+        """The newest DM to `user` whose text contains `containing`, as plain text."""
+
+        def found() -> str | None:
+            texts = [m.text for m in self.slack.messages_for(user) if containing in m.text]
+            return texts[-1] if texts else None
+
+        return plain(self.wait(found, f"a DM to {user} about {containing!r}"))
 
     def command(self, user: str, text: str) -> str:
         """`user` types `/airlock <text>`; prints and returns the answer."""

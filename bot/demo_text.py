@@ -22,6 +22,7 @@ _EMOJI = {
     ":arrow_forward:": "▶",
     ":large_green_circle:": "●",
     ":white_check_mark:": "✔",
+    ":rotating_light:": "🚨",
 }
 
 

@@ -42,6 +42,9 @@ def test_run_demo_prints_transcript(tmp_path: Path) -> None:
         "Salesforce: conflict",
         "NextStep: not overwritten, Salesforce now has Legal signed; waiting for PO",
         "write-back conflict",
+        "auto-pauses renewal-risk: 60% of the last 5 decisions were rejections (threshold 30%)",
+        "DM to Olivia Park: 🚨 Auto-paused renewal-risk",
+        '"Renewal risk #6" to renewal-risk -> held',
     ]
     missing = [line for line in expected if line not in out]
     assert not missing, out
@@ -49,4 +52,5 @@ def test_run_demo_prints_transcript(tmp_path: Path) -> None:
     assert hygiene is not None, out
     assert hygiene.groups() == ("5", "4", "1", "0", "0", "100%")
     assert re.search(r"^call-summary-cleanup\s+1\s+0\s+0\s+1\s+0\s+0%$", out, re.M)
+    assert re.search(r"^renewal-risk\s+6\s+2\s+0\s+3\s+0\s+40%$", out, re.M)
     assert list(tmp_path.iterdir()) == []

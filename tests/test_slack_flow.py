@@ -49,6 +49,11 @@ def posted(rt: Runtime, item_id: str, timeout: float = 10) -> Item:
     return found
 
 
+def card_saying(slack: SlackDriver, item_id: str, words: str) -> dict[str, Any] | None:
+    card = slack.card(REP, item_id)
+    return card if words in json.dumps(card["blocks"]) else None
+
+
 def buttons(card: dict[str, Any]) -> list[dict[str, Any]]:
     return [e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]]
 
@@ -88,9 +93,7 @@ def test_approve_rerenders_card(api: httpx.Client, rt: Runtime, slack: SlackDriv
     assert time.monotonic() - started < 3
     decided = wait_for(lambda: (i := item(rt, item_id)).status != "pending" and i)
     assert (decided.status, decided.authority, decided.decided_by) == ("approved", "confirmed", REP)
-    card = wait_for(
-        lambda: (c := slack.card(REP, item_id)) and "Approved* by <@U0MAYA>" in json.dumps(c["blocks"]) and c
-    )
+    card = wait_for(lambda: card_saying(slack, item_id, "Approved* by <@U0MAYA>"))
     assert buttons(card) == []
     assert card["ts"] == stored.card_ts
 
@@ -233,9 +236,7 @@ def test_reject_records_reason(api: httpx.Client, rt: Runtime, slack: SlackDrive
         "reason": "wrong_record",
         "text": "That is the 2025 deal",
     }
-    card = wait_for(
-        lambda: (c := slack.card(REP, item_id)) and "Rejected* by <@U0MAYA>" in json.dumps(c["blocks"]) and c
-    )
+    card = wait_for(lambda: card_saying(slack, item_id, "Rejected* by <@U0MAYA>"))
     assert "wrong record" in json.dumps(card["blocks"])
 
 

@@ -76,7 +76,7 @@
 
   function renderCalls(calls) {
     $("#sf-calls").innerHTML = calls.map((c) => `<div class="sf-call">
-      <span class="method">${BK.esc(c.method)}</span> <span class="status s${String(c.status)[0]}">${c.status}</span>
+      <span class="method">${BK.esc(c.method)}</span> <span class="http-status s${String(c.status)[0]}">${c.status}</span>
       <code>${BK.esc(c.soql || c.path)}</code></div>`).join("") || `<div class="empty">No calls yet.</div>`;
   }
 
@@ -138,7 +138,7 @@
       box.innerHTML = `<div class="empty">Pick an item to see its audit trail.</div>`;
       return;
     }
-    const decision = trace.decision ? `<p>Decided by <strong>${BK.esc(name(trace.decision.by))}</strong> at ${BK.esc(trace.decision.at)}</p>` : "";
+    const decision = trace.decision ? `<p>Decided by <strong>${BK.esc(name(trace.decision.by))}</strong> at ${BK.esc(new Date(trace.decision.at).toLocaleString())}</p>` : "";
     const checks = trace.checks.map((c) => badge(`${c.name} ${c.passed ? "ok" : "failed"}`, c.passed ? "ok" : "failed")).join(" ");
     const events = trace.trace.map((e) => `<li><div class="event-head"><span class="seq">#${e.seq}</span>
       <strong>${BK.esc(e.type)}</strong> <span class="actor">${BK.esc(e.actor)}</span>

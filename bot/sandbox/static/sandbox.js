@@ -84,7 +84,7 @@
     page.seen = {};
     page.messageCount = 0;
     window.SandboxModal.reset();
-    $("#command-answer").innerHTML = "";
+    $("#command-answer").hidden = true;
     renderPeople();
     if (page.tab === "home") openHome();
     hurry();
@@ -215,7 +215,13 @@
       const answer = result.answer;
       const scope = answer.response_type === "in_channel" ? "posted in the channel" : "only visible to you";
       box.innerHTML = "";
-      box.appendChild(el("div", "command-echo", `<code>/airlock ${BK.esc(text)}</code> · ${scope}`));
+      const echo = el("div", "command-echo", `<code>/airlock ${BK.esc(text)}</code> · ${scope}`);
+      const dismiss = el("button", "dismiss", "✕");
+      dismiss.type = "button";
+      dismiss.title = "Dismiss";
+      dismiss.addEventListener("click", () => { box.hidden = true; });
+      echo.appendChild(dismiss);
+      box.appendChild(echo);
       if (answer.blocks) box.appendChild(BK.renderBlocks(answer.blocks, { people: page.people }));
       box.appendChild(el("div", "bk-text", BK.mrkdwn(answer.text || "(no answer)", page.people)));
       box.hidden = false;
