@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from bot import lifecycle
+from bot.autonomy import demote
 from bot.effects import NOTIFY
 from bot.outbox import enqueue
 from bot.runtime import Runtime
@@ -91,17 +92,21 @@ def check_all(rt: Runtime, now: datetime | None = None) -> list[Trip]:
         if loaded is None:
             continue
         reason = measure(rt, workflow_id, loaded.spec.auto_pause, row.resumed_at, now)
-        if reason and _pause(rt, workflow_id, loaded.spec.owner, reason):
-            trips.append(Trip(workflow_id, reason))
+        said = _pause(rt, workflow_id, loaded.spec.owner, reason) if reason else None
+        if said:
+            trips.append(Trip(workflow_id, said))
     if trips:
         rt.kick()
     return trips
 
 
-def _pause(rt: Runtime, workflow_id: str, owner: str, reason: str) -> bool:
+def _pause(rt: Runtime, workflow_id: str, owner: str, reason: str) -> str | None:
+    """Pause and tell the owner; returns what was said, or None if it was already paused."""
     with rt.db.write() as session:
         if not lifecycle.set_paused(session, workflow_id, paused=True, actor=ACTOR, reason=reason):
-            return False
+            return None
+        if demote(session, workflow_id, rt.spec(workflow_id).spec, reason):
+            reason += "; autopilot revoked, items go to human review again"
         stamp = session.get(Workflow, workflow_id)
         enqueue(
             session,
@@ -117,4 +122,4 @@ def _pause(rt: Runtime, workflow_id: str, owner: str, reason: str) -> bool:
                 "New items are held and queued writes wait; nothing is lost.",
             },
         )
-    return True
+    return reason

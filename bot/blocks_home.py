@@ -14,6 +14,7 @@ HELP = f"""*Airlock* keeps AI agents' work behind a human gate.
 `{SLASH_COMMAND} queue` items waiting for you
 `{SLASH_COMMAND} trace <item>` what happened to an item, and why
 `{SLASH_COMMAND} stats [workflow]` acceptance, edits, rejections and reasons
+`{SLASH_COMMAND} promote <workflow>` ask for autopilot (granted only on evidence)
 `{SLASH_COMMAND} help` this list"""
 
 

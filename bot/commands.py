@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import control, queries
+from bot import autonomy, control, queries
 from bot.blocks_home import HELP, queue_text, stats_text, status_text
 from bot.errors import AirlockError, InvalidInput
 from bot.runtime import Runtime
@@ -57,6 +57,17 @@ def _dispatch(rt: Runtime, user: str, command: Command, args: list[str], tz: str
         with rt.db.read() as session:
             view = item_view(session, item_id)
         return Answer(f"```{render_trace(view)[:2900]}```")
+    if command is Command.PROMOTE:
+        workflow = _one(args, "promote <workflow>")
+        granted, found = autonomy.promote(rt, workflow, user)
+        if granted:
+            return Answer(
+                f":rocket: <@{user}> promoted `{workflow}` to autopilot: {found}. "
+                "Low-risk items are now accepted without review; external messages "
+                "and customer decisions still go to a person.",
+                public=True,
+            )
+        return Answer(f"Not yet: {found}.")
     if command is Command.STATS:
         ids = [rt.spec(args[0]).id] if args else sorted(rt.specs.specs)
         return Answer(stats_text([queries.stats(rt, w) for w in ids]))

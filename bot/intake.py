@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 
 from bot import keys, lifecycle
+from bot.autonomy import effective_spec
 from bot.canonical import canonical_hash, canonical_json, sha256_hex
 from bot.db import Executor
 from bot.effects import needs_writeback, queue_effects
@@ -20,6 +21,7 @@ from bot.keys import Agent
 from bot.levels import Authority, Status
 from bot.policy import OutputNotAllowed, Verdict, decide
 from bot.runtime import Runtime
+from bot.spec_model import WorkflowSpec
 from bot.specs import LoadedSpec
 from bot.submission import Submission
 from bot.timers import first_due
@@ -84,8 +86,9 @@ def submit(rt: Runtime, *, token: str | None, raw: bytes, header_key: str | None
             _check_scope(key, sub.workflow)
             # No look-up for a replay here: the unique (key, idempotency key) index refuses a
             # second insert, and the IntegrityError path below answers with the first item.
-            paused = _is_paused(conn, loaded.id)
-            new = _prepare(key, loaded, sub, data, idem_key, request_hash, paused)
+            paused, override = _state(conn, loaded.id)
+            spec = effective_spec(loaded.spec, override)
+            new = _prepare(key, loaded, spec, sub, data, idem_key, request_hash, paused)
             _store(conn, key, loaded, new)
     except IntegrityError:
         # The same idempotency key was stored before (or a moment ago): answer as a replay.
@@ -128,9 +131,10 @@ _ITEMS: Table = SQLModel.metadata.tables["item"]
 _REPLAY = select(_ITEMS.c.id, _ITEMS.c.request_hash, _ITEMS.c.response).where(
     _ITEMS.c.agent_key_id == bindparam("key_id"), _ITEMS.c.idempotency_key == bindparam("idem")
 )
-_PAUSED = select(SQLModel.metadata.tables["workflow"].c.paused).where(
-    SQLModel.metadata.tables["workflow"].c.id == bindparam("workflow_id")
-)
+_STATE = select(
+    SQLModel.metadata.tables["workflow"].c.paused,
+    SQLModel.metadata.tables["workflow"].c.mode_override,
+).where(SQLModel.metadata.tables["workflow"].c.id == bindparam("workflow_id"))
 
 
 def _replay(session: Executor, key: Agent, idem_key: str, request_hash: str) -> IntakeResult | None:
@@ -168,20 +172,22 @@ class _NewItem:
     received: dict[str, Any]
 
 
-def _is_paused(session: Executor, workflow_id: str) -> bool:
-    return bool(session.execute(_PAUSED, {"workflow_id": workflow_id}).scalar_one_or_none())
+def _state(session: Executor, workflow_id: str) -> tuple[bool, str | None]:
+    row = session.execute(_STATE, {"workflow_id": workflow_id}).first()
+    return (bool(row.paused), row.mode_override) if row else (False, None)
 
 
 def _prepare(
     key: Agent,
     loaded: LoadedSpec,
+    spec: WorkflowSpec,
     sub: Submission,
     data: dict[str, Any],
     idem_key: str,
     request_hash: str,
     paused: bool,
 ) -> _NewItem:
-    verdict = decide(sub, loaded.spec, paused=paused)
+    verdict = decide(sub, spec, paused=paused)
     values = _item_values(key, loaded, sub, verdict, idem_key, request_hash, canonical_json(data))
     facts = _Facts(
         values["id"],
@@ -191,7 +197,7 @@ def _prepare(
         values["task"],
         values["record_id"],
     )
-    if needs_writeback(facts, loaded.spec, verdict.status):
+    if needs_writeback(facts, spec, verdict.status):
         values["writeback_state"] = "queued"
     values["response"] = response_body(values)
     received = {

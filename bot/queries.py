@@ -89,7 +89,7 @@ def workflow_states(rt: Runtime) -> list[WorkflowState]:
                 loaded.spec.name,
                 loaded.spec.owner,
                 loaded.spec.level.value,
-                loaded.spec.mode.value,
+                row.mode_override if row and row.mode_override else loaded.spec.mode.value,
                 bool(row and row.paused),
                 row.paused_reason if row else None,
                 counts.get((wid, "pending"), 0),

@@ -23,6 +23,8 @@ class Workflow(SQLModel, table=True):
     spec: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
     path: str = ""
     paused: bool = False
+    # Set by `/airlock promote` (autopilot, on evidence) or by auto-pause (back to review).
+    mode_override: str | None = None
     paused_reason: str | None = None
     paused_by: str | None = None
     paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

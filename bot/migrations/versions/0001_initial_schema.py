@@ -211,6 +211,7 @@ def upgrade() -> None:
         sa.Column("spec", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
         sa.Column("path", sa.String(), nullable=False),
         sa.Column("paused", sa.Boolean(), nullable=False),
+        sa.Column("mode_override", sa.String(), nullable=True),
         sa.Column("paused_reason", sa.String(), nullable=True),
         sa.Column("paused_by", sa.String(), nullable=True),
         sa.Column("paused_at", sa.DateTime(timezone=True), nullable=True),
