@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +21,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.intake import create_key, free_port  # noqa: E402
+from bench.common import start_server  # noqa: E402
+from bench.intake import create_key  # noqa: E402
 from bot.sandbox.boot import seed_slack_users  # noqa: E402
 from bot.sandbox.salesforce_standin import DEFAULT_TOKEN, SalesforceStandin  # noqa: E402
 from bot.sandbox.slack_payloads import block_action  # noqa: E402
@@ -34,38 +33,6 @@ from tests import payloads  # noqa: E402
 
 SECRET = "bench-signing-secret"
 ADMIN = "U0OLIVIA"
-
-
-def start(kind: str, url: str, stand_ins: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    """Start a bench server using the stand-ins outside its process; wait until it answers."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SALESFORCE_"))}
-    env |= {
-        "SLACK_BOT_TOKEN": "xoxb-bench",
-        "SLACK_SIGNING_SECRET": SECRET,
-        "AIRLOCK_ADMINS": ADMIN,
-        **stand_ins,
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "bench/_server.py"),
-            kind,
-            str(port),
-            url,
-            str(ROOT / "workflows"),
-        ],
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            httpx.get(f"{base}/healthz", trust_env=False, timeout=0.5)
-            return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError(f"{kind} server did not start")
 
 
 def submit_items(base: str, key: str, count: int) -> list[str]:
@@ -119,7 +86,13 @@ def measure(
     kind: str, url: str, stand_ins: dict[str, str], key: str, n: int, concurrency: int
 ) -> tuple[float, float]:
     """p50/p99 of one server under the click load."""
-    proc, base = start(kind, url, stand_ins)
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "AIRLOCK_ADMINS": ADMIN,
+        **stand_ins,
+    }
+    proc, base = start_server(kind, url, env)
     try:
         ids = submit_items(base, key, n) if kind == "airlock" else [f"itm_{i}" for i in range(n)]
         asyncio.run(clicks(base, ids[:concurrency], concurrency))  # warm-up

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     port: int = Field(3000, alias="PORT", ge=1, le=65535)
     tick_seconds: float = Field(5.0, alias="AIRLOCK_TICK_SECONDS", gt=0)
     max_body_bytes: int = Field(256 * 1024, alias="AIRLOCK_MAX_BODY_BYTES", ge=1024)
+    workers: bool = Field(True, alias="AIRLOCK_WORKERS")
 
     slack_bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")

@@ -62,9 +62,10 @@ class Service:
         self.worker.drain(max_rounds=10)
 
     def start(self) -> None:
-        """Start ticking, and Socket Mode when an app-level token is configured."""
-        self.ticker.daily(lambda: digest.queue_digests(self.rt), hour=DIGEST_HOUR_UTC)
-        self.ticker.start()
+        """Start ticking (unless this is an API-only replica), and Socket Mode if configured."""
+        if self.rt.settings.workers:
+            self.ticker.daily(lambda: digest.queue_digests(self.rt), hour=DIGEST_HOUR_UTC)
+            self.ticker.start()
         token = self.rt.settings.slack_app_token
         if token:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -121,7 +122,8 @@ def build_service(
     worker = OutboxWorker(rt.db, outbox_routes(rt, io))
     holder: dict[str, Service] = {}
     ticker = Ticker(lambda: holder["svc"].tick(), settings.tick_seconds)
-    rt.kick = ticker.kick
+    if settings.workers:
+        rt.kick = ticker.kick
     app = create_app(
         rt,
         slack=(bolt, io.signing_secret),

@@ -122,36 +122,28 @@ class CardRoute:
                 assignee=user,
                 manager=reviewer.manager,
             )
-        blocks, text = review_card(card_for(self.rt, item, reviewer.tz))
-        posted = self.client.chat_postMessage(channel=user, blocks=blocks, text=text)
-        with self.rt.db.write() as session:
-            lifecycle.update_item(
-                session,
-                item.id,
-                actor="system",
-                event="card_posted",
-                data={"channel": posted["channel"], "ts": posted["ts"]},
-                card_channel=posted["channel"],
-                card_ts=posted["ts"],
-            )
-        return Outcome.done(f"posted to {user}", {"ts": posted["ts"]})
+        return self._deliver_card(item, user, card_for(self.rt, item, reviewer.tz), "card")
 
     def _post_to_manager(self, item: Item) -> Outcome:
         manager = item.manager or self.rt.spec(item.workflow_id).spec.owner
         card = card_for(self.rt, item, self._tz(manager), for_manager=True)
+        return self._deliver_card(item, manager, card, "manager_card")
+
+    def _deliver_card(self, item: Item, user: str, card: Card, which: str) -> Outcome:
+        """Post a card to a DM and store where it lives (`card_*` or `manager_card_*`)."""
         blocks, text = review_card(card)
-        posted = self.client.chat_postMessage(channel=manager, blocks=blocks, text=text)
+        posted = self.client.chat_postMessage(channel=user, blocks=blocks, text=text)
+        where = {f"{which}_channel": posted["channel"], f"{which}_ts": posted["ts"]}
         with self.rt.db.write() as session:
             lifecycle.update_item(
                 session,
                 item.id,
                 actor="system",
-                event="manager_card_posted",
-                data={"channel": posted["channel"], "ts": posted["ts"], "to": manager},
-                manager_card_channel=posted["channel"],
-                manager_card_ts=posted["ts"],
+                event=f"{which}_posted",
+                data={"channel": posted["channel"], "ts": posted["ts"], "to": user},
+                **where,
             )
-        return Outcome.done(f"escalated card posted to {manager}", {"ts": posted["ts"]})
+        return Outcome.done(f"{which.replace('_', ' ')} posted to {user}", {"ts": posted["ts"]})
 
     def _update(self, item: Item) -> Outcome:
         tz = self._tz(item.assignee)

@@ -1,0 +1,50 @@
+"""Shared by the benchmarks: free ports and bench servers started as their own processes."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A port nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(
+    kind: str, url: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Run `bench/_server.py KIND` on a free port (no real Slack or Salesforce credentials
+    leak in); returns the process and its base URL once /healthz answers."""
+    port = free_port()
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SALESFORCE_"))}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "bench/_server.py"),
+            kind,
+            str(port),
+            url,
+            str(ROOT / "workflows"),
+        ],
+        env=base_env | (env or {}),
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            httpx.get(f"{base}/healthz", trust_env=False, timeout=0.5)
+            return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError(f"{kind} server did not start")
