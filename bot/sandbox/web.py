@@ -101,6 +101,12 @@ def slack_state(value: InputValue) -> Json:
     return {"type": value.type, "value": value.value or None}
 
 
+def self_url(request: Request) -> str:
+    """This server's own address: the socket the request came in on, whatever the Host header."""
+    host, port = request.scope.get("server") or ("127.0.0.1", 80)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 class SandboxPage:
     """State and actions behind the page: the modal book, the agent key, the signed sender."""
 
@@ -120,9 +126,8 @@ class SandboxPage:
             return self._key
 
     def sender(self, request: Request) -> SlackSender:
-        """A signed sender to this very server (the socket the request came in on)."""
-        host, port = request.scope.get("server") or ("127.0.0.1", 80)
-        return SlackSender(f"http://{host}:{port}", self.service.integrations.signing_secret)
+        """A signed sender to this very server."""
+        return SlackSender(self_url(request), self.service.integrations.signing_secret)
 
     def state(self, user: str, item_id: str | None) -> Json:
         """Everything the page polls for."""
@@ -162,15 +167,13 @@ class SandboxPage:
         sample = SAMPLES.get(name)
         if sample is None:
             raise NotFound(f"no sample {name!r}; samples: {', '.join(SAMPLES)}")
-        host, port = request.scope.get("server") or ("127.0.0.1", 80)
         headers = {
             "Authorization": f"Bearer {self.agent_key()}",
             "Idempotency-Key": f"sandbox:{name}:{uuid.uuid4().hex}",
         }
         with httpx.Client(timeout=15, trust_env=False) as http:
-            response = http.post(
-                f"http://{host}:{port}/api/v1/items", json=sample.build(), headers=headers
-            )
+            url = f"{self_url(request)}/api/v1/items"
+            response = http.post(url, json=sample.build(), headers=headers)
         return {"status": response.status_code, "answer": answer_of(response)}
 
     def edit_record(self, edit: RecordEditIn) -> Json:
