@@ -102,8 +102,12 @@ def _load(rt: Runtime, item_id: str) -> Item:
 def authorize(rt: Runtime, item_id: str, user: str, wanted: str) -> Item:
     """The item, if `user` may decide it; otherwise log the refusal and raise NotPermitted."""
     item = _load(rt, item_id)
-    if may_decide(item, user, rt.settings.admins):
-        return item
+    if not may_decide(item, user, rt.settings.admins):
+        raise _refuse(rt, item, user, wanted)
+    return item
+
+
+def _refuse(rt: Runtime, item: Item, user: str, wanted: str) -> NotPermitted:
     with rt.db.write() as session:
         lifecycle.append_item_event(
             session,
@@ -113,30 +117,42 @@ def authorize(rt: Runtime, item_id: str, user: str, wanted: str) -> Item:
             {"wanted": wanted, "assignee": item.assignee},
         )
     who = f"<@{item.assignee}>" if item.assignee else "the assigned reviewer"
-    raise NotPermitted(
+    return NotPermitted(
         f"only {who}, their manager after escalation, or an admin can decide this item",
         item_id=item.id,
     )
 
 
+class _Refused(Exception):
+    """Raised inside the decision transaction so it rolls back before the refusal is logged."""
+
+
 def _decide(rt: Runtime, item_id: str, user: str, to: Status, decision: dict[str, Any]) -> Item:
-    item = authorize(rt, item_id, user, to.value)
-    spec = rt.spec(item.workflow_id).spec
-    writes = needs_writeback(item, spec, to)
-    with rt.db.write() as session:
-        decided = lifecycle.transition(
-            session,
-            item_id,
-            to,
-            actor=f"user:{user}",
-            data=decision,
-            decided_by=user,
-            decided_at=utcnow(),
-            decision=decision,
-            authority=Authority.CONFIRMED.value,
-            next_due_at=None,
-            writeback_state="queued" if writes else item.writeback_state,
-        )
-        queue_effects(session, decided, spec)
+    # One transaction reads, authorises and decides; the compare-and-set settles races.
+    try:
+        with rt.db.write() as session:
+            item = session.get(Item, item_id)
+            if item is None:
+                raise NotFound(f"item {item_id} does not exist")
+            if not may_decide(item, user, rt.settings.admins):
+                raise _Refused
+            spec = rt.spec(item.workflow_id).spec
+            writes = needs_writeback(item, spec, to)
+            decided = lifecycle.transition(
+                session,
+                item_id,
+                to,
+                actor=f"user:{user}",
+                data=decision,
+                decided_by=user,
+                decided_at=utcnow(),
+                decision=decision,
+                authority=Authority.CONFIRMED.value,
+                next_due_at=None,
+                writeback_state="queued" if writes else item.writeback_state,
+            )
+            queue_effects(session, decided, spec)
+    except _Refused:
+        raise _refuse(rt, _load(rt, item_id), user, to.value) from None
     rt.kick()
     return decided

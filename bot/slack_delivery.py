@@ -16,7 +16,7 @@ from bot.blocks import Card, resume_prompt, review_card
 from bot.directory import Reviewer
 from bot.outbox import Outcome, Route
 from bot.runtime import Runtime
-from bot.trace import item_view
+from bot.trace import item_summary
 from models import Item, Outbox
 
 log = logging.getLogger(__name__)
@@ -62,8 +62,7 @@ def slack_failure(exc: SlackApiError) -> Outcome:
 def card_for(rt: Runtime, item: Item, tz: str, *, for_manager: bool = False) -> Card:
     """Everything the card builder needs for one item."""
     spec = rt.spec(item.workflow_id).spec
-    with rt.db.read() as session:
-        view = item_view(session, item.id)
+    view = item_summary(item)
     late = for_manager or item.escalated
     step = spec.escalation.expire_after if late else spec.escalation.escalate_after
     anchor = item.pending_since or item.created_at

@@ -23,6 +23,27 @@ def item_view(session: Session, item_id: str) -> dict[str, Any]:
     effects = session.exec(
         select(Outbox).where(col(Outbox.item_id) == item_id).order_by(col(Outbox.id))
     ).all()
+    return item_summary(item) | {
+        "side_effects": [
+            {"kind": o.kind, "status": o.status, "attempts": o.attempts, "error": o.last_error}
+            for o in effects
+        ],
+        "trace": [
+            {
+                "seq": e.seq,
+                "at": _iso(e.at),
+                "type": e.type,
+                "actor": e.actor,
+                "data": e.data,
+                "hash": e.hash,
+            }
+            for e in events
+        ],
+    }
+
+
+def item_summary(item: Item) -> dict[str, Any]:
+    """The item's own state, without its trail (what a card renders)."""
     return {
         "id": item.id,
         "workflow": item.workflow_id,
@@ -56,21 +77,6 @@ def item_view(session: Session, item_id: str) -> dict[str, Any]:
         "writeback": item.writeback,
         "created_at": _iso(item.created_at),
         "raw_hash": item.raw_hash,
-        "side_effects": [
-            {"kind": o.kind, "status": o.status, "attempts": o.attempts, "error": o.last_error}
-            for o in effects
-        ],
-        "trace": [
-            {
-                "seq": e.seq,
-                "at": _iso(e.at),
-                "type": e.type,
-                "actor": e.actor,
-                "data": e.data,
-                "hash": e.hash,
-            }
-            for e in events
-        ],
     }
 
 
