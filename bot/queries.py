@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot.runtime import Runtime
 from models import Item, Workflow
@@ -129,3 +130,36 @@ def stats(rt: Runtime, workflow_id: str) -> Stats:
         sorted(waits)[len(waits) // 2] if waits else None,
         top,
     )
+
+
+def workflow_detail(rt: Runtime, session: Session, workflow_id: str) -> dict[str, Any]:
+    """One workflow for the agent API: spec, mode, paused or active, and its metrics."""
+    loaded = rt.spec(workflow_id)
+    row = session.get(Workflow, workflow_id)
+    counts = dict(
+        session.exec(
+            select(Item.status, func.count())
+            .where(col(Item.workflow_id) == workflow_id)
+            .group_by(col(Item.status))
+        ).all()
+    )
+    decided = sum(counts.get(s, 0) for s in ("approved", "edited", "rejected"))
+    accepted = counts.get("approved", 0) + counts.get("edited", 0)
+    return {
+        "id": workflow_id,
+        "name": loaded.spec.name,
+        "owner": loaded.spec.owner,
+        "level": loaded.spec.level.value,
+        "mode": row.mode_override if row and row.mode_override else loaded.spec.mode.value,
+        "version": loaded.version,
+        "state": "paused" if row and row.paused else "active",
+        "paused": bool(row and row.paused),
+        "paused_reason": row.paused_reason if row else None,
+        "paused_by": row.paused_by if row else None,
+        "metrics": {
+            "items": counts,
+            "decided": decided,
+            "acceptance_rate": round(accepted / decided, 3) if decided else None,
+        },
+        "spec": loaded.spec.model_dump(mode="json"),
+    }

@@ -7,16 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from sqlalchemy import func
-from sqlmodel import col, select
 
 from bot import keys
 from bot.errors import Forbidden, PayloadTooLarge
 from bot.intake import submit
+from bot.queries import workflow_detail
 from bot.runtime import Runtime
 from bot.submission import Submission
 from bot.trace import item_view
-from models import Item, Workflow
 
 _INTAKE_DOC: dict[str, Any] = {
     "requestBody": {
@@ -62,7 +60,7 @@ def build_router(rt: Runtime) -> APIRouter:
         with rt.db.read() as session:
             key = keys.authenticate(session, _bearer(request))
             visible = [w for w in rt.specs.specs if keys.in_scope(key, w)]
-            return {"workflows": [_workflow_view(rt, session, w) for w in visible]}
+            return {"workflows": [workflow_detail(rt, session, w) for w in visible]}
 
     @router.get("/workflows/{workflow_id}")
     def get_workflow(workflow_id: str, request: Request) -> dict[str, Any]:
@@ -71,7 +69,7 @@ def build_router(rt: Runtime) -> APIRouter:
             key = keys.authenticate(session, _bearer(request))
             rt.spec(workflow_id)
             _require_scope(key, workflow_id)
-            return _workflow_view(rt, session, workflow_id)
+            return workflow_detail(rt, session, workflow_id)
 
     return router
 
@@ -97,35 +95,3 @@ async def _read_limited(request: Request, limit: int) -> bytes:
         if len(body) > limit:
             raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
     return bytes(body)
-
-
-def _workflow_view(rt: Runtime, session: Any, workflow_id: str) -> dict[str, Any]:
-    loaded = rt.spec(workflow_id)
-    row = session.get(Workflow, workflow_id)
-    counts = dict(
-        session.exec(
-            select(Item.status, func.count())
-            .where(col(Item.workflow_id) == workflow_id)
-            .group_by(col(Item.status))
-        ).all()
-    )
-    decided = sum(counts.get(s, 0) for s in ("approved", "edited", "rejected"))
-    accepted = counts.get("approved", 0) + counts.get("edited", 0)
-    return {
-        "id": workflow_id,
-        "name": loaded.spec.name,
-        "owner": loaded.spec.owner,
-        "level": loaded.spec.level.value,
-        "mode": loaded.spec.mode.value,
-        "version": loaded.version,
-        "state": "paused" if row and row.paused else "active",
-        "paused": bool(row and row.paused),
-        "paused_reason": row.paused_reason if row else None,
-        "paused_by": row.paused_by if row else None,
-        "metrics": {
-            "items": counts,
-            "decided": decided,
-            "acceptance_rate": round(accepted / decided, 3) if decided else None,
-        },
-        "spec": loaded.spec.model_dump(mode="json"),
-    }
