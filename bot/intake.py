@@ -13,19 +13,16 @@ from sqlmodel import SQLModel, select
 
 from bot import keys, lifecycle
 from bot.autonomy import effective_spec
-from bot.canonical import canonical_hash, canonical_json, sha256_hex
+from bot.canonical import canonical_hash
 from bot.db import Executor
-from bot.effects import needs_writeback, queue_effects
+from bot.effects import queue_effects
 from bot.errors import AirlockError, Conflict, Forbidden, InvalidInput
+from bot.intake_item import NewItem, prepare
 from bot.keys import Agent
-from bot.levels import Authority, Status
-from bot.policy import OutputNotAllowed, Verdict, decide
+from bot.policy import OutputNotAllowed
 from bot.runtime import Runtime
-from bot.spec_model import WorkflowSpec
 from bot.specs import LoadedSpec
 from bot.submission import Submission
-from bot.timers import first_due
-from models.types import utcnow
 
 
 class MalformedJson(AirlockError):
@@ -88,7 +85,7 @@ def submit(rt: Runtime, *, token: str | None, raw: bytes, header_key: str | None
             # second insert, and the IntegrityError path below answers with the first item.
             paused, override = _state(conn, loaded.id)
             spec = effective_spec(loaded.spec, override)
-            new = _prepare(key, loaded, spec, sub, data, idem_key, request_hash, paused)
+            new = prepare(key, loaded, spec, sub, data, idem_key, request_hash, paused)
             _store(conn, key, loaded, new)
     except IntegrityError:
         # The same idempotency key was stored before (or a moment ago): answer as a replay.
@@ -151,66 +148,12 @@ def _replay(session: Executor, key: Agent, idem_key: str, request_hash: str) -> 
     return IntakeResult(201, response or {}, replayed=True)
 
 
-@dataclass
-class _Facts:
-    """The new item as effects see it, before it exists as a row."""
-
-    id: str
-    workflow_id: str
-    status: str
-    changes: list[dict[str, Any]]
-    task: dict[str, Any] | None
-    record_id: str | None
-
-
-@dataclass
-class _NewItem:
-    """A classified submission, ready to insert."""
-
-    values: dict[str, Any]
-    facts: _Facts
-    received: dict[str, Any]
-
-
 def _state(session: Executor, workflow_id: str) -> tuple[bool, str | None]:
     row = session.execute(_STATE, {"workflow_id": workflow_id}).first()
     return (bool(row.paused), row.mode_override) if row else (False, None)
 
 
-def _prepare(
-    key: Agent,
-    loaded: LoadedSpec,
-    spec: WorkflowSpec,
-    sub: Submission,
-    data: dict[str, Any],
-    idem_key: str,
-    request_hash: str,
-    paused: bool,
-) -> _NewItem:
-    verdict = decide(sub, spec, paused=paused)
-    values = _item_values(key, loaded, sub, verdict, idem_key, request_hash, canonical_json(data))
-    facts = _Facts(
-        values["id"],
-        loaded.id,
-        values["status"],
-        values["changes"],
-        values["task"],
-        values["record_id"],
-    )
-    if needs_writeback(facts, spec, verdict.status):
-        values["writeback_state"] = "queued"
-    values["response"] = response_body(values)
-    received = {
-        "raw_hash": values["raw_hash"],
-        "workflow_version": loaded.version,
-        "checks": values["checks"],
-        "gate_reasons": verdict.gate_reasons,
-        "level": values["level"],
-    }
-    return _NewItem(values, facts, received)
-
-
-def _store(session: Executor, key: Agent, loaded: LoadedSpec, new: _NewItem) -> None:
+def _store(session: Executor, key: Agent, loaded: LoadedSpec, new: NewItem) -> None:
     lifecycle.record_intake(
         session,
         new.values,
@@ -221,96 +164,6 @@ def _store(session: Executor, key: Agent, loaded: LoadedSpec, new: _NewItem) -> 
     )
     queue_effects(session, new.facts, loaded.spec)
     keys.touch(session, key)
-
-
-def _item_values(
-    key: Agent,
-    loaded: LoadedSpec,
-    sub: Submission,
-    verdict: Verdict,
-    idem_key: str,
-    request_hash: str,
-    raw: str,
-) -> dict[str, Any]:
-    now = utcnow()
-    auto = verdict.status is Status.AUTO_ACCEPTED
-    waits = verdict.status is Status.PENDING
-    return {
-        "id": lifecycle.new_item_id(),
-        "workflow_id": loaded.id,
-        "workflow_version": loaded.version,
-        "agent": key.name,
-        "agent_key_id": key.key_id,
-        "idempotency_key": idem_key,
-        "request_hash": request_hash,
-        "raw": raw,
-        "raw_hash": sha256_hex(raw),
-        "kind": sub.kind.value,
-        "title": sub.title,
-        "summary": sub.summary,
-        "reasons": sub.reasons,
-        "sources": [s.model_dump(mode="json") for s in sub.sources],
-        "confidence": sub.confidence,
-        "record_sobject": sub.record.sobject if sub.record else None,
-        "record_id": sub.record.id if sub.record else None,
-        "changes": [_change(sub, c) for c in sub.changes],
-        "task": sub.task.model_dump(mode="json") if sub.task else None,
-        "message": sub.message.model_dump(mode="json") if sub.message else None,
-        "level": verdict.level.value,
-        "gate": verdict.gate.value,
-        "gate_reasons": verdict.gate_reasons,
-        "checks": [c.as_dict() for c in verdict.checks],
-        "assignee": sub.assignee,
-        "manager": None,
-        "escalated": False,
-        "status": verdict.status.value,
-        "authority": Authority.ADVISORY.value,
-        "decided_by": "policy:auto" if auto else None,
-        "decided_at": now if auto else None,
-        "decision": None,
-        "writeback_state": "none",
-        "writeback": None,
-        "pending_since": now if waits else None,
-        "next_due_at": first_due(loaded.spec.escalation, now) if waits else None,
-        "card_channel": None,
-        "card_ts": None,
-        "manager_card_channel": None,
-        "manager_card_ts": None,
-        "reminded_at": None,
-        "escalated_at": None,
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
-def _change(sub: Submission, change: Any) -> dict[str, Any]:
-    sobject = sub.record.sobject if sub.record else ""
-    return {
-        "field": change.field.split(".")[-1],
-        "sobject": sobject,
-        "value": change.value,
-        "observed": change.observed,
-        "observed_given": change.observed_given,
-    }
-
-
-def response_body(item: dict[str, Any]) -> dict[str, Any]:
-    """The 201 answer (also replayed verbatim for a repeated idempotency key)."""
-    keep = (
-        "id",
-        "workflow_id",
-        "workflow_version",
-        "status",
-        "gate",
-        "level",
-        "checks",
-        "authority",
-        "writeback_state",
-        "gate_reasons",
-    )
-    body = {k: item[k] for k in keep}
-    body["workflow"] = body.pop("workflow_id")
-    return body | {"links": {"self": f"/api/v1/items/{item['id']}"}}
 
 
 def _log_refusal(rt: Runtime, key: Agent, sub: Submission, exc: OutputNotAllowed) -> None:

@@ -4,154 +4,63 @@ from __future__ import annotations
 
 import copy
 import functools
-import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, cast
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
-TEAM_ID = "T0SANDBOX"
-APP_ID = "A0AIRLOCK"
-BOT_ID = "B0AIRLOCK"
-BOT_USER_ID = "U0AIRLOCK"
-# Form-encoded calls carry these as JSON text; JSON calls carry them as objects.
-_JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
+from bot.sandbox.slack_api import (
+    APP_ID,
+    BOT_ID,
+    BOT_USER_ID,
+    TEAM_ID,
+    Answer,
+    Body,
+    Fault,
+    Params,
+    SlackApiFailure,
+    SlackCall,
+    SlackMessage,
+    SlackUser,
+    SlackView,
+    StandinState,
+    check_token,
+    dm_channel_id,
+    parse_params,
+)
+from bot.sandbox.slack_methods import SlackMethods
 
-Params = dict[str, Any]
-Body = dict[str, Any]
-Answer = tuple[int, dict[str, str], Body]
-
-
-class SlackApiFailure(Exception):
-    """An API-level error, answered as `{"ok": false, "error": ...}` with HTTP 200."""
-
-    def __init__(self, error: str) -> None:
-        super().__init__(error)
-        self.error = error
-
-
-@dataclass(frozen=True)
-class SlackUser:
-    """A workspace member as users.info describes them."""
-
-    id: str
-    name: str
-    real_name: str
-    email: str
-    tz: str = "UTC"
-    tz_offset: int = 0
-    is_admin: bool = False
-    deleted: bool = False
-
-    def to_api(self) -> Body:
-        """The user object Slack returns."""
-        profile = {"email": self.email, "real_name": self.real_name, "display_name": self.name}
-        body: Body = {"id": self.id, "team_id": TEAM_ID, "name": self.name, "profile": profile}
-        body |= {"real_name": self.real_name, "tz": self.tz, "tz_offset": self.tz_offset}
-        return body | {"is_admin": self.is_admin, "deleted": self.deleted, "is_bot": False}
-
-
-@dataclass(frozen=True)
-class SlackCall:
-    """One request the stand-in answered, failed ones included."""
-
-    method: str
-    params: Params
-    at: float
-    status: int
+# Names that lived here before the split stay importable from this module.
+__all__ = [
+    "APP_ID",
+    "BOT_ID",
+    "BOT_USER_ID",
+    "TEAM_ID",
+    "Answer",
+    "Body",
+    "Params",
+    "SlackApiFailure",
+    "SlackCall",
+    "SlackMessage",
+    "SlackStandin",
+    "SlackUser",
+    "SlackView",
+    "dm_channel_id",
+    "parse_params",
+]
 
 
-@dataclass
-class SlackMessage:
-    """The current version of a posted message; `history` holds earlier {text, blocks}."""
-
-    channel: str
-    ts: str
-    text: str
-    blocks: list[Body]
-    thread_ts: str | None = None
-    ephemeral_user: str | None = None
-    history: list[Body] = field(default_factory=list)
-
-    def to_api(self) -> Body:
-        """The message object Slack returns."""
-        body: Body = {"type": "message", "ts": self.ts, "text": self.text, "blocks": self.blocks}
-        body |= {"user": BOT_USER_ID, "bot_id": BOT_ID, "team": TEAM_ID}
-        return body if self.thread_ts is None else body | {"thread_ts": self.thread_ts}
-
-
-@dataclass
-class SlackView:
-    """A modal or Home tab as last set; `history` holds earlier payloads."""
-
-    id: str
-    view: Body
-    hash: str
-    user_id: str | None = None
-    trigger_id: str | None = None
-    history: list[Body] = field(default_factory=list)
-
-    def to_api(self) -> Body:
-        """The view object Slack returns."""
-        body = {**self.view, "id": self.id, "team_id": TEAM_ID, "hash": self.hash}
-        return body | {"app_id": APP_ID, "bot_id": BOT_ID, "state": {"values": {}}}
-
-
-@dataclass
-class _Fault:
-    method: str
-    status: int
-    times: int
-    retry_after: int | None
-    error: str | None
-
-    def answer(self) -> Answer:
-        wait = 1 if self.retry_after is None and self.status == 429 else self.retry_after
-        headers = {} if wait is None else {"Retry-After": str(wait)}
-        default = "ratelimited" if self.status == 429 else "fatal_error"
-        return self.status, headers, {"ok": False, "error": self.error or default}
-
-
-@dataclass
-class _State:
-    calls: list[SlackCall] = field(default_factory=list)
-    messages: dict[tuple[str, str], SlackMessage] = field(default_factory=dict)
-    views: dict[str, SlackView] = field(default_factory=dict)
-    home: dict[str, str] = field(default_factory=dict)
-    faults: list[_Fault] = field(default_factory=list)
-    delays: dict[str, float] = field(default_factory=dict)
-
-
-class SlackStandin:
+class SlackStandin(SlackMethods):
     """Slack Web API stand-in: serves real HTTP, keeps state, records calls, injects faults."""
 
     def __init__(self, users: list[SlackUser] | None = None, port: int = 0) -> None:
+        super().__init__(users)
         self._lock = threading.RLock()
         self._port = port
         self._server: _Server | None = None
-        self._users = {user.id: user for user in users or []}
-        self._state = _State()
-        self._last_micros = 0
-        self._seq = 0
-        self._methods: dict[str, Callable[[Params], Body]] = {
-            "auth.test": self._auth_test,
-            "chat.postMessage": self._post_message,
-            "chat.update": self._update_message,
-            "chat.postEphemeral": self._post_ephemeral,
-            "chat.delete": self._delete_message,
-            "views.open": self._open_view,
-            "views.push": self._open_view,
-            "views.update": self._update_view,
-            "views.publish": self._publish_view,
-            "users.info": self._user_info,
-            "users.lookupByEmail": self._lookup_by_email,
-            "conversations.open": self._open_conversation,
-        }
 
     def start(self) -> SlackStandin:
         """Bind a free port on 127.0.0.1 (or the given one) and serve in a daemon thread."""
@@ -200,7 +109,7 @@ class SlackStandin:
     ) -> None:
         """Make the next `times` calls to `method` ("*" for any) fail with `status`."""
         with self._lock:
-            self._state.faults.append(_Fault(method, status, times, retry_after, error))
+            self._state.faults.append(Fault(method, status, times, retry_after, error))
 
     def set_delay(self, method: str, seconds: float) -> None:
         """Hold answers to `method` ("*" for any) for `seconds`."""
@@ -210,7 +119,7 @@ class SlackStandin:
     def reset(self) -> None:
         """Forget calls, messages, views, faults and delays; users stay."""
         with self._lock:
-            self._state = _State()
+            self._state = StandinState()
 
     @property
     def calls(self) -> list[SlackCall]:
@@ -285,200 +194,11 @@ class SlackStandin:
         if fault is not None:
             fault.times -= 1
             return fault.answer()
-        _check_token(authorization, params)
+        check_token(authorization, params)
         api = self._methods.get(method)
         if api is None:
             raise SlackApiFailure("unknown_method")
         return 200, {}, {"ok": True, **api(params)}
-
-    def _next_ts(self) -> str:
-        # Slack ts values are unique and sort by time; callers key stored cards on them.
-        micros = max(time.time_ns() // 1000, self._last_micros + 1)
-        self._last_micros = micros
-        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
-
-    def _next_id(self, prefix: str) -> str:
-        self._seq += 1
-        return f"{prefix}{self._seq:08X}"
-
-    def _user(self, user_id: str, error: str = "user_not_found") -> SlackUser:
-        if user_id not in self._users:
-            raise SlackApiFailure(error)
-        return self._users[user_id]
-
-    def _channel(self, params: Params) -> str:
-        channel = _required(params, "channel", "channel_not_found")
-        if channel[:1] in ("U", "W"):
-            return dm_channel_id(self._user(channel, "channel_not_found").id)
-        return channel
-
-    def _message(self, params: Params) -> SlackMessage:
-        key = (str(params.get("channel", "")), str(params.get("ts", "")))
-        msg = self._state.messages.get(key)
-        if msg is None or msg.ephemeral_user is not None:
-            raise SlackApiFailure("message_not_found")
-        return msg
-
-    def _view(self, params: Params) -> SlackView:
-        wanted, external = params.get("view_id"), params.get("external_id")
-        for view in self._state.views.values():
-            if view.id == wanted or (external and view.view.get("external_id") == external):
-                if params.get("hash") and params["hash"] != view.hash:
-                    raise SlackApiFailure("hash_conflict")
-                return view
-        raise SlackApiFailure("not_found")
-
-    def _replace_view(self, view: SlackView, payload: Body) -> Body:
-        view.history.append(view.view)
-        view.view, view.hash = payload, self._next_id("H")
-        return {"view": view.to_api()}
-
-    def _auth_test(self, params: Params) -> Body:
-        return {
-            "url": "https://airlock-sandbox.slack.com/",
-            "team": "Airlock Sandbox",
-            "user": "airlock",
-            "team_id": TEAM_ID,
-            "user_id": BOT_USER_ID,
-            "bot_id": BOT_ID,
-            "is_enterprise_install": False,
-        }
-
-    def _post_message(self, params: Params) -> Body:
-        channel = self._channel(params)
-        text, blocks = _content(params, None)
-        msg = SlackMessage(channel, self._next_ts(), text, blocks, params.get("thread_ts"))
-        self._state.messages[(channel, msg.ts)] = msg
-        return {"channel": channel, "ts": msg.ts, "message": msg.to_api()}
-
-    def _update_message(self, params: Params) -> Body:
-        msg = self._message(params)
-        text, blocks = _content(params, msg)
-        msg.history.append({"text": msg.text, "blocks": msg.blocks})
-        msg.text, msg.blocks = text, blocks
-        return {"channel": msg.channel, "ts": msg.ts, "text": text, "message": msg.to_api()}
-
-    def _post_ephemeral(self, params: Params) -> Body:
-        channel = self._channel(params)
-        user = self._user(_required(params, "user", "user_not_found"))
-        text, blocks = _content(params, None)
-        msg = SlackMessage(channel, self._next_ts(), text, blocks, ephemeral_user=user.id)
-        self._state.messages[(channel, msg.ts)] = msg
-        return {"message_ts": msg.ts}
-
-    def _delete_message(self, params: Params) -> Body:
-        msg = self._message(params)
-        del self._state.messages[(msg.channel, msg.ts)]
-        return {"channel": msg.channel, "ts": msg.ts}
-
-    def _open_view(self, params: Params) -> Body:
-        trigger_id = _required(params, "trigger_id", "invalid_arguments")
-        payload = _view_payload(params, "modal")
-        view = SlackView(self._next_id("V"), payload, self._next_id("H"), trigger_id=trigger_id)
-        self._state.views[view.id] = view
-        return {"view": view.to_api()}
-
-    def _update_view(self, params: Params) -> Body:
-        view = self._view(params)
-        return self._replace_view(view, _view_payload(params, str(view.view.get("type"))))
-
-    def _publish_view(self, params: Params) -> Body:
-        user = self._user(_required(params, "user_id", "invalid_arguments"))
-        payload = _view_payload(params, "home")
-        if user.id in self._state.home:
-            # Slack keeps one Home view per user and app; a publish replaces its content.
-            view = self._view({"view_id": self._state.home[user.id], "hash": params.get("hash")})
-            return self._replace_view(view, payload)
-        view = SlackView(self._next_id("V"), payload, self._next_id("H"), user_id=user.id)
-        self._state.views[view.id] = view
-        self._state.home[user.id] = view.id
-        return {"view": view.to_api()}
-
-    def _user_info(self, params: Params) -> Body:
-        return {"user": self._user(_required(params, "user", "user_not_found")).to_api()}
-
-    def _lookup_by_email(self, params: Params) -> Body:
-        email = _required(params, "email", "users_not_found").lower()
-        for user in self._users.values():
-            if user.email.lower() == email:
-                return {"user": user.to_api()}
-        raise SlackApiFailure("users_not_found")
-
-    def _open_conversation(self, params: Params) -> Body:
-        if params.get("channel"):
-            return {"channel": {"id": params["channel"]}, "already_open": True}
-        raw = params.get("users") or []
-        ids = raw if isinstance(raw, list) else str(raw).split(",")
-        users = sorted(self._user(user_id.strip()).id for user_id in ids if user_id.strip())
-        if not users:
-            raise SlackApiFailure("users_list_not_supplied")
-        if len(users) == 1:
-            return {"channel": {"id": dm_channel_id(users[0]), "is_im": True}}
-        digest = hashlib.sha1(",".join(users).encode()).hexdigest()[:10].upper()
-        return {"channel": {"id": f"G{digest}", "is_mpim": True}}
-
-
-def dm_channel_id(user_id: str) -> str:
-    """The DM channel id the stand-in gives a user: stable, so tests can predict it."""
-    return f"D{user_id[1:]}" if user_id[:1] in ("U", "W") else user_id
-
-
-def parse_params(query: str, raw: bytes, content_type: str) -> Params:
-    """Merge query-string and body parameters the way Slack reads them (the body wins)."""
-    params: Params = dict(parse_qsl(query, keep_blank_values=True))
-    is_json = "json" in content_type
-    try:
-        loaded = json.loads(raw or b"{}") if is_json else parse_qsl(raw.decode())
-        params |= dict(loaded)
-    except (UnicodeDecodeError, ValueError, TypeError) as exc:
-        raise SlackApiFailure("invalid_json" if is_json else "invalid_form_data") from exc
-    for key in _JSON_FIELDS:
-        if isinstance(params.get(key), str):
-            try:
-                params[key] = json.loads(params[key])
-            except ValueError as exc:
-                error = "invalid_blocks_format" if key == "blocks" else "invalid_arguments"
-                raise SlackApiFailure(error) from exc
-    return params
-
-
-def _required(params: Params, key: str, error: str) -> str:
-    value = params.get(key)
-    if not value or not isinstance(value, str):
-        raise SlackApiFailure(error)
-    return value
-
-
-def _content(params: Params, current: SlackMessage | None) -> tuple[str, list[Body]]:
-    # chat.update keeps whatever the call leaves out, as Slack does; a post needs something.
-    text = str(params.get("text") or (current.text if current else ""))
-    blocks = params.get("blocks", current.blocks if current else [])
-    # Slack refuses malformed or over-long block lists; builders should hear about it here too.
-    well_formed = isinstance(blocks, list) and all(
-        isinstance(b, dict) and "type" in b for b in blocks
-    )
-    if not well_formed or len(blocks) > 50:
-        raise SlackApiFailure("invalid_blocks")
-    if not text and not blocks and not params.get("attachments"):
-        raise SlackApiFailure("no_text")
-    return text, blocks
-
-
-def _view_payload(params: Params, kind: str) -> Body:
-    view = params.get("view")
-    if not isinstance(view, dict) or view.get("type") != kind:
-        raise SlackApiFailure("invalid_arguments")
-    return view
-
-
-def _check_token(authorization: str | None, params: Params) -> None:
-    token = str(params.get("token") or "")
-    if authorization and authorization.startswith("Bearer "):
-        token = authorization.removeprefix("Bearer ").strip()
-    if not token:
-        raise SlackApiFailure("not_authed")
-    if not token.startswith(("xoxb-", "xoxp-")):
-        raise SlackApiFailure("invalid_auth")
 
 
 class _Server(ThreadingHTTPServer):

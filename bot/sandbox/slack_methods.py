@@ -1,0 +1,200 @@
+"""The Web API methods the Slack stand-in serves, each a handler over its in-memory state."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+
+from bot.sandbox.slack_api import (
+    BOT_ID,
+    BOT_USER_ID,
+    TEAM_ID,
+    Body,
+    Params,
+    SlackApiFailure,
+    SlackMessage,
+    SlackUser,
+    SlackView,
+    StandinState,
+    dm_channel_id,
+)
+
+
+class SlackMethods:
+    """Per-method handlers; SlackStandin adds HTTP, locking, faults and inspection on top."""
+
+    def __init__(self, users: list[SlackUser] | None = None) -> None:
+        self._users = {user.id: user for user in users or []}
+        self._state = StandinState()
+        self._last_micros = 0
+        self._seq = 0
+        self._methods: dict[str, Callable[[Params], Body]] = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._post_message,
+            "chat.update": self._update_message,
+            "chat.postEphemeral": self._post_ephemeral,
+            "chat.delete": self._delete_message,
+            "views.open": self._open_view,
+            "views.push": self._open_view,
+            "views.update": self._update_view,
+            "views.publish": self._publish_view,
+            "users.info": self._user_info,
+            "users.lookupByEmail": self._lookup_by_email,
+            "conversations.open": self._open_conversation,
+        }
+
+    def _next_ts(self) -> str:
+        # Slack ts values are unique and sort by time; callers key stored cards on them.
+        micros = max(time.time_ns() // 1000, self._last_micros + 1)
+        self._last_micros = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _next_id(self, prefix: str) -> str:
+        self._seq += 1
+        return f"{prefix}{self._seq:08X}"
+
+    def _user(self, user_id: str, error: str = "user_not_found") -> SlackUser:
+        if user_id not in self._users:
+            raise SlackApiFailure(error)
+        return self._users[user_id]
+
+    def _channel(self, params: Params) -> str:
+        channel = _required(params, "channel", "channel_not_found")
+        if channel[:1] in ("U", "W"):
+            return dm_channel_id(self._user(channel, "channel_not_found").id)
+        return channel
+
+    def _message(self, params: Params) -> SlackMessage:
+        key = (str(params.get("channel", "")), str(params.get("ts", "")))
+        msg = self._state.messages.get(key)
+        if msg is None or msg.ephemeral_user is not None:
+            raise SlackApiFailure("message_not_found")
+        return msg
+
+    def _view(self, params: Params) -> SlackView:
+        wanted, external = params.get("view_id"), params.get("external_id")
+        for view in self._state.views.values():
+            if view.id == wanted or (external and view.view.get("external_id") == external):
+                if params.get("hash") and params["hash"] != view.hash:
+                    raise SlackApiFailure("hash_conflict")
+                return view
+        raise SlackApiFailure("not_found")
+
+    def _replace_view(self, view: SlackView, payload: Body) -> Body:
+        view.history.append(view.view)
+        view.view, view.hash = payload, self._next_id("H")
+        return {"view": view.to_api()}
+
+    def _auth_test(self, params: Params) -> Body:
+        return {
+            "url": "https://airlock-sandbox.slack.com/",
+            "team": "Airlock Sandbox",
+            "user": "airlock",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    def _post_message(self, params: Params) -> Body:
+        channel = self._channel(params)
+        text, blocks = _content(params, None)
+        msg = SlackMessage(channel, self._next_ts(), text, blocks, params.get("thread_ts"))
+        self._state.messages[(channel, msg.ts)] = msg
+        return {"channel": channel, "ts": msg.ts, "message": msg.to_api()}
+
+    def _update_message(self, params: Params) -> Body:
+        msg = self._message(params)
+        text, blocks = _content(params, msg)
+        msg.history.append({"text": msg.text, "blocks": msg.blocks})
+        msg.text, msg.blocks = text, blocks
+        return {"channel": msg.channel, "ts": msg.ts, "text": text, "message": msg.to_api()}
+
+    def _post_ephemeral(self, params: Params) -> Body:
+        channel = self._channel(params)
+        user = self._user(_required(params, "user", "user_not_found"))
+        text, blocks = _content(params, None)
+        msg = SlackMessage(channel, self._next_ts(), text, blocks, ephemeral_user=user.id)
+        self._state.messages[(channel, msg.ts)] = msg
+        return {"message_ts": msg.ts}
+
+    def _delete_message(self, params: Params) -> Body:
+        msg = self._message(params)
+        del self._state.messages[(msg.channel, msg.ts)]
+        return {"channel": msg.channel, "ts": msg.ts}
+
+    def _open_view(self, params: Params) -> Body:
+        trigger_id = _required(params, "trigger_id", "invalid_arguments")
+        payload = _view_payload(params, "modal")
+        view = SlackView(self._next_id("V"), payload, self._next_id("H"), trigger_id=trigger_id)
+        self._state.views[view.id] = view
+        return {"view": view.to_api()}
+
+    def _update_view(self, params: Params) -> Body:
+        view = self._view(params)
+        return self._replace_view(view, _view_payload(params, str(view.view.get("type"))))
+
+    def _publish_view(self, params: Params) -> Body:
+        user = self._user(_required(params, "user_id", "invalid_arguments"))
+        payload = _view_payload(params, "home")
+        if user.id in self._state.home:
+            # Slack keeps one Home view per user and app; a publish replaces its content.
+            view = self._view({"view_id": self._state.home[user.id], "hash": params.get("hash")})
+            return self._replace_view(view, payload)
+        view = SlackView(self._next_id("V"), payload, self._next_id("H"), user_id=user.id)
+        self._state.views[view.id] = view
+        self._state.home[user.id] = view.id
+        return {"view": view.to_api()}
+
+    def _user_info(self, params: Params) -> Body:
+        return {"user": self._user(_required(params, "user", "user_not_found")).to_api()}
+
+    def _lookup_by_email(self, params: Params) -> Body:
+        email = _required(params, "email", "users_not_found").lower()
+        for user in self._users.values():
+            if user.email.lower() == email:
+                return {"user": user.to_api()}
+        raise SlackApiFailure("users_not_found")
+
+    def _open_conversation(self, params: Params) -> Body:
+        if params.get("channel"):
+            return {"channel": {"id": params["channel"]}, "already_open": True}
+        raw = params.get("users") or []
+        ids = raw if isinstance(raw, list) else str(raw).split(",")
+        users = sorted(self._user(user_id.strip()).id for user_id in ids if user_id.strip())
+        if not users:
+            raise SlackApiFailure("users_list_not_supplied")
+        if len(users) == 1:
+            return {"channel": {"id": dm_channel_id(users[0]), "is_im": True}}
+        digest = hashlib.sha1(",".join(users).encode()).hexdigest()[:10].upper()
+        return {"channel": {"id": f"G{digest}", "is_mpim": True}}
+
+
+def _required(params: Params, key: str, error: str) -> str:
+    value = params.get(key)
+    if not value or not isinstance(value, str):
+        raise SlackApiFailure(error)
+    return value
+
+
+def _content(params: Params, current: SlackMessage | None) -> tuple[str, list[Body]]:
+    # chat.update keeps whatever the call leaves out, as Slack does; a post needs something.
+    text = str(params.get("text") or (current.text if current else ""))
+    blocks = params.get("blocks", current.blocks if current else [])
+    # Slack refuses malformed or over-long block lists; builders should hear about it here too.
+    well_formed = isinstance(blocks, list) and all(
+        isinstance(b, dict) and "type" in b for b in blocks
+    )
+    if not well_formed or len(blocks) > 50:
+        raise SlackApiFailure("invalid_blocks")
+    if not text and not blocks and not params.get("attachments"):
+        raise SlackApiFailure("no_text")
+    return text, blocks
+
+
+def _view_payload(params: Params, kind: str) -> Body:
+    view = params.get("view")
+    if not isinstance(view, dict) or view.get("type") != kind:
+        raise SlackApiFailure("invalid_arguments")
+    return view
