@@ -96,11 +96,15 @@ def fit(blocks: list[Block]) -> list[Block]:
 
 def _headline(card: Card) -> str:
     v = card.view
-    authority = "binding once confirmed" if v["authority"] == "advisory" else "confirmed"
+    decision = v.get("decision") or {}
+    if v["authority"] == "confirmed" and decision.get("by"):
+        authority = f"*confirmed* by <@{decision['by']}>"
+    else:
+        authority = "*advisory*: nothing changes until a person approves"
     who = " · escalated to you" if card.for_manager else ""
     return (
         f"*{v['level']}* · gate *{v['gate']}* · {card.workflow_name} · agent `{v['agent']}` · "
-        f"advisory until a human decides ({authority}){who}"
+        f"{authority}{who}"
     )
 
 

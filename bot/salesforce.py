@@ -2,39 +2,64 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import jwt
 import requests
-from requests.adapters import HTTPAdapter
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError as SimpleSalesforceError
 
 from bot.config import ConfigError, Settings
+from bot.salesforce_errors import (
+    ErrorKind,
+    RecordResult,
+    SalesforceError,
+    classify,
+    error_details,
+    json_or_text,
+    record_result,
+)
+from bot.salesforce_soql_text import (
+    FIELD_NAME,
+    SALESFORCE_ID,
+    SOBJECT_NAME,
+    SoqlValue,
+    checked_name,
+    collection_body,
+    flatten,
+    select_clause,
+    soql_literal,
+)
+from bot.salesforce_transport import LimitInfo, Transport, limit_info
 
-ErrorKind = Literal["retryable", "auth", "limit", "fatal"]
+# Names that lived here before the split stay importable from this module.
+__all__ = [
+    "COMPOSITE_LIMIT",
+    "JWT_GRANT",
+    "USER_FIELDS",
+    "ErrorKind",
+    "LimitInfo",
+    "RecordResult",
+    "SalesforceClient",
+    "SalesforceConfig",
+    "SalesforceError",
+    "SoqlValue",
+    "classify",
+    "config_from_settings",
+    "soql_literal",
+]
+
 COMPOSITE_LIMIT = 200
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 USER_FIELDS = ("Name", "Email", "IsActive", "ManagerId")
-_RETRYABLE_CODES = frozenset({"UNABLE_TO_LOCK_ROW"})
-_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
-_SOBJECT = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-_FIELD = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)?")  # one relationship hop
-_LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
-_SOQL_ESCAPES = str.maketrans(
-    {"\\": "\\\\", "'": "\\'", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b"}
-)
 T = TypeVar("T")
-SoqlValue = str | int | float | bool | None
 
 
 @dataclass(frozen=True)
@@ -59,14 +84,6 @@ class SalesforceConfig:
         return bool(self.username and self.consumer_key and self.private_key_file)
 
 
-@dataclass(frozen=True)
-class LimitInfo:
-    """API usage from the last Sforce-Limit-Info header."""
-
-    used: int
-    total: int
-
-
 def config_from_settings(settings: Settings, timeout: float = 10.0) -> SalesforceConfig:
     """The client configuration from the SALESFORCE_* settings (access token and/or JWT)."""
     if not settings.salesforce_instance_url:
@@ -87,146 +104,6 @@ def config_from_settings(settings: Settings, timeout: float = 10.0) -> Salesforc
     )
 
 
-class SalesforceError(Exception):
-    """A failed Salesforce call, classified for the outbox: retryable, auth, limit or fatal."""
-
-    def __init__(
-        self,
-        kind: ErrorKind,
-        message: str,
-        status: int | None = None,
-        error_code: str | None = None,
-    ) -> None:
-        detail = error_code or status
-        super().__init__(f"{kind} ({detail}): {message}" if detail else f"{kind}: {message}")
-        self.kind: ErrorKind = kind
-        self.message = message
-        self.status = status
-        self.error_code = error_code
-
-
-@dataclass(frozen=True)
-class RecordResult:
-    """The outcome of one record in an sObject Collections call."""
-
-    id: str
-    success: bool
-    error_code: str | None = None
-    message: str | None = None
-    kind: ErrorKind | None = None
-
-
-def classify(error_code: str | None, status: int | None = None) -> ErrorKind:
-    """Map a Salesforce error code (and HTTP status, if any) to what the caller should do."""
-    if error_code == "REQUEST_LIMIT_EXCEEDED":
-        return "limit"
-    if error_code in _RETRYABLE_CODES or (status is not None and status >= 500):
-        return "retryable"
-    if status == 401 or error_code == "INVALID_SESSION_ID":
-        return "auth"
-    return "fatal"
-
-
-def soql_literal(value: SoqlValue) -> str:
-    """Render a value as a SOQL literal, escaping strings so they cannot change the query."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return format(Decimal(repr(value)), "f")  # SOQL has no exponent notation
-    return "'" + value.translate(_SOQL_ESCAPES) + "'"
-
-
-def _checked(name: str, pattern: re.Pattern[str], what: str) -> str:
-    # names are spliced into SOQL and URLs, so only plain identifiers may pass
-    if not pattern.fullmatch(name):
-        raise ValueError(f"not {what}: {name!r}")
-    return name
-
-
-def _select(sobject: str, fields: Iterable[str]) -> tuple[list[str], str]:
-    names = list(dict.fromkeys(["Id", *fields]))  # SOQL refuses a field selected twice
-    for name in names:
-        _checked(name, _FIELD, "a field name")
-    sobject = _checked(sobject, _SOBJECT, "an sObject name")
-    return names, f"SELECT {', '.join(names)} FROM {sobject}"
-
-
-def _collection(
-    sobject: str, records: Sequence[Mapping[str, Any]]
-) -> tuple[list[str], list[dict[str, Any]]]:
-    attributes = {"type": _checked(sobject, _SOBJECT, "an sObject name")}
-    ids, body = [], []
-    for record in records:
-        record_id = str(record.get("Id") or record.get("id") or "")
-        if not record_id:
-            raise ValueError(f"record without an Id: {dict(record)!r}")
-        fields = {k: v for k, v in record.items() if k not in ("Id", "id", "attributes")}
-        ids.append(record_id)
-        body.append({"attributes": attributes, "id": record_id, **fields})
-    return ids, body
-
-
-def _flatten(record: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for name in names:
-        value: Any = record
-        for part in name.split("."):
-            value = value.get(part) if isinstance(value, Mapping) else None
-        flat[name] = value
-    return flat
-
-
-def _error_details(content: Any) -> tuple[str | None, str]:
-    if isinstance(content, list) and content and isinstance(content[0], Mapping):
-        content = content[0]
-    if isinstance(content, Mapping):
-        code = content.get("errorCode") or content.get("statusCode") or content.get("error")
-        message = content.get("message") or content.get("error_description") or ""
-        return (str(code) if code else None), str(message)
-    return None, str(content)[:500]
-
-
-def _record_result(record_id: str, result: Mapping[str, Any]) -> RecordResult:
-    if result.get("success"):
-        return RecordResult(id=str(result.get("id") or record_id), success=True)
-    code, message = _error_details(result.get("errors") or [])
-    kind = classify(code)
-    return RecordResult(record_id, False, code, message, kind)
-
-
-class _Transport(HTTPAdapter):
-    """Gives every call a timeout, counts calls, reads limit info, re-targets http sandboxes."""
-
-    def __init__(self, timeout: float, on_response: Callable[[requests.Response], None]) -> None:
-        super().__init__()  # max_retries=0: retries belong to the outbox, not the transport
-        self.timeout = timeout
-        self.on_response = on_response
-        self.calls = 0
-        self.plain_http_hosts: set[str] = set()
-        self._lock = threading.Lock()
-
-    def send(
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
-        verify: bool | str = True,
-        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
-        proxies: Mapping[str, str] | None = None,
-    ) -> requests.Response:
-        url = urlsplit(request.url or "")
-        if url.scheme == "https" and url.netloc in self.plain_http_hosts:
-            # simple-salesforce always builds https:// URLs from the instance host
-            request.url = url._replace(scheme="http").geturl()
-        with self._lock:
-            self.calls += 1
-        response = super().send(request, stream, timeout or self.timeout, verify, cert, proxies)
-        self.on_response(response)
-        return response
-
-
 class SalesforceClient:
     """Salesforce REST calls for Airlock; one per org, safe to share between threads."""
 
@@ -241,7 +118,7 @@ class SalesforceClient:
         self._session = requests.Session()
         # REQUESTS_CA_BUNDLE and proxy variables would otherwise override this session's settings
         self._session.trust_env = False
-        self._transport = _Transport(config.timeout, self._read_limit_info)
+        self._transport = Transport(config.timeout, self._read_limit_info)
         self._session.mount("https://", self._transport)
         self._session.mount("http://", self._transport)
         self._lock = threading.Lock()
@@ -276,12 +153,12 @@ class SalesforceClient:
         if not unique_ids:
             return {}
         for record_id in unique_ids:
-            if not _ID.fullmatch(record_id):
+            if not SALESFORCE_ID.fullmatch(record_id):
                 raise ValueError(f"not a Salesforce id: {record_id!r}")
-        names, select = _select(sobject, fields)
+        names, select = select_clause(sobject, fields)
         id_list = ", ".join(soql_literal(record_id) for record_id in unique_ids)
         rows = self.query(f"{select} WHERE Id IN ({id_list})")
-        return {row["Id"]: _flatten(row, names) for row in rows}
+        return {row["Id"]: flatten(row, names) for row in rows}
 
     def update_records(
         self, sobject: str, records: Sequence[Mapping[str, Any]]
@@ -291,14 +168,14 @@ class SalesforceClient:
             raise ValueError(f"{len(records)} records: one call takes at most {COMPOSITE_LIMIT}")
         if not records:
             return []
-        ids, body_records = _collection(sobject, records)
+        ids, body_records = collection_body(sobject, records)
         body = {"allOrNone": False, "records": body_records}
         results = self._call(partial(_rest, path="composite/sobjects", method="PATCH", body=body))
-        return [_record_result(rid, result) for rid, result in zip(ids, results, strict=True)]
+        return [record_result(rid, result) for rid, result in zip(ids, results, strict=True)]
 
     def create(self, sobject: str, fields: Mapping[str, Any]) -> str:
         """Create one record and return its id."""
-        path = f"sobjects/{_checked(sobject, _SOBJECT, 'an sObject name')}"
+        path = f"sobjects/{checked_name(sobject, SOBJECT_NAME, 'an sObject name')}"
         result = self._call(partial(_rest, path=path, method="POST", body=dict(fields)))
         return str(result["id"])
 
@@ -306,10 +183,10 @@ class SalesforceClient:
         self, sobject: str, field: str, value: SoqlValue, fields: Iterable[str] = ()
     ) -> dict[str, Any] | None:
         """The first record whose `field` equals `value` (e.g. a Task by its marker), or None."""
-        names, select = _select(sobject, fields)
-        where = f"{_checked(field, _FIELD, 'a field name')} = {soql_literal(value)}"
+        names, select = select_clause(sobject, fields)
+        where = f"{checked_name(field, FIELD_NAME, 'a field name')} = {soql_literal(value)}"
         rows = self.query(f"{select} WHERE {where} LIMIT 1")
-        return _flatten(rows[0], names) if rows else None
+        return flatten(rows[0], names) if rows else None
 
     def get_user(self, user_id: str) -> dict[str, Any] | None:
         """A User's Id, Name, Email, IsActive and ManagerId, or None."""
@@ -330,7 +207,7 @@ class SalesforceClient:
         try:
             return operation(connection)
         except SimpleSalesforceError as error:
-            code, message = _error_details(error.content)
+            code, message = error_details(error.content)
             raise SalesforceError(
                 classify(code, error.status), message, error.status, code
             ) from error
@@ -386,7 +263,7 @@ class SalesforceClient:
         except requests.RequestException as error:
             raise SalesforceError("retryable", f"Salesforce login unreachable: {error}") from error
         if response.status_code != 200:
-            code, message = _error_details(_json_or_text(response))
+            code, message = error_details(json_or_text(response))
             kind = classify(code, response.status_code)
             raise SalesforceError(
                 "auth" if kind == "fatal" else kind,
@@ -398,9 +275,9 @@ class SalesforceClient:
         return self._connect(token["access_token"], token["instance_url"])
 
     def _read_limit_info(self, response: requests.Response) -> None:
-        match = _LIMIT_INFO.search(response.headers.get("Sforce-Limit-Info", ""))
-        if match:
-            self.last_limit_info = LimitInfo(used=int(match[1]), total=int(match[2]))
+        info = limit_info(response)
+        if info is not None:
+            self.last_limit_info = info
 
 
 def _rest(sf: Salesforce, path: str, method: str, body: Any) -> Any:
@@ -415,10 +292,3 @@ def _without_attributes(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _without_attributes(v) for k, v in value.items() if k != "attributes"}
     return value
-
-
-def _json_or_text(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return response.text

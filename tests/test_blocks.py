@@ -118,6 +118,7 @@ def test_render_decided_card_shows_outcome() -> None:
     blocks, _ = review_card(Card(decided, "Opportunity hygiene", "America/New_York"))
     text = text_of(blocks)
     assert "*Approved with edits* by <@U0MAYA> at Tue 24 Nov 10:00 EST" in text
+    assert "*confirmed* by <@U0MAYA>" in text and "advisory" not in text
     assert "*Value Proposition*" in text
     assert "Salesforce now has Closed Lost but the agent saw Proposal/Price Quote" in text
     assert all(b["type"] != "actions" for b in blocks)
