@@ -214,6 +214,53 @@ def audit_verify() -> None:
     typer.echo(f"ok: {checked} chains verified, no tampering found")
 
 
+@app.command()
+def report(
+    since: Annotated[str, typer.Option(help="Only items received in this window, e.g. 7d.")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Acceptance, edit and rejection rates, reasons, time to decision, escalation, write-back."""
+    from dataclasses import asdict
+
+    from bot.report import render_report, report_rows
+    from bot.runtime import open_runtime
+    from bot.spec_model import parse_duration
+    from models.types import utcnow
+
+    rt = _open(open_runtime)
+    start = utcnow() - parse_duration(since) if since else None
+    rows = report_rows(rt, start)
+    if as_json:
+        typer.echo(json.dumps([asdict(r) for r in rows], indent=2, default=str))
+    else:
+        typer.echo(render_report(rows))
+
+
+@app.command("export-evals")
+def export_evals(
+    out: Annotated[str, typer.Option(help="File to write; '-' for standard output.")] = "-",
+    workflow: Annotated[str, typer.Option(help="Only this workflow.")] = "",
+) -> None:
+    """Write JSONL eval data: input, agent output, human verdict, corrected output."""
+    from bot.report import eval_records
+    from bot.runtime import open_runtime
+
+    rt = _open(open_runtime)
+    if workflow:
+        rt.spec(workflow)
+    lines = [
+        json.dumps(r, ensure_ascii=False, default=str) for r in eval_records(rt, workflow or None)
+    ]
+    text = "".join(f"{line}\n" for line in lines)
+    if out == "-":
+        sys.stdout.write(text)
+    else:
+        Path(out).write_text(text, encoding="utf-8")
+    typer.echo(
+        f"exported {len(lines)} judged item(s) to {out if out != '-' else 'stdout'}", err=True
+    )
+
+
 def _open(opener: Callable[[Settings], Runtime]) -> Runtime:
     try:
         return opener(_settings())
