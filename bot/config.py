@@ -62,6 +62,11 @@ class Settings(BaseSettings):
                 "SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not: set the signing secret "
                 "from your Slack app's Basic Information page (or SLACK_APP_TOKEN for Socket Mode)"
             )
+        if self.slack_app_token and not self.slack_bot_token:
+            raise ValueError(
+                "SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not: Socket Mode also needs the "
+                "bot token (xoxb-...) from OAuth & Permissions"
+            )
         if self.slack_app_token and not self.slack_app_token.startswith("xapp-"):
             raise ValueError("SLACK_APP_TOKEN must be an app-level token starting with 'xapp-'")
         if self.salesforce_instance_url:

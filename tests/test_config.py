@@ -168,3 +168,9 @@ def test_load_settings_bad_database_url(monkeypatch: pytest.MonkeyPatch, url: st
     message = config_error()
     assert "DATABASE_URL must be a sqlite:/// or postgresql:// SQLAlchemy URL" in message
     assert repr(url) in message
+
+
+def test_load_settings_app_token_needs_bot_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1-abc")
+    with pytest.raises(ConfigError, match="SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not"):
+        load_settings(_env_file=None)
