@@ -35,7 +35,7 @@ DUE = 100
 class StaticPeople:
     """Time zones without Slack, so the sweep's own cost is what is measured."""
 
-    def timezone_of(self, slack_user_id: str) -> str:
+    def timezone_of(self, slack_user_id: str, *, cached_only: bool = False) -> str:
         return "UTC"
 
     def reviewer_for(self, item: object, owner: str) -> object:

@@ -72,11 +72,21 @@ class Directory:
             found = "no assignee and no Salesforce record"
         return found if isinstance(found, Reviewer) else self._fallback(owner, found)
 
-    def timezone_of(self, slack_user_id: str) -> str:
-        """The person's IANA time zone from Slack users.info (cached); UTC when unknown."""
+    def timezone_of(self, slack_user_id: str, *, cached_only: bool = False) -> str:
+        """The person's IANA time zone from Slack users.info (cached); UTC when unknown.
+
+        `cached_only` never calls Slack (for answers that ride on a 3-second ack): a stale
+        cached zone is good enough to show times.
+        """
         cached = self._fresh("slack_user_id", slack_user_id)
         if cached is not None:
             return cached.tz
+        if cached_only:
+            with self.db.read() as session:
+                stale = session.exec(
+                    select(Person).where(col(Person.slack_user_id) == slack_user_id)
+                ).first()
+            return stale.tz if stale else "UTC"
         try:
             user = self.slack.users_info(user=slack_user_id)["user"]
         except (SlackClientError, OSError) as error:

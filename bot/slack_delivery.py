@@ -41,8 +41,8 @@ class ReviewerSource(Protocol):
         """The reviewer of an item; never raises for unknown people."""
         ...
 
-    def timezone_of(self, slack_user_id: str) -> str:
-        """The person's IANA time zone, for showing them times."""
+    def timezone_of(self, slack_user_id: str, *, cached_only: bool = False) -> str:
+        """The person's IANA time zone, for showing them times (no network if cached_only)."""
         ...
 
 

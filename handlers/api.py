@@ -39,9 +39,10 @@ def build_router(rt: Runtime) -> APIRouter:
             raw=raw,
             header_key=request.headers.get("idempotency-key"),
         )
-        rt.metrics.items.labels(
-            result.body["workflow"], result.body["status"], result.body["gate"]
-        ).inc(0 if result.replayed else 1)
+        if not result.replayed:
+            rt.metrics.items.labels(
+                result.body["workflow"], result.body["status"], result.body["gate"]
+            ).inc()
         headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
         return JSONResponse(result.body, status_code=result.status_code, headers=headers)
 

@@ -20,5 +20,6 @@ def register(app: App, rt: Runtime, people: ReviewerSource) -> None:
         # Every sub-command is a quick database read or write, so the answer rides on the ack
         # (Slack shows it at once and no response_url round trip is needed).
         user = command["user_id"]
-        answer = commands.run(rt, user, command.get("text", ""), people.timezone_of(user))
+        tz = people.timezone_of(user, cached_only=True)
+        answer = commands.run(rt, user, command.get("text", ""), tz)
         ack(text=answer.text, response_type="in_channel" if answer.public else "ephemeral")

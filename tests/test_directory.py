@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from bot.directory import Directory, Reviewer
 from bot.runtime import Runtime
 from bot.salesforce import SalesforceClient
+from bot.sandbox.boot import seed_slack_users
 from bot.sandbox.salesforce_seed import SEED_PEOPLE, make_id
 from bot.sandbox.salesforce_standin import SalesforceStandin
 from bot.sandbox.slack_standin import SlackStandin, SlackUser
@@ -205,3 +206,13 @@ def test_survive_salesforce_outage(directory: Directory, salesforce: SalesforceS
     found = directory.reviewer_for(item(MAYA_OPP), OWNER)
     assert found.user == OWNER
     assert found.note is not None and "could not read the owner" in found.note
+
+
+def test_timezone_cached_only_never_calls_slack(rt: Runtime) -> None:
+    with SlackStandin(users=seed_slack_users()) as slack:
+        directory = Directory(rt.db, None, WebClient(token="xoxb-t", base_url=slack.base_url))
+        assert directory.timezone_of("U0PRIYA", cached_only=True) == "UTC"
+        assert slack.calls_to("users.info") == []
+        assert directory.timezone_of("U0PRIYA") == "Asia/Kolkata"
+        assert directory.timezone_of("U0PRIYA", cached_only=True) == "Asia/Kolkata"
+        assert len(slack.calls_to("users.info")) == 1
