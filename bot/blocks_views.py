@@ -108,12 +108,17 @@ def edit_modal(item_id: str, title: str, fields: dict[str, Any]) -> Block:
                 "element": _element(name, value),
             }
         )
+    return _modal(View.EDIT, item_id, "Edit before approving", "Approve with edits", blocks)
+
+
+def _modal(view: View, item_id: str, title: str, submit: str, blocks: list[Block]) -> Block:
+    """A modal whose private_metadata is the item id (the truth stays in the database)."""
     return {
         "type": "modal",
-        "callback_id": View.EDIT.value,
+        "callback_id": view.value,
         "private_metadata": item_id,
-        "title": {"type": "plain_text", "text": "Edit before approving"},
-        "submit": {"type": "plain_text", "text": "Approve with edits"},
+        "title": {"type": "plain_text", "text": title},
+        "submit": {"type": "plain_text", "text": submit},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": blocks,
     }
@@ -171,14 +176,12 @@ def reject_modal(item_id: str, title: str) -> Block:
         {"text": {"type": "plain_text", "text": label}, "value": reason.value}
         for reason, label in _REASON_LABELS.items()
     ]
-    return {
-        "type": "modal",
-        "callback_id": View.REJECT.value,
-        "private_metadata": item_id,
-        "title": {"type": "plain_text", "text": "Reject"},
-        "submit": {"type": "plain_text", "text": "Reject"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
+    return _modal(
+        View.REJECT,
+        item_id,
+        "Reject",
+        "Reject",
+        [
             {"type": "section", "text": {"type": "mrkdwn", "text": clip(f"_{title}_")}},
             {
                 "type": "input",
@@ -194,7 +197,7 @@ def reject_modal(item_id: str, title: str) -> Block:
                 "element": {"type": "plain_text_input", "action_id": "value", "multiline": True},
             },
         ],
-    }
+    )
 
 
 def read_reject(state: dict[str, Any]) -> tuple[str | None, str, dict[str, str]]:
