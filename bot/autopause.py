@@ -15,7 +15,6 @@ from bot.outbox import enqueue
 from bot.runtime import Runtime
 from bot.spec_model import AutoPause
 from models import Item, Workflow
-from models.types import utcnow
 
 ACTOR = "system:auto-pause"
 
@@ -81,7 +80,7 @@ def _count(
 
 def check_all(rt: Runtime, now: datetime | None = None) -> list[Trip]:
     """Pause every active workflow whose thresholds are crossed, and tell its owner."""
-    now = now or utcnow()
+    now = now or rt.clock()
     with rt.db.read() as session:
         rows = {
             w.id: w for w in session.exec(select(Workflow).where(col(Workflow.paused).is_(False)))

@@ -13,7 +13,6 @@ from bot.levels import Gate, Status
 from bot.runtime import Runtime
 from bot.timers import first_due
 from models import Item
-from models.types import utcnow
 
 
 def is_owner(rt: Runtime, workflow_id: str, user: str) -> bool:
@@ -71,7 +70,7 @@ def resume(rt: Runtime, workflow_id: str, user: str) -> list[str]:
             if needs_writeback(held, spec, target):
                 fields["writeback_state"] = "queued"
             if target is Status.PENDING:
-                now = utcnow()
+                now = rt.clock()
                 fields |= {"pending_since": now, "next_due_at": first_due(spec.escalation, now)}
             item = lifecycle.transition(
                 session,

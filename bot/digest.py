@@ -12,7 +12,6 @@ from bot.lifecycle import workflow_stream
 from bot.outbox import enqueue
 from bot.runtime import Runtime
 from models import Event, Item
-from models.types import utcnow
 
 DAY = timedelta(days=1)
 
@@ -75,7 +74,7 @@ def workflow_digest(rt: Runtime, workflow_id: str, since: datetime, now: datetim
 
 def queue_digests(rt: Runtime, now: datetime | None = None) -> list[str]:
     """Enqueue today's digest for each owner; a second call (or replica) that day is a no-op."""
-    now = now or utcnow()
+    now = now or rt.clock()
     owners: dict[str, list[str]] = {}
     for workflow_id, loaded in sorted(rt.specs.specs.items()):
         owners.setdefault(loaded.spec.owner, []).append(workflow_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot import lifecycle
@@ -15,7 +16,6 @@ from bot.spec_model import WorkflowSpec
 from bot.specs import LoadedSpec
 from bot.submission import Submission
 from bot.timers import first_due
-from models.types import utcnow
 
 
 @dataclass
@@ -48,10 +48,13 @@ def prepare(
     idem_key: str,
     request_hash: str,
     paused: bool,
+    now: datetime,
 ) -> NewItem:
     """Decide level, checks and gate, and build the row and its first events' data."""
     verdict = decide(sub, spec, paused=paused)
-    values = item_values(key, loaded, sub, verdict, idem_key, request_hash, canonical_json(data))
+    values = item_values(
+        key, loaded, sub, verdict, idem_key, request_hash, canonical_json(data), now
+    )
     facts = Facts(
         values["id"],
         loaded.id,
@@ -81,9 +84,9 @@ def item_values(
     idem_key: str,
     request_hash: str,
     raw: str,
+    now: datetime,
 ) -> dict[str, Any]:
     """Every column of the new item row."""
-    now = utcnow()
     auto = verdict.status is Status.AUTO_ACCEPTED
     waits = verdict.status is Status.PENDING
     return {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.config import Settings
 from bot.db import Database
@@ -12,19 +13,25 @@ from bot.errors import NotFound
 from bot.metrics import Metrics
 from bot.registry import sync_workflows
 from bot.specs import LoadedSpec, SpecError, SpecSet, load_specs
+from models.types import utcnow
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Runtime:
-    """What every handler needs; `kick` wakes the workers right after a commit."""
+    """What every handler needs; `kick` wakes the workers right after a commit.
+
+    `clock` is the time timers are anchored on (intake, release on resume, sweeps); tests pass a
+    fixed clock so that nothing depends on the real date.
+    """
 
     settings: Settings
     db: Database
     specs: SpecSet
     kick: Callable[[], None] = field(default=lambda: None)
     metrics: Metrics = field(default_factory=Metrics)
+    clock: Callable[[], datetime] = field(default=utcnow)
 
     def spec(self, workflow_id: str) -> LoadedSpec:
         """The loaded spec of a workflow, or NotFound listing the ones that exist."""

@@ -24,7 +24,6 @@ from bot.runtime import Runtime
 from bot.slack_delivery import ReviewerSource
 from bot.spec_model import Escalation
 from models import Item
-from models.types import utcnow
 
 log = logging.getLogger(__name__)
 _ITEMS: Table = SQLModel.metadata.tables["item"]
@@ -80,7 +79,7 @@ def claim_due(db: Database, now: datetime, limit: int = 200) -> list[str]:
 
 def sweep(rt: Runtime, people: ReviewerSource, now: datetime | None = None) -> SweepReport:
     """Advance every due item by one step."""
-    now = now or utcnow()
+    now = now or rt.clock()
     report = SweepReport()
     for item_id in claim_due(rt.db, now):
         try:
