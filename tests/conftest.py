@@ -110,3 +110,28 @@ def api(live: LiveServer, agent_key: str) -> Iterator[httpx.Client]:
         trust_env=False,
     ) as client:
         yield client
+
+
+# Modules whose tests reason about dates, hours and time zones, in process. CI runs them a second
+# time under a shifted clock (a Sunday night in a DST-change week, see .ci/run), so a test that
+# depends on the real date fails the day it is written. Live-server tests are not listed: the
+# clock shim breaks threads' monotonic sleeps, not Airlock.
+CLOCK_MODULES = frozenset(
+    {
+        "test_autonomy",
+        "test_blocks",
+        "test_directory",
+        "test_lifecycle",
+        "test_outbox",
+        "test_quiet",
+        "test_report",
+        "test_timers",
+        "test_writeback_failures",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem in CLOCK_MODULES:
+            item.add_marker(pytest.mark.clock)
