@@ -85,9 +85,7 @@ def submit(rt: Runtime, *, token: str | None, raw: bytes, header_key: str | None
             # second insert, and the IntegrityError path below answers with the first item.
             paused, override = _state(conn, loaded.id)
             spec = effective_spec(loaded.spec, override)
-            new = prepare(
-                key, loaded, spec, sub, data, idem_key, request_hash, paused, rt.clock()
-            )
+            new = prepare(key, loaded, spec, sub, data, idem_key, request_hash, paused, rt.clock())
             _store(conn, key, loaded, new)
     except IntegrityError:
         # The same idempotency key was stored before (or a moment ago): answer as a replay.
