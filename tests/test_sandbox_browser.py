@@ -153,3 +153,33 @@ def test_render_mrkdwn_safely(sandbox: Page) -> None:
     assert "&lt;b&gt;x&lt;/b&gt;" in html
     assert "<blockquote>quoted bad</blockquote>" in html
     assert "javascript:" not in html
+
+
+@pytest.mark.parametrize(
+    ("width", "height"), [(390, 844), (1024, 768), (1440, 900)], ids=["phone", "laptop", "desktop"]
+)
+def test_layout_keeps_panes_usable(
+    browser: Browser, live: LiveServer, width: int, height: int
+) -> None:
+    """Messages and Salesforce panes keep a usable height from a phone to a desktop."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(f"{live.url}/sandbox")
+    expect(page.locator("#status")).to_have_text("live")
+    act_as(page, "U0MAYA")
+    page.locator("button.sample[data-sample=stage]").click()
+    expect(page.locator("article.message")).to_have_count(1)
+    page.locator("#command").fill("/airlock help")
+    page.locator("#command-form button").click()
+    expect(page.locator("#command-answer")).to_contain_text("/airlock help · only visible to you")
+    boxes = {
+        name: page.locator(selector).bounding_box()
+        for name, selector in {"messages": "#messages", "salesforce": "#salesforce"}.items()
+    }
+    page.screenshot(path=ARTIFACTS / f"sandbox-layout-{width}.png", full_page=True)
+    context.close()
+    for name, box in boxes.items():
+        assert box is not None, name
+        assert box["height"] >= 250, f"{name} pane is {box['height']:.0f} px tall at {width} px"
+        assert box["width"] >= min(width - 40, 360), f"{name} pane is {box['width']:.0f} px wide"

@@ -208,7 +208,8 @@
   async function runCommand(event) {
     event.preventDefault();
     const input = $("#command");
-    const text = input.value.trim();
+    // People type the command as they would in Slack; the box already says /airlock.
+    const text = input.value.trim().replace(/^\/airlock(\s+|$)/, "");
     const box = $("#command-answer");
     try {
       const result = await api("command", { user: page.user, text });
