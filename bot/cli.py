@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from bot import eventlog
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import Database
 from bot.errors import AirlockError
@@ -60,7 +60,7 @@ def serve(
     from bot.service import build_service
 
     settings = sandbox_settings(_settings())
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    eventlog.configure()
     service = build_service(settings)
     bind = host or ("127.0.0.1" if settings.slack_sandbox else "0.0.0.0")
     session = start_session(service, bind, settings.port)

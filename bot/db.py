@@ -12,6 +12,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from bot import eventlog
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Hot paths (intake) run Core statements on a Connection; the rest use an ORM Session.
 Executor = Session | Connection
@@ -46,18 +48,22 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that commits on success and rolls back on any exception."""
-        with (
-            self._writer,
-            Session(self.write_engine, expire_on_commit=False) as session,
-            session.begin(),
-        ):
-            yield session
+        with self._writer, Session(self.write_engine, expire_on_commit=False) as session:
+            committed: list[dict[str, Any]] = []
+            session.info[eventlog.PENDING] = committed
+            with session.begin():
+                yield session
+            eventlog.emit(committed)
 
     @contextmanager
     def write_core(self) -> Iterator[Connection]:
         """Like write(), on a bare Connection: no ORM bookkeeping, for the intake hot path."""
-        with self._writer, self.write_engine.begin() as conn:
-            yield conn
+        with self._writer:
+            with self.write_engine.begin() as conn:
+                committed: list[dict[str, Any]] = []
+                conn.info[eventlog.PENDING] = committed
+                yield conn
+            eventlog.emit(committed)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Table, update
 from sqlmodel import Session, SQLModel, col, select
 
+from bot import eventlog
 from bot.canonical import canonical_hash
 from bot.db import Executor
 from bot.errors import AlreadyDecided, Conflict, NotFound
@@ -93,6 +94,11 @@ def _event_row(
     return row
 
 
+def _insert_events(session: Executor, rows: list[dict[str, Any]]) -> None:
+    session.execute(_EVENTS.insert(), rows)
+    eventlog.note(session.info, rows)
+
+
 def record_intake(
     session: Executor, values: dict[str, Any], events: list[tuple[str, str, dict[str, Any]]]
 ) -> None:
@@ -103,7 +109,7 @@ def record_intake(
         rows.append(row)
         prev = row["hash"]
     session.execute(_ITEMS.insert(), [values | {"audit_seq": len(rows), "audit_head": prev}])
-    session.execute(_EVENTS.insert(), rows)
+    _insert_events(session, rows)
 
 
 def append_item_event(
@@ -119,7 +125,7 @@ def append_item_event(
     row = _event_row(
         item_stream(item.id), seq, prev, type_, actor, data or {}, item.workflow_id, item.id
     )
-    session.execute(_EVENTS.insert(), [row])
+    _insert_events(session, [row])
     session.execute(update(_ITEMS).where(_ITEMS.c.id == item.id).values(audit_head=row["hash"]))
     item.audit_seq, item.audit_head = seq, row["hash"]
 
@@ -147,7 +153,7 @@ def append_workflow_event(
         workflow_id,
         None,
     )
-    session.execute(_EVENTS.insert(), [row])
+    _insert_events(session, [row])
     session.execute(update(table).where(table.c.id == workflow_id).values(audit_head=row["hash"]))
 
 

@@ -76,6 +76,7 @@ class Ticker:
             if self._stop.is_set():
                 return
             try:
+                log.debug("tick")
                 self._work()
             except Exception:
                 log.exception("tick failed; the next tick retries")
