@@ -15,7 +15,7 @@ class ConfigError(Exception):
 
 
 class Settings(BaseSettings):
-    """Every knob Airlock reads; the names are the contract in DESIGN.md."""
+    """Every knob Airlock reads; the names are a contract users rely on (README, Configuration)."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 

@@ -107,7 +107,7 @@ def _describe(path: Path, node: yaml.Node | None, err: Any) -> str:
     if err.get("type") == "missing":
         message = "required field is missing"
     elif err.get("type") == "extra_forbidden":
-        message = "unknown field (check the spelling against DESIGN.md)"
+        message = "unknown field (check the spelling against docs/workflow-spec.md)"
     return f"{path}:{line}: {where}: {message}"
 
 

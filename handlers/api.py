@@ -30,7 +30,7 @@ def build_router(rt: Runtime) -> APIRouter:
 
     @router.post("/items", status_code=201, openapi_extra=_INTAKE_DOC)
     async def create_item(request: Request) -> JSONResponse:
-        """Submit one agent output (see DESIGN.md, intake body v1)."""
+        """Submit one agent output (docs/intake.md: the intake body v1)."""
         raw = await _read_limited(request, rt.settings.max_body_bytes)
         result = await run_in_threadpool(
             submit,
