@@ -91,6 +91,30 @@ def demo(
         raise typer.Exit(1) from None
 
 
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Folder to set up (created if missing).")] = Path(
+        "."
+    ),
+) -> None:
+    """Write the example workflows and a .env template into FOLDER, keeping existing files."""
+    from bot.scaffold import init_folder
+
+    try:
+        done = init_folder(folder)
+    except OSError as exc:
+        typer.echo(f"airlock init: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for path in done.written:
+        typer.echo(f"wrote {path}")
+    for path in done.kept:
+        typer.echo(f"kept  {path} (exists)")
+    where = "" if folder.resolve() == Path.cwd() else f"cd {folder} && "
+    typer.echo(
+        f"next: {where}airlock serve  (local Slack and Salesforce stand-ins until .env has yours)"
+    )
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply database migrations up to the newest."""

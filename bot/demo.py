@@ -32,13 +32,13 @@ from bot.sandbox.samples import (
 )
 from bot.sandbox.session import SANDBOX_ADMIN
 from bot.sandbox.slack_payloads import select_state, text_state
+from bot.scaffold import EXAMPLE_WORKFLOWS
 from bot.service import build_service
 from bot.slack_ids import REJECT_BLOCK, REJECT_TEXT_BLOCK, Action
 from bot.trace import item_view, render_trace
 from models.types import utcnow
 
 MAYA, LEO, SAM, OLIVIA = "U0MAYA", "U0LEO", "U0SAM", SANDBOX_ADMIN
-EXAMPLES = Path(__file__).resolve().parent.parent / "workflows"
 GRID_OPP_ID = "006Ai0000000003IAA"  # Globex - Grid Analytics, Maya, "Needs Analysis"
 INITECH_OPP_ID = "006Ai0000000005IAA"  # Initech - TPS Automation, Maya
 MAYA_OPPS = {n: f"006Ai{n:010d}IAA" for n in range(1, 6)}  # seeded: Maya owns the first five
@@ -63,8 +63,7 @@ def run_demo(workflows: Path | None = None, out: Callable[[str], None] = print) 
     """Run the whole scenario on a fresh service; raises DemoError if any step goes wrong."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="airlock-demo-") as folder:
-        examples = EXAMPLES if EXAMPLES.is_dir() else Path("workflows")
-        service = build_service(demo_settings(Path(folder), workflows or examples))
+        service = build_service(demo_settings(Path(folder), workflows or EXAMPLE_WORKFLOWS))
         try:
             with LiveServer(service.app) as live:
                 out(f"airlock demo: Airlock on {live.url} with the Slack and Salesforce stand-ins")

@@ -78,7 +78,10 @@ def load_specs(folder: Path) -> SpecSet:
     """Load every `*.yml`/`*.yaml` in `folder`; collect errors instead of stopping at the first."""
     result = SpecSet()
     if not folder.is_dir():
-        result.errors.append(f"{folder}: workflows folder not found: set AIRLOCK_WORKFLOWS")
+        result.errors.append(
+            f"{folder.absolute()}: workflows folder not found: set AIRLOCK_WORKFLOWS to a folder "
+            "of workflow YAML files, or run `airlock init` here to write the examples"
+        )
         return result
     for path in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]):
         try:

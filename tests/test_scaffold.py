@@ -1,0 +1,124 @@
+"""`airlock init` and a pip-installed Airlock: from an empty folder to a running sandbox."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.scaffold import EXAMPLE_WORKFLOWS, init_folder
+from bot.specs import load_specs
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_init_writes_examples_and_env_then_keeps_them(tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    first = init_folder(target)
+    names = sorted(p.name for p in first.written)
+    assert names == sorted([".env", *(p.name for p in (ROOT / "workflows").glob("*.yml"))])
+    specs = load_specs(target / "workflows")
+    assert specs.errors == [] and len(specs.specs) == 5
+    (target / ".env").write_text("PORT=4000\n")
+    again = init_folder(target)
+    assert again.written == [] and len(again.kept) == 6
+    assert (target / ".env").read_text() == "PORT=4000\n"
+
+
+def test_init_refuses_a_file_as_folder(tmp_path: Path) -> None:
+    file = tmp_path / "taken"
+    file.write_text("x")
+    with pytest.raises(NotADirectoryError, match="is not a folder"):
+        init_folder(file)
+
+
+def test_examples_ship_in_the_package() -> None:
+    assert sorted(p.name for p in EXAMPLE_WORKFLOWS.glob("*.yml")) == sorted(
+        p.name for p in (ROOT / "workflows").glob("*.yml")
+    )
+
+
+def test_missing_workflows_folder_says_where_and_what_to_do(tmp_path: Path) -> None:
+    errors = load_specs(tmp_path / "nowhere").errors
+    assert errors == [
+        f"{tmp_path / 'nowhere'}: workflows folder not found: set AIRLOCK_WORKFLOWS to a folder "
+        "of workflow YAML files, or run `airlock init` here to write the examples"
+    ]
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv with the checkout pip-installed (not editable)."""
+    venv = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, str(ROOT)], check=True, capture_output=True, timeout=600)
+    return venv / "bin" / "airlock"
+
+
+def clean_env(tmp: Path, **extra: str) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SALESFORCE_"))}
+    keep.pop("DATABASE_URL", None)
+    keep.pop("AIRLOCK_WORKFLOWS", None)
+    return keep | {"HOME": str(tmp)} | extra
+
+
+def test_pip_install_then_init_and_serve(installed: Path, tmp_path: Path) -> None:
+    env = clean_env(tmp_path)
+    subprocess.run([str(installed), "init", "demo"], cwd=tmp_path, env=env, check=True)
+    port = free_port()
+    serve = subprocess.Popen(
+        [str(installed), "serve"],
+        cwd=tmp_path / "demo",
+        env=env | {"PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        page = _wait_for(f"http://127.0.0.1:{port}/sandbox", serve)
+        assert "Airlock sandbox" in page
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        out, _ = serve.communicate(timeout=30)
+    # uvicorn finishes the graceful shutdown, then re-raises SIGTERM so the exit says why.
+    assert serve.returncode in (0, -signal.SIGTERM), out
+    assert "Traceback" not in out
+    assert (tmp_path / "demo" / "airlock.db").exists()
+
+
+def test_pip_installed_demo_runs(installed: Path, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [str(installed), "demo"],
+        cwd=tmp_path,
+        env=clean_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "auto-pause" in done.stdout
+
+
+def _wait_for(url: str, process: subprocess.Popen[str]) -> str:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(
+                f"serve exited early: {process.stdout.read() if process.stdout else ''}"
+            )
+        try:
+            answer = httpx.get(url, timeout=2)
+            if answer.status_code == 200:
+                return answer.text
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer within 60 s")
