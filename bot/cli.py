@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from sqlalchemy.exc import OperationalError
 
 from bot import eventlog
 from bot.config import ConfigError, Settings, load_settings
@@ -56,13 +57,16 @@ def serve(
     """Run the HTTP server, workers and scheduler (sandbox stand-ins when unconfigured)."""
     import uvicorn
 
+    from bot.listen import listening_socket
     from bot.sandbox.session import banner, sandbox_settings, start_session
     from bot.service import build_service
 
     settings = sandbox_settings(_settings())
+    bind = host or ("127.0.0.1" if settings.slack_sandbox else "0.0.0.0")
+    # Before the database, stand-ins or keys exist: a busy port changes nothing.
+    sock = listening_socket(bind, settings.port)
     eventlog.configure()
     service = build_service(settings)
-    bind = host or ("127.0.0.1" if settings.slack_sandbox else "0.0.0.0")
     session = start_session(service, bind, settings.port)
     if session is not None:
         typer.echo(banner(session))
@@ -70,9 +74,10 @@ def serve(
         f"airlock: {len(service.rt.specs.specs)} workflows loaded; "
         f"listening on http://{bind}:{settings.port}"
     )
-    uvicorn.run(
+    config = uvicorn.Config(
         service.app, host=bind, port=settings.port, log_level="info", timeout_graceful_shutdown=10
     )
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 @app.command()
@@ -251,8 +256,15 @@ def report(
     from bot.spec_model import parse_duration
     from models.types import utcnow
 
+    try:
+        window = parse_duration(since) if since else None
+    except ValueError:
+        raise typer.BadParameter(
+            f"{since!r} is not a window: write a number and s, m, h or d, e.g. 24h or 7d",
+            param_hint="--since",
+        ) from None
     rt = _open(open_runtime)
-    start = utcnow() - parse_duration(since) if since else None
+    start = utcnow() - window if window else None
     rows = report_rows(rt, start)
     if as_json:
         typer.echo(json.dumps([asdict(r) for r in rows], indent=2, default=str))
@@ -302,4 +314,13 @@ def main() -> None:
         sys.exit(1)
     except (ConfigError, SpecError) as exc:
         typer.echo(f"airlock: {exc}", err=True)
+        sys.exit(2)
+    except OperationalError as exc:
+        # Unreachable or refusing database: one line that says what to check, not a traceback.
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        typer.echo(
+            f"airlock: cannot use the database in DATABASE_URL ({reason}): check that it is "
+            "running and that the URL, user and password are right",
+            err=True,
+        )
         sys.exit(2)
