@@ -65,6 +65,8 @@ def test_serve_page_and_static_files(page: httpx.Client, live: LiveServer) -> No
     script = page.get("/static/blockkit.js")
     assert script.status_code == 200
     assert "window.BlockKit" in script.text
+    root = page.get(f"{live.url}/")
+    assert (root.status_code, root.headers["location"]) == (307, "/sandbox")
 
 
 def test_boot_lists_people_and_samples(page: httpx.Client) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
@@ -275,3 +275,7 @@ def mount_sandbox(app: FastAPI, service: Service) -> None:
     app.state.sandbox = page
     app.include_router(build_router(page))
     app.mount("/sandbox/static", StaticFiles(directory=STATIC), name="sandbox-static")
+    # Whoever opens the bare address in the sandbox is looking for the page.
+    app.add_api_route(
+        "/", lambda: RedirectResponse("/sandbox"), methods=["GET"], include_in_schema=False
+    )
