@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot import lifecycle
+from bot.blocks import esc
 from bot.decisions import NotPermitted
-from bot.effects import needs_writeback, queue_effects
+from bot.effects import NOTIFY, needs_writeback, queue_effects
 from bot.levels import Gate, Status
+from bot.outbox import enqueue
 from bot.runtime import Runtime
 from bot.timers import first_due
-from models import Item
+from models import Item, Workflow
 
 
 def is_owner(rt: Runtime, workflow_id: str, user: str) -> bool:
@@ -36,14 +38,40 @@ def pause(rt: Runtime, workflow_id: str, user: str, reason: str | None) -> bool:
     if not (is_owner(rt, workflow_id, user) or is_reviewer(rt, workflow_id, user)):
         _refused(rt, workflow_id, user, "pause")
         raise NotPermitted(f"only the owner, admins and reviewers of {workflow_id} can pause it")
+    owner = rt.spec(workflow_id).spec.owner
     with rt.db.write() as session:
-        return lifecycle.set_paused(
+        paused = lifecycle.set_paused(
             session,
             workflow_id,
             paused=True,
             actor=f"user:{user}",
             reason=reason or "no reason given",
         )
+        if paused and user != owner:
+            _tell_owner_of_pause(session, workflow_id, owner, user, reason)
+    return paused
+
+
+def _tell_owner_of_pause(
+    session: Session, workflow_id: str, owner: str, user: str, reason: str | None
+) -> None:
+    # The owner answers for the workflow: someone else pressing its stop button is news to them.
+    stamp = session.get(Workflow, workflow_id)
+    enqueue(
+        session,
+        kind=NOTIFY,
+        workflow_id=workflow_id,
+        pausable=False,
+        dedupe_key=f"paused:{workflow_id}:{stamp.audit_seq if stamp else 0}",
+        payload={
+            "to": owner,
+            "reason": "paused",
+            "workflow": workflow_id,
+            "text": f":octagonal_sign: <@{user}> paused `{workflow_id}`: "
+            f"{esc(reason or 'no reason given')}. New items are held and queued writes wait; "
+            "nothing is lost.",
+        },
+    )
 
 
 def pause_all(rt: Runtime, user: str, reason: str | None) -> list[str]:

@@ -186,8 +186,8 @@ def notice_text(rt: Runtime, row: Outbox) -> str:
 
 
 def notice_blocks(rt: Runtime, row: Outbox) -> list[dict[str, Any]] | None:
-    """Buttons that belong with a notice: Resume on an auto-pause."""
-    if row.payload.get("reason") != "auto_pause":
+    """Buttons that belong with a notice: Resume when a workflow was paused."""
+    if row.payload.get("reason") not in ("auto_pause", "paused"):
         return None
     return resume_prompt(notice_text(rt, row), row.payload["workflow"])
 
