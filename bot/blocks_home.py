@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.blocks import Block, context, esc, fit, local_time, section
 from bot.queries import Stats, WorkflowState
 from bot.slack_ids import BUTTON_LABELS, SLASH_COMMAND, Action
@@ -107,16 +109,39 @@ def queue_text(items: list[Item], tz: str) -> str:
 
 
 def stats_text(all_stats: list[Stats]) -> str:
-    """`/airlock stats`: the evidence per workflow."""
-    lines = []
-    for s in all_stats:
-        rate = f"{s.acceptance_rate:.0%}" if s.acceptance_rate is not None else "n/a"
-        wait = f"{s.median_decision.total_seconds() / 60:.0f} min" if s.median_decision else "n/a"
-        reasons = ", ".join(f"{r.replace('_', ' ')} {n}" for r, n in s.top_reasons) or "none"
-        lines.append(
-            f"*{s.workflow}*: {s.received} received · {s.decided} decided · "
-            f"acceptance {rate} · {s.approved} approved · {s.edited} edited · "
-            f"{s.rejected} rejected · {s.expired} expired · {s.pending} pending · "
-            f"median decision {wait} · top reject reasons: {reasons}"
-        )
-    return "\n".join(lines) or "No workflows."
+    """`/airlock stats`: the evidence per workflow, a short paragraph each."""
+    return "\n\n".join(_stats_paragraph(s) for s in all_stats) or "No workflows."
+
+
+def _stats_paragraph(s: Stats) -> str:
+    head = f"*{s.workflow}*: {s.received} received, {s.pending} waiting for a decision"
+    if not s.decided:
+        lines = [head, "No decisions yet."]
+    else:
+        lines = [
+            head,
+            f"Accepted *{s.acceptance_rate or 0:.0%}* of {s.decided} decided: "
+            f"{s.approved} approved, {s.edited} edited, {s.rejected} rejected",
+        ]
+        if s.median_decision is not None:
+            lines.append(f"Median time to decision: {span_text(s.median_decision)}")
+    if s.expired:
+        lines.append(f"{s.expired} expired unanswered")
+    if s.top_reasons:
+        reasons = ", ".join(f"{r.replace('_', ' ')} ({n})" for r, n in s.top_reasons)
+        lines.append(f"Top reject reasons: {reasons}")
+    return "\n".join(lines)
+
+
+def span_text(span: timedelta) -> str:
+    """A duration as people say it: `< 1 min`, `42 min`, `3 h 5 min`, `2 d 4 h`."""
+    minutes = int(span.total_seconds() // 60)
+    if minutes < 1:
+        return "< 1 min"
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {mins} min" if mins else f"{hours} h"
+    return f"{mins} min"

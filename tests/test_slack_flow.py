@@ -247,7 +247,8 @@ def test_slash_commands(api: httpx.Client, rt: Runtime, slack: SlackDriver) -> N
     assert "I don't know `frobnicate`" in slack.command(REP, "frobnicate").json()["text"]
     assert item_id in slack.command(REP, "queue").json()["text"]
     assert "received" in slack.command(REP, f"trace {item_id}").json()["text"]
-    assert "acceptance" in slack.command(REP, "stats opp-hygiene").json()["text"]
+    stats = slack.command(REP, "stats opp-hygiene").json()["text"]
+    assert stats.startswith("*opp-hygiene*: 1 received, 1 waiting for a decision")
     paused = slack.command(REP, "pause opp-hygiene wrong stages").json()
     assert paused["response_type"] == "in_channel"
     assert "paused `opp-hygiene` (wrong stages)" in paused["text"]
