@@ -21,7 +21,9 @@ from bot.spec_model import WorkflowSpec
 from bot.submission import Submission
 
 NUMBER_TYPES = frozenset({"currency", "percent", "double", "int", "long"})
-TEXT_TYPES = frozenset({"string", "textarea", "email", "url", "phone", "combobox", "encryptedstring"})
+TEXT_TYPES = frozenset(
+    {"string", "textarea", "email", "url", "phone", "combobox", "encryptedstring"}
+)
 _DATETIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?$"
 )

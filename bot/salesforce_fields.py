@@ -165,7 +165,9 @@ def spec_problems(spec: WorkflowSpec, catalog: FieldCatalog) -> list[FieldProble
     for index, rule in enumerate(spec.gate):
         for name in rule.when.fields_any or []:
             if name not in allowed and _lookup(catalog, name) is None:
-                problems.append(FieldProblem(spec.id, f"gate.{index}.when.fields_any", name, hidden))
+                problems.append(
+                    FieldProblem(spec.id, f"gate.{index}.when.fields_any", name, hidden)
+                )
     for key in ("authority_field", "item_field"):
         stamp = getattr(spec.writeback, key)
         for sobject in sorted({name.split(".")[0] for name in allowed}) if stamp else []:

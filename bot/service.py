@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot import autopause, digest, timers
+from bot import autopause, digest, field_check, timers
 from bot.app import build_bolt_app
 from bot.config import Settings
 from bot.directory import Directory
@@ -57,6 +57,7 @@ class Service:
 
     def tick(self) -> None:
         """One round of background work: timers, auto-pause, then due side effects."""
+        field_check.refresh(self.rt)  # describe() when due; never on the intake path
         timers.sweep(self.rt, self.integrations.people)
         autopause.check_all(self.rt)
         self.worker.drain(max_rounds=10)
@@ -118,6 +119,7 @@ def build_service(
     """Open the runtime (migrating the database) and wire workers, Slack and the HTTP app."""
     rt = rt or open_runtime(settings)
     io = io or connect(settings, rt)
+    rt.fields.client = io.salesforce
     bolt = build_bolt_app(rt, io.slack, io.signing_secret, io.people)
     worker = OutboxWorker(rt.db, outbox_routes(rt, io))
     holder: dict[str, Service] = {}
