@@ -154,6 +154,7 @@ def check_submission(sub: Submission, spec: WorkflowSpec, catalog: FieldCatalog)
         if name not in allowed or not catalog.known(sobject):
             continue  # the allowlist check answers for the first; nothing is known of the second
         meta = catalog.field(sobject, field)
+        problem: str | None
         if meta is None:
             problem = "does not exist in Salesforce or is hidden from Airlock's integration user"
         elif not meta.updateable:

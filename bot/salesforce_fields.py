@@ -150,37 +150,38 @@ def spec_problems(spec: WorkflowSpec, catalog: FieldCatalog) -> list[FieldProble
     """Allowlisted fields that do not exist or are not updateable; gate fields that do not
     exist; provenance fields missing from a written sObject. Unknown sObjects are skipped."""
     problems = []
-    hidden = "does not exist in this org or is hidden from the integration user (field-level "
-    hidden += "security): create it or grant the integration user edit access"
     allowed = spec.allowed_outputs.fields
     for name in allowed:
-        meta = _lookup(catalog, name)
-        if meta is False:
-            continue
-        if meta is None:
-            problems.append(FieldProblem(spec.id, "allowed_outputs.fields", name, hidden))
-        elif not meta.updateable:
-            message = "is read-only for the integration user: Airlock could never write it"
+        message = _unusable(catalog, name, must_update=True)
+        if message:
             problems.append(FieldProblem(spec.id, "allowed_outputs.fields", name, message))
     for index, rule in enumerate(spec.gate):
         for name in rule.when.fields_any or []:
-            if name not in allowed and _lookup(catalog, name) is None:
-                problems.append(
-                    FieldProblem(spec.id, f"gate.{index}.when.fields_any", name, hidden)
-                )
+            message = None if name in allowed else _unusable(catalog, name, must_update=False)
+            if message:
+                where = f"gate.{index}.when.fields_any"
+                problems.append(FieldProblem(spec.id, where, name, message))
     for key in ("authority_field", "item_field"):
         stamp = getattr(spec.writeback, key)
         for sobject in sorted({name.split(".")[0] for name in allowed}) if stamp else []:
-            meta = _lookup(catalog, f"{sobject}.{stamp}")
-            if meta is None or (meta is not False and not meta.updateable):
+            message = _unusable(catalog, f"{sobject}.{stamp}", must_update=True)
+            if message:
                 where = f"writeback.{key}"
-                problems.append(FieldProblem(spec.id, where, f"{sobject}.{stamp}", hidden))
+                problems.append(FieldProblem(spec.id, where, f"{sobject}.{stamp}", message))
     return problems
 
 
-def _lookup(catalog: FieldCatalog, qualified: str) -> FieldMeta | None | bool:
-    """The field's metadata, None if the org lacks it, False if the sObject is unknown."""
+def _unusable(catalog: FieldCatalog, qualified: str, *, must_update: bool) -> str | None:
+    """Why the integration user cannot use the field; None if it can or the sObject is unknown."""
     sobject, _, name = qualified.partition(".")
     if not catalog.known(sobject):
-        return False
-    return catalog.field(sobject, name)
+        return None
+    meta = catalog.field(sobject, name)
+    if meta is None:
+        return (
+            "does not exist in this org or is hidden from the integration user (field-level "
+            "security): create it or grant the integration user access"
+        )
+    if must_update and not meta.updateable:
+        return "is read-only for the integration user: Airlock could never write it"
+    return None

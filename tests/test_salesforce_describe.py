@@ -36,6 +36,12 @@ DEFAULT_STAGES = [
 ]
 
 
+def stored(standin: SalesforceStandin, record_id: str) -> dict[str, Any]:
+    found = standin.get("Opportunity", record_id)
+    assert found is not None, record_id
+    return found
+
+
 def describe(http: requests.Session, standin: SalesforceStandin, sobject: str) -> Any:
     response = http.get(api(standin, f"sobjects/{sobject}/describe"), headers=AUTH, timeout=5)
     assert response.status_code == 200, response.text
@@ -96,7 +102,7 @@ def test_hidden_field_absent_from_describe_and_invalid_in_soql(
     assert answer.status_code == 400 and answer.json()[0]["errorCode"] == "INVALID_FIELD"
     status, results = composite(http, standin, allOrNone=False, records=[opp(OPP_1, NextStep="x")])
     assert status == 200 and results[0]["errors"][0]["statusCode"] == "INVALID_FIELD"
-    assert standin.get("Opportunity", OPP_1)["NextStep"] == "Send redlined MSA"  # value kept
+    assert stored(standin, OPP_1)["NextStep"] == "Send redlined MSA"  # value kept
 
 
 def test_write_refuses_long_text_and_bad_restricted_picklist_per_record(
@@ -117,8 +123,8 @@ def test_write_refuses_long_text_and_bad_restricted_picklist_per_record(
     assert bad_stage["errors"][0]["statusCode"] == "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"
     assert bad_stage["errors"][0]["fields"] == ["StageName"]
     assert fine["success"] is True
-    assert standin.get("Opportunity", OPP_2)["StageName"] == "Qualification"  # unchanged
-    assert standin.get("Opportunity", opp_3)["StageName"] == "Value Proposition"
+    assert stored(standin, OPP_2)["StageName"] == "Qualification"  # unchanged
+    assert stored(standin, opp_3)["StageName"] == "Value Proposition"
 
 
 def test_unrestricted_picklist_accepts_other_values(
@@ -134,8 +140,8 @@ def test_currency_and_percent_rounded_to_scale(
     records = [opp(OPP_1, Amount=1234.567, Probability=33.6)]
     status, results = composite(http, standin, allOrNone=False, records=records)
     assert status == 200 and results[0]["success"] is True
-    stored = standin.get("Opportunity", OPP_1)
-    assert stored["Amount"] == 1234.57 and stored["Probability"] == 34
+    fields = stored(standin, OPP_1)
+    assert fields["Amount"] == 1234.57 and fields["Probability"] == 34
     standin.round_on_write(False)
     composite(http, standin, allOrNone=False, records=[opp(OPP_1, Amount=1234.567)])
-    assert standin.get("Opportunity", OPP_1)["Amount"] == 1234.567
+    assert stored(standin, OPP_1)["Amount"] == 1234.567

@@ -14,7 +14,6 @@ from bot import field_check
 from bot.effects import NOTIFY
 from bot.errors import InvalidInput
 from bot.intake import submit
-from bot.outbox import OutboxWorker
 from bot.runtime import Runtime
 from bot.salesforce import SalesforceClient
 from bot.salesforce_fields import FieldCatalog, spec_problems

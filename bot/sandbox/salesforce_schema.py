@@ -42,14 +42,17 @@ def _ref(*targets: str) -> FieldSpec:
     return FieldSpec("reference", 18, reference_to=targets)
 
 
-_READ_ONLY = {"updateable": False, "createable": False}
+def _read_only(kind: str, length: int = 0, nillable: bool = False) -> FieldSpec:
+    return FieldSpec(kind, length, nillable=nillable, updateable=False, createable=False)
+
+
 _SYSTEM: dict[str, FieldSpec] = {
-    "Id": FieldSpec("id", 18, nillable=False, **_READ_ONLY),
-    "CreatedDate": FieldSpec("datetime", nillable=False, **_READ_ONLY),
-    "LastModifiedDate": FieldSpec("datetime", nillable=False, **_READ_ONLY),
-    "SystemModstamp": FieldSpec("datetime", nillable=False, **_READ_ONLY),
+    "Id": _read_only("id", 18),
+    "CreatedDate": _read_only("datetime"),
+    "LastModifiedDate": _read_only("datetime"),
+    "SystemModstamp": _read_only("datetime"),
 }
-_COMPOUND_NAME = FieldSpec("string", 121, **_READ_ONLY)  # Contact/Lead/User Name: First + Last
+_COMPOUND_NAME = _read_only("string", 121, nillable=True)  # Contact/Lead/User Name: First + Last
 
 STAGES = (
     "Prospecting|Qualification|Needs Analysis|Value Proposition|Id. Decision Makers|"
