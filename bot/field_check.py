@@ -28,15 +28,18 @@ if TYPE_CHECKING:
 def refresh(rt: Runtime, now: datetime | None = None) -> bool:
     """Describe the sObjects that are due; DM each owner whose workflow names unusable fields.
 
-    Returns whether anything was described. A failed describe is logged and retried next time.
+    Also checks again after a spec reload. Returns whether anything was described or checked.
+    A failed describe is logged and retried at the next tick.
     """
     now = now or rt.clock()
     specs = list(rt.specs.specs.values())
+    versions = frozenset((loaded.id, loaded.version) for loaded in specs)
     due = rt.fields.due(sobjects_of(loaded.spec for loaded in specs), now)
-    if not due or rt.fields.client is None:
+    if rt.fields.client is None or not (due or versions != rt.fields.checked_specs):
         return False
     rt.fields.refresh(due, now)
     warn_owners(rt, specs)
+    rt.fields.checked_specs = versions
     return True
 
 

@@ -89,6 +89,7 @@ class FieldCatalog:
         self._objects: dict[str, dict[str, FieldMeta]] = {}
         self._loaded_at: dict[str, datetime] = {}
         self._lock = threading.Lock()
+        self.checked_specs: frozenset[tuple[str, str]] = frozenset()  # (id, version) last checked
 
     def known(self, sobject: str) -> bool:
         """Whether this sObject has been described (its metadata can be relied on)."""

@@ -27,6 +27,7 @@ from tests.writeback_support import (
     load,
     outcome,
     record,
+    respec,
     settle,
     sf_client,
     update_body,
@@ -263,3 +264,17 @@ def test_workflows_check_salesforce_names_file_line_and_field(
     assert "renewal-risk.yml:12: allowed_outputs.fields: Opportunity.NextStep" in result.stderr
     assert f"ok    {path}" not in result.stdout
     assert standin.calls_matching("GET", "/sobjects/Opportunity/describe")
+
+
+def test_spec_reload_is_checked_against_cached_metadata(
+    rt: Runtime, client: SalesforceClient, workflows_dir: Path
+) -> None:
+    rt.fields.client = client
+    assert field_check.refresh(rt) is True
+    outputs = {"kinds": ["field_update"], "fields": ["Opportunity.NextStep", "Opportunity.Nxt"]}
+    respec(rt, workflows_dir, allowed_outputs=outputs, gate=[])
+    assert field_check.refresh(rt) is True  # a new spec version: checked without a describe
+    (notice,) = field_notices(rt)
+    assert (
+        notice["workflow"] == "opp-hygiene" and "Opportunity.Nxt does not exist" in notice["text"]
+    )
