@@ -1,15 +1,19 @@
 """The stand-in's describe() answers and what its write path does with field metadata.
 
-- `GET /services/data/vXX.X/sobjects/{SObject}/describe` (REST API Developer Guide, "sObject
-  Describe": https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/
-  resources_sobject_describe.htm) answers the object's properties and a `fields` list with name,
-  type, length, precision, scale, picklistValues, restrictedPicklist, updateable, createable,
-  nillable and referenceTo (field shape: SOAP API "DescribeSObjectResult" / Field).
+- `GET /services/data/vXX.X/sobjects/{SObject}/describe` (REST API Developer Guide, "Get Field
+  and Other Metadata for an Object": https://developer.salesforce.com/docs/atlas.en-us.api_rest.
+  meta/api_rest/dome_sobject_describe.htm) answers the object's properties and a `fields` list
+  with name, type, length, precision, scale, picklistValues, restrictedPicklist, updateable,
+  createable, nillable and referenceTo (field shape: SOAP API Developer Guide,
+  "DescribeSObjectResult": https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/
+  sforce_api_calls_describesobject_result.htm).
 - A field hidden from the integration user by field-level security is not in describe at all and
   is "No such column" in SOQL and in writes: to that user it does not exist.
 - Writes: a text value over the field's length fails that record with STRING_TOO_LONG ("data
-  value too large ... (max length=N)", fault code documented in SOAP API
-  "AllowFieldTruncationHeader": since API 15.0 values are no longer truncated); a value outside a
+  value too large ... (max length=N)"; SOAP API Developer Guide, "AllowFieldTruncationHeader":
+  since API 15.0 too-long values fail with STRING_TOO_LONG instead of being truncated,
+  https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/
+  sforce_api_header_allowfieldtruncation.htm); a value outside a
   restricted picklist fails it with INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST ("bad value for
   restricted picklist field"). Both are per-record errors in an sObject Collections answer.
 - Currency and percent values are stored at the field's scale. Salesforce's own help (article
