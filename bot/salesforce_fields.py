@@ -20,6 +20,7 @@ from models.types import utcnow
 
 log = logging.getLogger(__name__)
 MAX_AGE = timedelta(hours=1)
+RETRY_AFTER = timedelta(minutes=1)  # after a failed describe: a down org is not asked every tick
 
 
 class Describer(Protocol):
@@ -88,6 +89,7 @@ class FieldCatalog:
         self.max_age = max_age
         self._objects: dict[str, dict[str, FieldMeta]] = {}
         self._loaded_at: dict[str, datetime] = {}
+        self._failed_at: dict[str, datetime] = {}
         self._lock = threading.Lock()
         self.checked_specs: frozenset[tuple[str, str]] = frozenset()  # (id, version) last checked
 
@@ -116,8 +118,13 @@ class FieldCatalog:
     def due(self, sobjects: Iterable[str], now: datetime) -> list[str]:
         """The sObjects never described, or described longer than `max_age` ago."""
         with self._lock:
-            loaded = dict(self._loaded_at)
-        return sorted({s for s in sobjects if s not in loaded or now - loaded[s] >= self.max_age})
+            loaded, failed = dict(self._loaded_at), dict(self._failed_at)
+        return sorted(
+            s
+            for s in set(sobjects)
+            if (s not in loaded or now - loaded[s] >= self.max_age)
+            and (s not in failed or now - failed[s] >= RETRY_AFTER)
+        )
 
     def refresh(self, sobjects: Iterable[str], now: datetime | None = None) -> dict[str, str]:
         """Describe the given sObjects now; returns the error of each one that failed."""
@@ -128,7 +135,11 @@ class FieldCatalog:
         for sobject in sorted(set(sobjects)):
             try:
                 self.load(sobject, self.client.describe(sobject), now)
+                with self._lock:
+                    self._failed_at.pop(sobject, None)
             except SalesforceError as error:
+                with self._lock:
+                    self._failed_at[sobject] = now
                 if error.status == 404:
                     # no such sObject for this user: every field named on it is missing
                     self.load(sobject, {"fields": []}, now)

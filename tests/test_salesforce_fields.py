@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,11 @@ from sqlmodel import col, select
 from bot import field_check
 from bot.effects import NOTIFY
 from bot.errors import InvalidInput
+from bot.field_values import same_at_scale, value_problem
 from bot.intake import submit
 from bot.runtime import Runtime
 from bot.salesforce import SalesforceClient
-from bot.field_values import same_at_scale, value_problem
-from bot.salesforce_fields import FieldCatalog, FieldMeta, spec_problems
+from bot.salesforce_fields import MAX_AGE, RETRY_AFTER, FieldCatalog, FieldMeta, spec_problems
 from bot.sandbox.salesforce_seed import make_id
 from bot.sandbox.salesforce_standin import DEFAULT_TOKEN, SalesforceStandin
 from bot.spec_model import WorkflowSpec
@@ -331,3 +332,19 @@ def test_same_at_scale_only_for_numbers_at_the_fields_scale() -> None:
     assert not same_at_scale(amount, 91234.56, 91234.567)
     assert not same_at_scale(None, 91234.57, 91234.567)  # unknown field: exact comparison only
     assert not same_at_scale(FieldMeta("NextStep", "string"), "1.0", "1")
+
+
+def test_failed_describe_is_retried_after_a_pause_not_every_tick(
+    standin: SalesforceStandin, client: SalesforceClient
+) -> None:
+    catalog = FieldCatalog(client)
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    standin.inject("503", match="sobjects")
+    assert "SERVER_UNAVAILABLE" in catalog.refresh(["Opportunity"], start)["Opportunity"]
+    assert not catalog.known("Opportunity")
+    assert catalog.due(["Opportunity"], start + timedelta(seconds=5)) == []
+    retry_at = start + RETRY_AFTER
+    assert catalog.due(["Opportunity"], retry_at) == ["Opportunity"]
+    assert catalog.refresh(["Opportunity"], retry_at) == {}
+    assert catalog.due(["Opportunity"], retry_at + timedelta(minutes=59)) == []
+    assert catalog.due(["Opportunity"], retry_at + MAX_AGE) == ["Opportunity"]
