@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bot.field_values import value_problem
+from bot.salesforce_fields import FieldMeta
+from bot.sandbox.salesforce_describe import check_values, field_answer
+from bot.sandbox.salesforce_schema import METADATA
 from bot.sandbox.salesforce_seed import make_id
 from bot.sandbox.salesforce_standin import SalesforceStandin
 from tests.test_salesforce_standin import (
@@ -145,3 +151,24 @@ def test_currency_and_percent_rounded_to_scale(
     standin.round_on_write(False)
     composite(http, standin, allOrNone=False, records=[opp(OPP_1, Amount=1234.567)])
     assert stored(standin, OPP_1)["Amount"] == 1234.567
+
+
+_INTAKE_VIEW = {
+    name: FieldMeta.from_describe(field_answer(name, spec))
+    for name, spec in METADATA["Opportunity"].items()
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    field=st.sampled_from(["NextStep", "StageName", "ForecastCategoryName", "Type", "Name"]),
+    value=st.one_of(
+        st.sampled_from(DEFAULT_STAGES + ["Negotiation", "Commit", "closed won", ""]),
+        st.text(max_size=300),
+    ),
+)
+def test_intake_accepts_only_what_the_org_writes(field: str, value: str) -> None:
+    """Whatever intake lets through for a text or picklist field, the org's write path takes."""
+    if value_problem(_INTAKE_VIEW[field], value) is not None:
+        return
+    check_values({field: value}, METADATA["Opportunity"])  # raises FieldValueError if refused
