@@ -163,7 +163,7 @@ _INTAKE_VIEW = {
 @given(
     field=st.sampled_from(["NextStep", "StageName", "ForecastCategoryName", "Type", "Name"]),
     value=st.one_of(
-        st.sampled_from(DEFAULT_STAGES + ["Negotiation", "Commit", "closed won", ""]),
+        st.sampled_from([*DEFAULT_STAGES, "Negotiation", "Commit", "closed won", ""]),
         st.text(max_size=300),
     ),
 )
