@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from bot.field_values import same_at_scale, value_problem
 from bot.intake import submit
 from bot.runtime import Runtime
 from bot.salesforce import SalesforceClient
+from bot.service import build_service
 from bot.salesforce_fields import MAX_AGE, RETRY_AFTER, FieldCatalog, FieldMeta, spec_problems
 from bot.sandbox.salesforce_seed import make_id
 from bot.sandbox.salesforce_standin import DEFAULT_TOKEN, SalesforceStandin
@@ -348,3 +350,24 @@ def test_failed_describe_is_retried_after_a_pause_not_every_tick(
     assert catalog.refresh(["Opportunity"], retry_at) == {}
     assert catalog.due(["Opportunity"], retry_at + timedelta(minutes=59)) == []
     assert catalog.due(["Opportunity"], retry_at + MAX_AGE) == ["Opportunity"]
+
+
+def test_api_only_replica_keeps_field_metadata_fresh(rt: Runtime, agent_key: str) -> None:
+    rt.settings = rt.settings.model_copy(update={"workers": False})  # AIRLOCK_WORKERS=false
+    svc = build_service(rt.settings, rt)
+    try:
+        svc.start()
+        deadline = time.monotonic() + 10
+        while not rt.fields.known("Opportunity") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert rt.fields.known("Opportunity")
+        change = {"field": "StageName", "value": "Negotiation"}
+        with pytest.raises(InvalidInput):
+            post_raw(rt, agent_key, update_body(OPP, [change], idempotency_key="k"))
+        item_id = post_raw(rt, agent_key, update_body(OPP, [{**change, "value": "Closed Won"}]))
+        time.sleep(0.5)  # several ticks: an API-only replica delivers nothing itself
+        with rt.db.read() as session:
+            row = session.exec(select(Outbox).where(col(Outbox.item_id) == item_id)).one()
+        assert row.status == "pending"
+    finally:
+        svc.stop()
