@@ -19,10 +19,10 @@ from bot.field_values import same_at_scale, value_problem
 from bot.intake import submit
 from bot.runtime import Runtime
 from bot.salesforce import SalesforceClient
-from bot.service import build_service
 from bot.salesforce_fields import MAX_AGE, RETRY_AFTER, FieldCatalog, FieldMeta, spec_problems
 from bot.sandbox.salesforce_seed import make_id
 from bot.sandbox.salesforce_standin import DEFAULT_TOKEN, SalesforceStandin
+from bot.service import build_service
 from bot.spec_model import WorkflowSpec
 from models import Outbox
 from tests.test_audit_cli import airlock, env
