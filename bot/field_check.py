@@ -73,7 +73,8 @@ def warning_text(loaded: LoadedSpec, lines: list[str]) -> str:
     return (
         f":warning: Workflow `{loaded.id}` ({loaded.path.name}) names Salesforce fields that "
         f"Airlock's integration user cannot use:\n{listed}\n"
-        "Changes to them are refused at intake until the org or the spec is fixed. "
+        "Until the org or the spec is fixed, intake refuses changes to an allowlisted field "
+        "listed here, and writes that stamp a listed provenance field fail. "
         "Details: `airlock workflows check --salesforce`."
     )
 

@@ -147,6 +147,8 @@ class _Delivery:
             else:
                 kind = answer.kind or "fatal"
                 job.setback(SalesforceError(kind, answer.message or "", None, answer.error_code))
+                if answer.error_code == "INVALID_FIELD":
+                    self.rt.fields.invalidate()
 
     def _create_task(self, job: WriteJob) -> None:
         earlier = bool((job.item.writeback or {}).get("task_intent"))

@@ -318,3 +318,16 @@ def test_api_only_replica_keeps_field_metadata_fresh(rt: Runtime, agent_key: str
         assert row.status == "pending"
     finally:
         svc.stop()
+
+
+def test_invalid_field_in_a_record_result_marks_cache_stale(
+    rt: Runtime, agent_key: str, client: SalesforceClient, workflows_dir: Path
+) -> None:
+    respec(rt, workflows_dir, writeback={"authority_field": "Missing_Field__c"})
+    described(rt, client)
+    stage = {"field": "StageName", "value": "Closed Won", "observed": "Proposal/Price Quote"}
+    item_id = approved(rt, agent_key, update_body(OPP, [stage]))
+    settle(rt, write_worker(rt, client))
+    assert load(rt, item_id).writeback_state == "failed"
+    assert "INVALID_FIELD" in outcome(rt, item_id)["error"]
+    assert rt.fields.due(["Opportunity"], rt.clock()) == ["Opportunity"]
