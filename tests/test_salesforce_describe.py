@@ -119,10 +119,12 @@ def test_write_refuses_long_text_and_bad_restricted_picklist_per_record(
         opp(OPP_1, NextStep="x" * 256),
         opp(OPP_2, StageName="Negotiation"),
         opp(opp_3, NextStep="y" * 255, StageName="Value Proposition"),
+        opp(make_id("Opportunity", 4), Name=None),
     ]
     status, results = composite(http, standin, allOrNone=False, records=records)
     assert status == 200
-    too_long, bad_stage, fine = results
+    too_long, bad_stage, fine, no_name = results
+    assert no_name["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
     assert too_long["errors"][0]["statusCode"] == "STRING_TOO_LONG"
     assert too_long["errors"][0]["fields"] == ["NextStep"]
     assert "max length=255" in too_long["errors"][0]["message"]

@@ -15,7 +15,8 @@
   https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/
   sforce_api_header_allowfieldtruncation.htm); a value outside a
   restricted picklist fails it with INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST ("bad value for
-  restricted picklist field"). Both are per-record errors in an sObject Collections answer.
+  restricted picklist field"); null in a required field fails it with REQUIRED_FIELD_MISSING.
+  All are per-record errors in an sObject Collections answer.
 - Currency and percent values are stored at the field's scale. Salesforce's own help (article
   000385689, "Round Off Decimal Values of Currency Fields") says the API keeps extra decimals of
   custom currency fields, while orgs commonly round them in a trigger or flow: `round_on_write`
@@ -88,10 +89,16 @@ def describe_answer(
 
 
 def check_values(fields: Mapping[str, Any], specs: Mapping[str, FieldSpec]) -> None:
-    """Raise FieldValueError for the first value the org refuses (length, restricted picklist)."""
+    """Raise FieldValueError for the first value the org refuses (null, length, picklist)."""
     for name, value in fields.items():
         spec = specs.get(name)
-        if spec is None or value is None:
+        if spec is None:
+            continue
+        if value is None and not spec.nillable and spec.type != "boolean":
+            raise FieldValueError(
+                "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{name}]", name
+            )
+        if value is None:
             continue
         if spec.type in TEXT_TYPES and spec.length and len(str(value)) > spec.length:
             message = f"{name}: data value too large: {str(value)[:80]} (max length={spec.length})"
