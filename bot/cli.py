@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy.exc import OperationalError
@@ -19,6 +19,7 @@ from bot.specs import SpecError, load_specs
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
+    from bot.specs import LoadedSpec
 
 app = typer.Typer(
     help="Airlock: runtime controls for AI agents in sales teams.",
@@ -156,7 +157,7 @@ def workflows_check(
         raise typer.Exit(1)
 
 
-def _salesforce_problems(settings: Settings, specs: list[Any]) -> list[str]:
+def _salesforce_problems(settings: Settings, specs: list[LoadedSpec]) -> list[str]:
     from bot.field_check import check_specs, salesforce_client
     from bot.salesforce_fields import FieldCatalog
 
