@@ -19,6 +19,7 @@ from bot.specs import SpecError, load_specs
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
+    from bot.specs import LoadedSpec
 
 app = typer.Typer(
     help="Airlock: runtime controls for AI agents in sales teams.",
@@ -129,17 +130,39 @@ def db_upgrade() -> None:
 
 
 @workflows_app.command("check")
-def workflows_check() -> None:
+def workflows_check(
+    salesforce: Annotated[
+        bool,
+        typer.Option(
+            "--salesforce",
+            help="Also read describe() of every allowlisted sObject and report fields that do "
+            "not exist or that the integration user cannot update.",
+        ),
+    ] = False,
+) -> None:
     """Validate every spec; exit 1 and name file, line and field on any error."""
     settings = _settings()
     specs = load_specs(settings.workflows_dir)
+    errors = list(specs.errors)
+    if salesforce:
+        errors += _salesforce_problems(settings, list(specs.specs.values()))
+    failed = {e.split(":", 1)[0] for e in errors}
     for loaded in specs.specs.values():
-        typer.echo(f"ok    {loaded.path}  ({loaded.id}, version {loaded.version})")
-    for error in specs.errors:
+        if str(loaded.path) not in failed:
+            typer.echo(f"ok    {loaded.path}  ({loaded.id}, version {loaded.version})")
+    for error in errors:
         typer.echo(f"error {error}", err=True)
-    if specs.errors:
-        typer.echo(f"{len(specs.errors)} error(s) in {settings.workflows_dir}", err=True)
+    if errors:
+        typer.echo(f"{len(errors)} error(s) in {settings.workflows_dir}", err=True)
         raise typer.Exit(1)
+
+
+def _salesforce_problems(settings: Settings, specs: list[LoadedSpec]) -> list[str]:
+    from bot.field_check import check_specs, salesforce_client
+    from bot.salesforce_fields import FieldCatalog
+
+    with salesforce_client(settings) as client:
+        return check_specs(specs, FieldCatalog(client))
 
 
 @workflows_app.command("list")

@@ -17,6 +17,7 @@ from bot.canonical import canonical_hash
 from bot.db import Executor
 from bot.effects import queue_effects
 from bot.errors import AirlockError, Conflict, Forbidden, InvalidInput
+from bot.field_values import check_submission
 from bot.intake_item import NewItem, prepare
 from bot.keys import Agent
 from bot.policy import OutputNotAllowed
@@ -81,6 +82,7 @@ def submit(rt: Runtime, *, token: str | None, raw: bytes, header_key: str | None
         with rt.db.write_core() as conn:
             key = keys.authenticate(conn, token)
             _check_scope(key, sub.workflow)
+            check_submission(sub, loaded.spec, rt.fields)  # cached describe only, no call out
             # No look-up for a replay here: the unique (key, idempotency key) index refuses a
             # second insert, and the IntegrityError path below answers with the first item.
             paused, override = _state(conn, loaded.id)

@@ -12,6 +12,7 @@ from bot.db import Database
 from bot.errors import NotFound
 from bot.metrics import Metrics
 from bot.registry import sync_workflows
+from bot.salesforce_fields import FieldCatalog
 from bot.specs import LoadedSpec, SpecError, SpecSet, load_specs
 from models.types import utcnow
 
@@ -32,6 +33,7 @@ class Runtime:
     kick: Callable[[], None] = field(default=lambda: None)
     metrics: Metrics = field(default_factory=Metrics)
     clock: Callable[[], datetime] = field(default=utcnow)
+    fields: FieldCatalog = field(default_factory=FieldCatalog)  # Salesforce describe cache
 
     def spec(self, workflow_id: str) -> LoadedSpec:
         """The loaded spec of a workflow, or NotFound listing the ones that exist."""

@@ -188,6 +188,12 @@ class SalesforceClient:
         rows = self.query(f"{select} WHERE {where} LIMIT 1")
         return flatten(rows[0], names) if rows else None
 
+    def describe(self, sobject: str) -> dict[str, Any]:
+        """The sObject Describe answer (fields, types, picklists) for the integration user."""
+        name = checked_name(sobject, SOBJECT_NAME, "an sObject name")
+        # simple-salesforce's SFType.describe(): GET sobjects/{name}/describe/
+        return dict(self._call(lambda sf: getattr(sf, name).describe()))
+
     def get_user(self, user_id: str) -> dict[str, Any] | None:
         """A User's Id, Name, Email, IsActive and ManagerId, or None."""
         users = self.read_fields("User", [user_id], USER_FIELDS)

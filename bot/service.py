@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot import autopause, digest, timers
+from bot import autopause, digest, field_check, timers
 from bot.app import build_bolt_app
 from bot.config import Settings
 from bot.directory import Directory
@@ -57,15 +57,18 @@ class Service:
 
     def tick(self) -> None:
         """One round of background work: timers, auto-pause, then due side effects."""
+        field_check.refresh(self.rt)  # describe() when due; never on the intake path
+        if not self.rt.settings.workers:
+            return  # an API-only replica only keeps the field metadata its intake checks fresh
         timers.sweep(self.rt, self.integrations.people)
         autopause.check_all(self.rt)
         self.worker.drain(max_rounds=10)
 
     def start(self) -> None:
-        """Start ticking (unless this is an API-only replica), and Socket Mode if configured."""
+        """Start ticking (API-only replicas: field metadata only), and Socket Mode if set."""
         if self.rt.settings.workers:
             self.ticker.daily(lambda: digest.queue_digests(self.rt), hour=DIGEST_HOUR_UTC)
-            self.ticker.start()
+        self.ticker.start()
         token = self.rt.settings.slack_app_token
         if token:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -118,6 +121,7 @@ def build_service(
     """Open the runtime (migrating the database) and wire workers, Slack and the HTTP app."""
     rt = rt or open_runtime(settings)
     io = io or connect(settings, rt)
+    rt.fields.client = io.salesforce
     bolt = build_bolt_app(rt, io.slack, io.signing_secret, io.people)
     worker = OutboxWorker(rt.db, outbox_routes(rt, io))
     holder: dict[str, Service] = {}

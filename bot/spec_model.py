@@ -223,4 +223,19 @@ class WorkflowSpec(_Section):
                 "allowed_outputs.fields: field_update is allowed but no fields are: list the exact "
                 "SObject.Field names the agent may change"
             )
+        self._gate_fields_allowlisted()
         return self
+
+    def _gate_fields_allowlisted(self) -> None:
+        # A change outside the allowlist is refused before any gate rule runs, so a rule naming
+        # such a field can never fire: almost always a typo (Opportunity.Amout) that would send
+        # an Amount change to the rep instead of the manager.
+        allowed = set(self.allowed_outputs.fields)
+        for index, rule in enumerate(self.gate):
+            for position, name in enumerate(rule.when.fields_any or []):
+                if name not in allowed:
+                    raise ValueError(
+                        f"gate.{index}.when.fields_any.{position}: {name} is not in "
+                        "allowed_outputs.fields, so this rule can never match: fix the spelling "
+                        "or add the field to allowed_outputs.fields"
+                    )

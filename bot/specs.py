@@ -132,3 +132,30 @@ def _line_of(node: yaml.Node | None, loc: list[Any]) -> int:
             break
         node, best = child, line
     return best
+
+
+def line_in_file(path: Path, loc: list[str], value: str | None = None) -> int:
+    """The line of a spec path such as gate.0.when.fields_any, or of `value` in the list there."""
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return 1
+    keys: list[Any] = [int(p) if p.isdigit() else p for p in loc]
+    parent = _node_at(node, keys)
+    if value is not None and isinstance(parent, yaml.SequenceNode):
+        found = [
+            i for i, child in enumerate(parent.value) if getattr(child, "value", None) == value
+        ]
+        keys.extend(found[:1])
+    return _line_of(node, keys)
+
+
+def _node_at(node: yaml.Node | None, loc: list[Any]) -> yaml.Node | None:
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == str(key)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            return None
+    return node

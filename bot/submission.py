@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Self
 
@@ -15,7 +16,15 @@ _SFID = r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # Python's json reads NaN and Infinity; no float field may hold them (Salesforce cannot).
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+
+
+def _finite(value: object) -> object:
+    """Refuse NaN, Infinity and -Infinity (Python's json accepts them; JSON itself has none)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"must be a finite number, not {value}: send a number or null")
+    return value
 
 
 class Source(_Strict):
@@ -39,6 +48,8 @@ class Change(_Strict):
     field: str = Field(min_length=1, max_length=120)
     value: Scalar
     observed: Scalar = None
+
+    _finite_values = field_validator("value", "observed", mode="before")(_finite)
 
     @property
     def observed_given(self) -> bool:

@@ -12,9 +12,11 @@ from typing import Any, TypeVar
 from sqlmodel import col, select
 
 from bot.decisions import effective_changes
+from bot.field_values import same_at_scale
 from bot.outbox import Outcome, Route
 from bot.runtime import Runtime
 from bot.salesforce import COMPOSITE_LIMIT, SalesforceClient, SalesforceError
+from bot.salesforce_fields import FieldCatalog
 from bot.submission import qualify
 from bot.writeback_outcome import WriteJob, settle
 from bot.writeback_tasks import create_once, provenance_fields, record_intent
@@ -122,7 +124,11 @@ class _Delivery:
                 job.setback(error)
             return
         found = {record_id[:15]: values for record_id, values in current.items()}
-        ready = [job for job in wave if _check(job, found.get((job.item.record_id or "")[:15]))]
+        ready = [
+            job
+            for job in wave
+            if _check(job, found.get((job.item.record_id or "")[:15]), self.rt.fields)
+        ]
         records = [
             {"Id": job.item.record_id}
             | {name: change["value"] for name, change in job.send.items()}
@@ -141,6 +147,8 @@ class _Delivery:
             else:
                 kind = answer.kind or "fatal"
                 job.setback(SalesforceError(kind, answer.message or "", None, answer.error_code))
+                if answer.error_code == "INVALID_FIELD":
+                    self.rt.fields.invalidate()
 
     def _create_task(self, job: WriteJob) -> None:
         earlier = bool((job.item.writeback or {}).get("task_intent"))
@@ -160,6 +168,8 @@ class _Delivery:
         except SalesforceError as error:
             if error.kind in ("limit", "auth"):
                 self.blocked = error
+            if error.error_code == "INVALID_FIELD":
+                self.rt.fields.invalidate()  # the org changed: describe again at the next tick
             raise
 
 
@@ -194,8 +204,11 @@ def _waves(jobs: list[WriteJob]) -> list[list[WriteJob]]:
     return [members for _keys, members in waves]
 
 
-def _check(job: WriteJob, current: dict[str, Any] | None) -> bool:
-    """Compare with what the agent saw; returns whether the record still needs a PATCH."""
+def _check(job: WriteJob, current: dict[str, Any] | None, fields: FieldCatalog) -> bool:
+    """Compare with what the agent saw; returns whether the record still needs a PATCH.
+
+    Numbers are compared at the field's scale when describe() told it (Salesforce may have
+    stored Airlock's own earlier write rounded)."""
     if current is None:
         job.fail(f"{job.item.record_sobject} {job.item.record_id} was not found in Salesforce")
         return False
@@ -204,11 +217,14 @@ def _check(job: WriteJob, current: dict[str, Any] | None) -> bool:
         if change is None:
             continue
         now = result["current"] = current.get(result["field"])
-        if same(now, change["value"]):
+        meta = fields.field(job.item.record_sobject or "", result["field"])
+        if same(now, change["value"]) or same_at_scale(meta, now, change["value"]):
             # Already there (e.g. written just before a crash): a second PATCH changes nothing.
             result["message"] = "already had this value"
             del job.send[result["field"]]
-        elif change.get("observed_given") and not same(now, change.get("observed")):
+        elif change.get("observed_given") and not (
+            same(now, change.get("observed")) or same_at_scale(meta, now, change.get("observed"))
+        ):
             # Field by field: the other approved fields are still written; the card shows both.
             message = "changed in Salesforce since the agent saw it; not overwritten"
             result |= {"state": "conflict", "message": message}

@@ -99,10 +99,10 @@ def test_create_patch_delete_record(standin: SalesforceStandin, http: requests.S
     before = standin.get("Task", task_id)
     assert before is not None
     patched = http.patch(
-        api(standin, f"sobjects/Task/{task_id}"), json={"Status": "Done"}, headers=AUTH
+        api(standin, f"sobjects/Task/{task_id}"), json={"Status": "Completed"}, headers=AUTH
     )
     after = standin.get("Task", task_id)
-    assert patched.status_code == 204 and after is not None and after["Status"] == "Done"
+    assert patched.status_code == 204 and after is not None and after["Status"] == "Completed"
     assert after["SystemModstamp"] > before["SystemModstamp"]
     assert http.delete(api(standin, f"sobjects/Task/{task_id}"), headers=AUTH).status_code == 204
     gone = http.get(api(standin, f"sobjects/Task/{task_id}"), headers=AUTH)

@@ -260,3 +260,22 @@ def test_validate_escalation_accepts_in_order() -> None:
 def test_validate_escalation_rejects_equal_steps() -> None:
     with pytest.raises(ValidationError):
         Escalation.model_validate({"remind_after": "4h", "escalate_after": "4h"})
+
+
+GATED = VALID.replace(
+    "checks:\n",
+    "gate:\n  - when: {fields_any: [Opportunity.StageName]}\n    gate: manager\nchecks:\n",
+)
+
+
+def test_load_spec_file_accepts_gate_field_in_allowlist(tmp_path: Path) -> None:
+    assert load_spec_file(write(tmp_path, GATED)).spec.gate[0].gate.value == "manager"
+
+
+def test_load_spec_file_rejects_gate_field_typo(tmp_path: Path) -> None:
+    # Opportunity.Amout is well formed, but no change can ever name it: the rule would never fire.
+    path = write(tmp_path, GATED.replace("[Opportunity.StageName]}", "[Opportunity.Amout]}"))
+    errors = errors_of(path)
+    assert len(errors) == 1
+    assert errors[0].startswith(f"{path}:12: gate.0.when.fields_any.0: ")
+    assert "Opportunity.Amout" in errors[0] and "allowed_outputs.fields" in errors[0]

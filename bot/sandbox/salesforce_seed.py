@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bot.sandbox.salesforce_schema import METADATA, STAGE_PROBABILITY, FieldSpec
+
 EMAIL_DOMAIN = "sandbox.airlock.dev"
 SEED_TIMESTAMP = "2026-11-01T09:00:00.000+0000"
 KEY_PREFIXES = {
@@ -13,25 +15,12 @@ KEY_PREFIXES = {
     "Opportunity": "006",
     "Task": "00T",
     "User": "005",
+    "Lead": "00Q",
+    "Case": "500",
 }
+__all__ = ["STAGE_PROBABILITY", "FieldSpec"]
 
-_SYSTEM = ("Id", "CreatedDate", "LastModifiedDate", "SystemModstamp")
-
-
-def _schema(names: str) -> frozenset[str]:
-    return frozenset((*_SYSTEM, *names.split()))
-
-
-FIELDS: dict[str, frozenset[str]] = {
-    "User": _schema("Name Email Username IsActive ManagerId Title TimeZoneSidKey"),
-    "Account": _schema("Name Industry OwnerId AnnualRevenue Website Description"),
-    "Opportunity": _schema(
-        "Name AccountId OwnerId StageName Amount CloseDate NextStep Probability Description"
-    ),
-    "Contact": _schema("FirstName LastName Name Email Title AccountId OwnerId"),
-    "Task": _schema("Subject Description Status Priority ActivityDate OwnerId WhatId WhoId"),
-}
-READ_ONLY_FIELDS = frozenset(_SYSTEM)
+FIELDS: dict[str, frozenset[str]] = {sobject: frozenset(f) for sobject, f in METADATA.items()}
 # Long text areas cannot appear in a real WHERE clause; reconciling on Task.Description fails there.
 UNFILTERABLE_FIELDS: dict[str, frozenset[str]] = {
     "Account": frozenset({"Description"}),
@@ -47,15 +36,6 @@ RELATIONSHIPS: dict[str, dict[str, tuple[str, str]]] = {
     "Opportunity": {"Owner": _OWNER, "Account": _ACCOUNT},
     "Contact": {"Owner": _OWNER, "Account": _ACCOUNT},
     "Task": {"Owner": _OWNER},
-}
-STAGE_PROBABILITY = {
-    "Prospecting": 10,
-    "Qualification": 20,
-    "Needs Analysis": 30,
-    "Proposal/Price Quote": 60,
-    "Negotiation/Review": 80,
-    "Closed Won": 100,
-    "Closed Lost": 0,
 }
 _CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 
@@ -157,6 +137,17 @@ _CONTACTS = [
     ("Pepper", "Potts", "CEO", 4),
 ]
 
+# first name, last name, company, status, owner
+_LEADS = [
+    ("Ellen", "Ripley", "Weyland Logistics", "Open - Not Contacted", "Maya"),
+    ("Marty", "McFly", "Hill Valley Motors", "Working - Contacted", "Leo"),
+]
+# subject, status, priority, account index, owner
+_CASES = [
+    ("Telemetry export fails nightly", "New", "High", 4, "Leo"),
+    ("Invoice shows the old price", "Working", "Medium", 0, "Maya"),
+]
+
 
 def _stamped(sobject: str, number: int, fields: dict[str, Any]) -> dict[str, Any]:
     system = {"CreatedDate": SEED_TIMESTAMP, "LastModifiedDate": SEED_TIMESTAMP}
@@ -220,6 +211,29 @@ def _contacts(accounts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return records
 
 
+def _leads() -> list[dict[str, Any]]:
+    records = []
+    for number, (first, last, company, status, owner) in enumerate(_LEADS, start=1):
+        fields = {
+            **{"FirstName": first, "LastName": last, "Name": f"{first} {last}"},
+            **{"Company": company, "Status": status, "LeadSource": "Web"},
+            "OwnerId": _BY_FIRST[owner].salesforce_id,
+        }
+        records.append(_stamped("Lead", number, fields))
+    return records
+
+
+def _cases(accounts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    records = []
+    for number, (subject, status, priority, account, owner) in enumerate(_CASES, start=1):
+        fields = {
+            **{"Subject": subject, "Status": status, "Priority": priority, "Origin": "Email"},
+            **{"AccountId": accounts[account]["Id"], "OwnerId": _BY_FIRST[owner].salesforce_id},
+        }
+        records.append(_stamped("Case", number, fields))
+    return records
+
+
 def build_seed() -> dict[str, dict[str, dict[str, Any]]]:
     """Return fresh seed records: sObject -> id -> fields (the same every call)."""
     accounts = _accounts()
@@ -229,5 +243,7 @@ def build_seed() -> dict[str, dict[str, dict[str, Any]]]:
         "Opportunity": _opportunities(accounts),
         "Contact": _contacts(accounts),
         "Task": [],
+        "Lead": _leads(),
+        "Case": _cases(accounts),
     }
     return {sobject: {row["Id"]: row for row in rows} for sobject, rows in tables.items()}

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 import jwt
 
 from bot.sandbox.salesforce_http import StandinServer
+from bot.sandbox.salesforce_schema import CUSTOM_TEXT, FieldSpec
 from bot.sandbox.salesforce_seed import SEED_PEOPLE, SeedPerson
 from bot.sandbox.salesforce_store import (
     INVALID_SESSION,
@@ -28,6 +29,7 @@ __all__ = [
     "DEFAULT_TOKEN",
     "SEED_PEOPLE",
     "AppliedWrite",
+    "FieldSpec",
     "SalesforceStandin",
     "SeedPerson",
     "StandinCall",
@@ -154,9 +156,18 @@ class SalesforceStandin:
             self._store.check_fields(sobject, fields)
             return self._store.insert(sobject, fields, log=False)
 
-    def add_field(self, sobject: str, name: str) -> None:
-        """Declare a custom field (e.g. Airlock_Authority__c) on an sObject."""
-        self._store.add_field(sobject, name)
+    def add_field(self, sobject: str, name: str, spec: FieldSpec = CUSTOM_TEXT) -> None:
+        """Declare a custom field (e.g. Airlock_Authority__c; a 255-character text by default)."""
+        self._store.add_field(sobject, name, spec)
+
+    def hide_field(self, sobject: str, name: str) -> None:
+        """Hide a field from the integration user (field-level security): gone from describe,
+        INVALID_FIELD in SOQL and in writes."""
+        self._store.hide_field(sobject, name)
+
+    def round_on_write(self, enabled: bool) -> None:
+        """Whether currency/percent values are stored rounded to the field's scale (default on)."""
+        self._store.round_on_write = enabled
 
     def set_field(self, sobject: str, record_id: str, field: str, value: Any) -> None:
         """Change a field as a person editing the record in Salesforce would (stamps it)."""

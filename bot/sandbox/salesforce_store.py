@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.sandbox.salesforce_seed import FIELDS, READ_ONLY_FIELDS, SEED_PEOPLE, build_seed, make_id
+from bot.sandbox.salesforce_describe import FieldValueError, check_values, describe_answer, rounded
+from bot.sandbox.salesforce_schema import CUSTOM_TEXT, METADATA, FieldSpec
+from bot.sandbox.salesforce_seed import FIELDS, KEY_PREFIXES, SEED_PEOPLE, build_seed, make_id
 from bot.sandbox.salesforce_soql import SoqlError, execute, parse
 
 COMPOSITE_LIMIT = 200
@@ -65,7 +67,10 @@ class RecordStore:
 
     def __init__(self, seed: bool = True) -> None:
         self.lock = threading.RLock()
+        # every field of the org, and the names the integration user can see (`schema`)
+        self.metadata: dict[str, dict[str, FieldSpec]] = {s: dict(f) for s, f in METADATA.items()}
         self.schema: dict[str, frozenset[str]] = dict(FIELDS)
+        self.round_on_write = True
         self.records = build_seed() if seed else {sobject: {} for sobject in FIELDS}
         self.applied: list[AppliedWrite] = []
         self.page_size = 2000
@@ -78,12 +83,23 @@ class RecordStore:
         """A fresh sequence number (ids, tokens, cursors)."""
         return next(self._numbers)
 
-    def add_field(self, sobject: str, name: str) -> None:
+    def add_field(self, sobject: str, name: str, spec: FieldSpec = CUSTOM_TEXT) -> None:
         """Declare a custom field (e.g. Airlock_Authority__c) on an sObject of this org."""
         with self.lock:
             self.schema[self.sobject(sobject)] = self.schema[sobject] | {name}
+            self.metadata[sobject][name] = spec
             for record in self.records[sobject].values():
                 record.setdefault(name, None)
+
+    def hide_field(self, sobject: str, name: str) -> None:
+        """Field-level security: the integration user no longer sees the field (values are kept)."""
+        with self.lock:
+            self.schema[self.sobject(sobject)] = self.schema[sobject] - {name}
+
+    def describe(self, sobject: str, version: str) -> Answer:
+        """sObject Describe: the metadata of the fields the integration user can see."""
+        visible = {name: self.metadata[sobject][name] for name in self.schema[sobject]}
+        return 200, describe_answer(sobject, KEY_PREFIXES.get(sobject), visible, version)
 
     def set_field(self, sobject: str, record_id: str, field: str, value: Any) -> None:
         """Change a field as a person editing the record would (stamps it, logs no API write)."""
@@ -105,6 +121,8 @@ class RecordStore:
                 fields = body if isinstance(body, dict) else {}
                 self.check_fields(self.sobject(rest[0]), fields)
                 return 201, {"id": self.insert(rest[0], fields), "success": True, "errors": []}
+            if head == "sobjects" and rest[1:] == ["describe"] and method == "GET":
+                return self.describe(self.sobject(rest[0]), version)
             if head == "sobjects" and len(rest) == 2:
                 return self._record(method, self.sobject(rest[0]), rest[1], query, body, version)
         raise NOT_FOUND
@@ -221,14 +239,22 @@ class RecordStore:
         raise NOT_FOUND
 
     def check_fields(self, sobject: str, fields: dict[str, Any]) -> None:
-        """Refuse unknown and read-only fields as Salesforce does."""
+        """Refuse unknown and read-only fields, and values the field's metadata refuses."""
+        specs = self.metadata[sobject]
         for name in fields:
             if name not in self.schema[sobject]:
                 message = f"No such column '{name}' on sobject of type {sobject}"
                 raise ApiError(400, "INVALID_FIELD", message, [name])
-            if name in READ_ONLY_FIELDS:
+            if not (specs[name].updateable or specs[name].createable):
                 message = f"Unable to create/update fields: {name}."
                 raise ApiError(400, "INVALID_FIELD_FOR_INSERT_UPDATE", message, [name])
+        try:
+            check_values(fields, specs)
+        except FieldValueError as error:
+            raise ApiError(400, error.code, error.message, [error.field]) from None
+
+    def _stored(self, sobject: str, fields: dict[str, Any]) -> dict[str, Any]:
+        return rounded(fields, self.metadata[sobject]) if self.round_on_write else dict(fields)
 
     def insert(self, sobject: str, fields: dict[str, Any], *, log: bool = True) -> str:
         """Create a record (the caller checked the fields) and return its id."""
@@ -237,6 +263,7 @@ class RecordStore:
         if "OwnerId" in record:
             record["OwnerId"] = SEED_PEOPLE[0].salesforce_id  # the integration (admin) user
         stamp = self._tick()
+        fields = self._stored(sobject, fields)
         record.update(fields, Id=record_id, CreatedDate=stamp)
         record["LastModifiedDate"] = record["SystemModstamp"] = stamp
         self.records[sobject][record_id] = record
@@ -245,6 +272,7 @@ class RecordStore:
         return record_id
 
     def _update(self, sobject: str, record: dict[str, Any], fields: dict[str, Any]) -> None:
+        fields = self._stored(sobject, fields)
         record.update(fields)
         record["LastModifiedDate"] = record["SystemModstamp"] = self._tick()
         self.applied.append(AppliedWrite("PATCH", sobject, record["Id"], dict(fields)))
