@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.salesforce_ids import id_key
 from bot.sandbox.salesforce_seed import FIELDS, RELATIONSHIPS, UNFILTERABLE_FIELDS
 
 Scalar = str | int | float | bool | None
@@ -20,6 +21,7 @@ _TOKEN = re.compile(
     r"\s*(?:(?P<string>'(?:[^'\\]|\\.)*')|(?P<number>-?\d+(?:\.\d+)?(?![\w-]))"
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)|(?P<symbol>[=(),]))"
 )
+_SALESFORCE_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
 _LITERAL_NAMES: dict[str, Scalar] = {"true": True, "false": False, "null": None}
 
@@ -193,8 +195,9 @@ def _value(records: Records, sobject: str, row: Mapping[str, Any], path: tuple[s
 
 def _equal(actual: Any, expected: Scalar, field: str) -> bool:
     if isinstance(actual, str) and isinstance(expected, str):
-        if field.endswith("Id") and {len(actual), len(expected)} == {15, 18}:
-            return actual[:15] == expected[:15]  # a 15-character id matches its 18-character form
+        if field.endswith("Id") and _SALESFORCE_ID.fullmatch(expected):
+            # 15 and 18 characters name one record (ID Field Type, SOAP API Developer Guide)
+            return id_key(actual) == id_key(expected)
         return actual.casefold() == expected.casefold()  # text equality is case-insensitive
     if isinstance(actual, bool) or isinstance(expected, bool):
         return actual is expected

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.salesforce_ids import id_key
 from bot.sandbox.salesforce_describe import FieldValueError, check_values, describe_answer, rounded
 from bot.sandbox.salesforce_schema import CUSTOM_TEXT, METADATA, FieldSpec
 from bot.sandbox.salesforce_seed import FIELDS, KEY_PREFIXES, SEED_PEOPLE, build_seed, make_id
@@ -55,7 +56,8 @@ class AppliedWrite:
 
 
 def _record_id(record: dict[str, Any]) -> str:
-    return str(record.get("id") or record.get("Id") or "")
+    # Salesforce accepts 15- and 18-character ids alike; records are kept by the 18-character one
+    return id_key(str(record.get("id") or record.get("Id") or ""))
 
 
 def _fields_of(record: dict[str, Any]) -> dict[str, Any]:
@@ -130,6 +132,7 @@ class RecordStore:
     def _record(
         self, method: str, sobject: str, rid: str, query: dict[str, str], body: Any, version: str
     ) -> Answer:
+        rid = id_key(rid)
         record = self._existing(sobject, rid)
         if method == "GET":
             names = (
