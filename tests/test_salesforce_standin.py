@@ -351,3 +351,40 @@ def test_token_grant_refuses_wrong_key(standin: SalesforceStandin, http: request
     status, body = _token(http, standin, _assertion(standin, key=_key_pair()[0]))
     assert (status, body["error"]) == (400, "invalid_grant")
     assert "Signature" in body["error_description"]
+
+
+LEAD_1, QUEUED_LEAD = make_id("Lead", 1), make_id("Lead", 3)
+
+
+def test_lead_owner_is_polymorphic(standin: SalesforceStandin, http: requests.Session) -> None:
+    # Owner on Lead is the Name object: Email and IsActive yes, ManagerId no (INVALID_FIELD),
+    # as in Salesforce (Object Reference, "Name"; SOQL Reference, polymorphic fields).
+    refused = query(http, standin, f"SELECT Id, Owner.ManagerId FROM Lead WHERE Id = '{LEAD_1}'")
+    assert refused.status_code == 400
+    assert refused.json()[0]["errorCode"] == "INVALID_FIELD"
+    assert "'ManagerId' on entity 'Name'" in refused.json()[0]["message"]
+    soql = "SELECT Id, OwnerId, Owner.Email, Owner.Type FROM Lead WHERE Id IN ('{}', '{}')"
+    answer = query(http, standin, soql.format(LEAD_1, QUEUED_LEAD))
+    owners = {
+        row["Id"]: (row["OwnerId"][:3], row["Owner"]["Type"]) for row in answer.json()["records"]
+    }
+    assert owners == {LEAD_1: ("005", "User"), QUEUED_LEAD: ("00G", "Queue")}
+    # an Opportunity's owner is always a User, so its manager can be read through it
+    opp = query(http, standin, f"SELECT Owner.ManagerId FROM Opportunity WHERE Id = '{OPP_1}'")
+    assert opp.json()["records"][0]["Owner"]["ManagerId"] == SAM.salesforce_id
+
+
+def test_case_owner_is_polymorphic(standin: SalesforceStandin, http: requests.Session) -> None:
+    refused = query(http, standin, "SELECT Owner.ManagerId FROM Case")
+    assert (refused.status_code, refused.json()[0]["errorCode"]) == (400, "INVALID_FIELD")
+    cases = query(http, standin, "SELECT OwnerId FROM Case").json()["records"]
+    assert sorted(row["OwnerId"][:3] for row in cases) == ["005", "00G"]
+
+
+def test_get_record_by_15_character_id(standin: SalesforceStandin, http: requests.Session) -> None:
+    # Salesforce accepts either form of an id and answers with the 18-character one
+    url = api(standin, f"sobjects/Opportunity/{OPP_1[:15]}")
+    response = http.get(url, headers=AUTH, timeout=5)
+    assert (response.status_code, response.json()["Id"]) == (200, OPP_1)
+    lower = query(http, standin, f"SELECT Id FROM Opportunity WHERE Id = '{OPP_1.lower()}'")
+    assert [row["Id"] for row in lower.json()["records"]] == [OPP_1]

@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.salesforce_ids import id_key
-from bot.sandbox.salesforce_seed import FIELDS, RELATIONSHIPS, UNFILTERABLE_FIELDS
+from bot.sandbox.salesforce_seed import (
+    FIELDS,
+    NAME_FIELDS,
+    RELATIONSHIPS,
+    UNFILTERABLE_FIELDS,
+)
 
 Scalar = str | int | float | bool | None
 Records = Mapping[str, Mapping[str, Mapping[str, Any]]]
@@ -182,14 +187,30 @@ def _resolve(sobject: str, path: str, schema: Schema = FIELDS) -> tuple[str, ...
     if relationship is None:
         raise SoqlError("INVALID_FIELD", f"Didn't understand relationship '{head}' on {sobject}")
     target = RELATIONSHIPS[sobject][relationship][1]
+    if target == "Name":
+        field = _canonical(NAME_FIELDS, tail)
+        if field is None:  # e.g. Owner.ManagerId on a Lead: the Name object has no ManagerId
+            raise SoqlError("INVALID_FIELD", f"No such column '{tail}' on entity 'Name'")
+        return (relationship, field)
     return (relationship, *_resolve(target, tail, schema))
+
+
+def _related(records: Records, target: str, record_id: Any) -> Mapping[str, Any] | None:
+    """The record a lookup points at; through a polymorphic Name, a User or a queue."""
+    if target != "Name":
+        return records.get(target, {}).get(record_id or "")
+    for sobject in ("User", "Group"):
+        found = records.get(sobject, {}).get(record_id or "")
+        if found is not None:
+            return {**found, "Type": "User"} if sobject == "User" else found
+    return None
 
 
 def _value(records: Records, sobject: str, row: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     if len(path) == 1:
         return row.get(path[0])
     lookup, target = RELATIONSHIPS[sobject][path[0]]
-    related = records.get(target, {}).get(row.get(lookup) or "")
+    related = _related(records, target, row.get(lookup))
     return None if related is None else related.get(path[1])
 
 
@@ -222,7 +243,7 @@ def _shape(
             shaped[path[0]] = row.get(path[0])
             continue
         lookup, target = RELATIONSHIPS[sobject][path[0]]
-        related = records.get(target, {}).get(row.get(lookup) or "")
+        related = _related(records, target, row.get(lookup))
         if related is None:
             shaped[path[0]] = None
             continue
