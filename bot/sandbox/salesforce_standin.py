@@ -169,6 +169,11 @@ class SalesforceStandin:
         """Whether currency/percent values are stored rounded to the field's scale (default on)."""
         self._store.round_on_write = enabled
 
+    def set_picklist_default(self, sobject: str, field: str, value: str) -> None:
+        """Make `value` the org's default of a picklist (used when an insert leaves it out)."""
+        with self._lock:
+            self._store.picklist_defaults.setdefault(sobject, {})[field] = value
+
     def set_field(self, sobject: str, record_id: str, field: str, value: Any) -> None:
         """Change a field as a person editing the record in Salesforce would (stamps it)."""
         self._store.set_field(sobject, record_id, field, value)

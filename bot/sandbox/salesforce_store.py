@@ -11,6 +11,12 @@ from typing import Any
 
 from bot.salesforce_ids import id_key
 from bot.sandbox.salesforce_describe import FieldValueError, check_values, describe_answer, rounded
+from bot.sandbox.salesforce_rules import (
+    PICKLIST_DEFAULTS,
+    RuleError,
+    check_relations,
+    with_defaults,
+)
 from bot.sandbox.salesforce_schema import CUSTOM_TEXT, METADATA, FieldSpec
 from bot.sandbox.salesforce_seed import FIELDS, KEY_PREFIXES, SEED_PEOPLE, build_seed, make_id
 from bot.sandbox.salesforce_soql import SoqlError, execute, parse
@@ -75,6 +81,7 @@ class RecordStore:
         self.round_on_write = True
         self.records = build_seed() if seed else {sobject: {} for sobject in FIELDS}
         self.applied: list[AppliedWrite] = []
+        self.picklist_defaults = {name: dict(f) for name, f in PICKLIST_DEFAULTS.items()}
         self.page_size = 2000
         self._deleted: set[str] = set()
         self._cursors: dict[str, list[dict[str, Any]]] = {}
@@ -255,6 +262,10 @@ class RecordStore:
             check_values(fields, specs)
         except FieldValueError as error:
             raise ApiError(400, error.code, error.message, [error.field]) from None
+        try:
+            check_relations(sobject, fields)
+        except RuleError as error:
+            raise ApiError(400, error.code, error.message, error.fields) from error
 
     def _stored(self, sobject: str, fields: dict[str, Any]) -> dict[str, Any]:
         return rounded(fields, self.metadata[sobject]) if self.round_on_write else dict(fields)
@@ -267,7 +278,8 @@ class RecordStore:
             record["OwnerId"] = SEED_PEOPLE[0].salesforce_id  # the integration (admin) user
         stamp = self._tick()
         fields = self._stored(sobject, fields)
-        record.update(fields, Id=record_id, CreatedDate=stamp)
+        record.update(with_defaults(sobject, fields, self.picklist_defaults))
+        record.update(Id=record_id, CreatedDate=stamp)
         record["LastModifiedDate"] = record["SystemModstamp"] = stamp
         self.records[sobject][record_id] = record
         if log:
