@@ -58,6 +58,7 @@ __all__ = [
 
 COMPOSITE_LIMIT = 200
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+TOKEN_PATH = "/services/oauth2/token"
 USER_FIELDS = ("Name", "Email", "IsActive", "ManagerId")
 T = TypeVar("T")
 
@@ -77,6 +78,19 @@ class SalesforceConfig:
     private_key_file: str | Path | None = None
     login_url: str = "https://login.salesforce.com"
     timeout: float = 10.0
+    jwt_audience: str | None = None  # the JWT `aud`; default login_url
+    token_url: str | None = None  # where the token is requested; default login_url
+
+    @property
+    def audience(self) -> str:
+        """The JWT `aud` claim: SALESFORCE_JWT_AUDIENCE, else the login URL."""
+        return self.jwt_audience or self.login_url
+
+    @property
+    def token_endpoint(self) -> str:
+        """The OAuth token endpoint: on SALESFORCE_TOKEN_URL's host, else the login URL's."""
+        base = (self.token_url or self.login_url).rstrip("/")
+        return base if base.endswith(TOKEN_PATH) else base + TOKEN_PATH
 
     @property
     def can_login(self) -> bool:
@@ -101,6 +115,8 @@ def config_from_settings(settings: Settings, timeout: float = 10.0) -> Salesforc
         private_key_file=key_file,
         login_url=settings.salesforce_login_url,
         timeout=timeout,
+        jwt_audience=settings.salesforce_jwt_audience,
+        token_url=settings.salesforce_token_url,
     )
 
 
@@ -252,7 +268,7 @@ class SalesforceClient:
         claims = {
             "iss": config.consumer_key,
             "sub": config.username,
-            "aud": config.login_url,
+            "aud": config.audience,
             "exp": int(time.time()) + 180,
         }
         try:
@@ -261,10 +277,9 @@ class SalesforceClient:
         except (OSError, ValueError, jwt.PyJWTError) as error:
             message = f"cannot sign with SALESFORCE_PRIVATE_KEY_FILE={config.private_key_file}"
             raise SalesforceError("auth", f"{message}: {error}") from error
-        url = f"{config.login_url.rstrip('/')}/services/oauth2/token"
         try:
             response = self._session.post(
-                url, data={"grant_type": JWT_GRANT, "assertion": assertion}
+                config.token_endpoint, data={"grant_type": JWT_GRANT, "assertion": assertion}
             )
         except requests.RequestException as error:
             raise SalesforceError("retryable", f"Salesforce login unreachable: {error}") from error
