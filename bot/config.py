@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     # JWT `aud` apart from where the token is requested (My Domain, External Client Apps)
     salesforce_jwt_audience: str | None = Field(None, alias="SALESFORCE_JWT_AUDIENCE")
     salesforce_token_url: str | None = Field(None, alias="SALESFORCE_TOKEN_URL")
+    # above this share of the org's daily API requests in use, write-backs wait
+    salesforce_api_usage_ceiling: float = Field(
+        0.9, alias="SALESFORCE_API_USAGE_CEILING", gt=0, le=1
+    )
 
     @property
     def admins(self) -> frozenset[str]:

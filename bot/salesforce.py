@@ -131,6 +131,7 @@ class SalesforceClient:
             )
         self.config = config
         self.last_limit_info: LimitInfo | None = None
+        self._limit_read_at = 0.0  # time.monotonic() of last_limit_info
         self._session = requests.Session()
         # REQUESTS_CA_BUNDLE and proxy variables would otherwise override this session's settings
         self._session.trust_env = False
@@ -209,6 +210,23 @@ class SalesforceClient:
         name = checked_name(sobject, SOBJECT_NAME, "an sObject name")
         # simple-salesforce's SFType.describe(): GET sobjects/{name}/describe/
         return dict(self._call(lambda sf: getattr(sf, name).describe()))
+
+    def api_usage(self) -> LimitInfo:
+        """The org's daily API requests now, from the Limits resource (one call)."""
+        limits = self._call(partial(_rest, path="limits/", method="GET", body=None))
+        daily = limits.get("DailyApiRequests") if isinstance(limits, dict) else None
+        if isinstance(daily, dict) and "Max" in daily and "Remaining" in daily:
+            total = int(daily["Max"])
+            return LimitInfo(used=total - int(daily["Remaining"]), total=total)
+        if self.last_limit_info is None:  # the header of this very call is the fallback
+            raise SalesforceError("fatal", "the limits answer has no DailyApiRequests")
+        return self.last_limit_info
+
+    def limit_info_age(self) -> float:
+        """Seconds since the last Sforce-Limit-Info was read (infinite before the first)."""
+        if self.last_limit_info is None:
+            return float("inf")
+        return time.monotonic() - self._limit_read_at
 
     def get_user(self, user_id: str) -> dict[str, Any] | None:
         """A User's Id, Name, Email, IsActive and ManagerId, or None."""
@@ -298,7 +316,7 @@ class SalesforceClient:
     def _read_limit_info(self, response: requests.Response) -> None:
         info = limit_info(response)
         if info is not None:
-            self.last_limit_info = info
+            self.last_limit_info, self._limit_read_at = info, time.monotonic()
 
 
 def _rest(sf: Salesforce, path: str, method: str, body: Any) -> Any:

@@ -18,6 +18,7 @@ from bot.runtime import Runtime
 from bot.salesforce import COMPOSITE_LIMIT, SalesforceClient, SalesforceError
 from bot.salesforce_fields import FieldCatalog
 from bot.salesforce_ids import id_key
+from bot.salesforce_usage import RECHECK_SECONDS, UsageGate
 from bot.submission import qualify
 from bot.writeback_outcome import WriteJob, settle
 from bot.writeback_tasks import create_once, provenance_fields, record_intent
@@ -30,13 +31,18 @@ PAUSED_DELAY = 5.0
 T = TypeVar("T")
 
 
-def writeback_route(rt: Runtime, client: SalesforceClient) -> Route:
-    """Outbox route delivering `salesforce.write` rows, up to 200 items per call."""
+def writeback_route(
+    rt: Runtime, client: SalesforceClient, usage_recheck: float = RECHECK_SECONDS
+) -> Route:
+    """Outbox route delivering `salesforce.write` rows, up to 200 items per call; the rows wait
+    while the org's API usage is over SALESFORCE_API_USAGE_CEILING."""
 
     def deliver(rows: Sequence[Outbox]) -> dict[int, Outcome]:
         return _Delivery(rt, client).run(rows)
 
-    return Route(deliver, batch_size=COMPOSITE_LIMIT)
+    ceiling = rt.settings.salesforce_api_usage_ceiling
+    gate = UsageGate(client, ceiling, usage_recheck)
+    return Route(deliver, batch_size=COMPOSITE_LIMIT, ready=gate)
 
 
 def same(current: Any, expected: Any) -> bool:

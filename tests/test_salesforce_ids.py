@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 
 from bot.outbox import OutboxWorker
 from bot.runtime import Runtime
 from bot.salesforce import SalesforceClient
 from bot.salesforce_ids import id_key, same_id, to_18
 from bot.sandbox.salesforce_seed import make_id
-from bot.sandbox.salesforce_standin import SalesforceStandin
+from bot.sandbox.salesforce_standin import DEFAULT_TOKEN, SalesforceStandin
 from tests.writeback_support import (
     approved,
     load,
@@ -109,5 +110,8 @@ def test_standin_accepts_15_character_ids(
     assert record(standin, OPP)["NextStep"] == "Short id"
     found = client.read_fields("Opportunity", [OPP.lower()], ["NextStep"])
     assert found == {OPP: {"Id": OPP, "NextStep": "Short id"}}
-    fetched = client._call(lambda sf: sf.Opportunity.get(short))
-    assert fetched["Id"] == OPP
+    url = f"{standin.instance_url}/services/data/v62.0/sobjects/Opportunity/{short}"
+    with requests.Session() as http:
+        http.trust_env = False
+        fetched = http.get(url, headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"}, timeout=5)
+    assert (fetched.status_code, fetched.json()["Id"]) == (200, OPP)

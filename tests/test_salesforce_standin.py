@@ -388,3 +388,33 @@ def test_get_record_by_15_character_id(standin: SalesforceStandin, http: request
     assert (response.status_code, response.json()["Id"]) == (200, OPP_1)
     lower = query(http, standin, f"SELECT Id FROM Opportunity WHERE Id = '{OPP_1.lower()}'")
     assert [row["Id"] for row in lower.json()["records"]] == [OPP_1]
+
+
+def test_trigger_lock_fault_wraps_unable_to_lock_row(
+    standin: SalesforceStandin, http: requests.Session
+) -> None:
+    # A trigger's DML hitting a locked row reaches the API as the trigger's failure, with
+    # UNABLE_TO_LOCK_ROW only inside the message.
+    standin.inject("trigger_lock", match="composite")
+    _status, results = composite(http, standin, allOrNone=False, records=[opp(OPP_1), opp(OPP_2)])
+    errors = [result["errors"][0] for result in results]
+    assert [e["statusCode"] for e in errors] == ["CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY"] * 2
+    assert all("first error: UNABLE_TO_LOCK_ROW" in e["message"] for e in errors)
+    assert [r["success"] for r in results] == [False, False]
+    standin.inject("trigger_lock", match="sobjects")
+    url = api(standin, f"sobjects/Opportunity/{OPP_1}")
+    failed = http.patch(url, json={"NextStep": "changed"}, headers=AUTH, timeout=5)
+    assert failed.status_code == 400
+    assert failed.json()[0]["errorCode"] == "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY"
+    assert standin.get("Opportunity", OPP_1)["NextStep"] != "changed"  # type: ignore[index]
+    again = http.patch(url, json={"NextStep": "changed"}, headers=AUTH, timeout=5)
+    assert again.status_code == 204
+
+
+def test_limits_answer_daily_api_requests(
+    standin: SalesforceStandin, http: requests.Session
+) -> None:
+    standin.api_limit, standin.api_used_elsewhere = 100, 40
+    answer = http.get(api(standin, "limits/"), headers=AUTH, timeout=5)
+    assert answer.json()["DailyApiRequests"] == {"Max": 100, "Remaining": 59}
+    assert answer.headers["Sforce-Limit-Info"] == "api-usage=41/100"

@@ -47,6 +47,17 @@ INVALID_SESSION = ApiError(401, "INVALID_SESSION_ID", "Session expired or invali
 NOT_FOUND = ApiError(404, "NOT_FOUND", "The requested resource does not exist")
 LOCKED = ApiError(400, "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record")
 LIMITED = ApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+# A lock hit inside an Apex trigger reaches the API wrapped in the trigger's own error, e.g.
+# "...: execution of AfterUpdate caused by: System.DmlException: Update failed. First exception
+# on row 0 ...; first error: UNABLE_TO_LOCK_ROW, ..." (Salesforce Help, knowledge article
+# 000229525 "Unable to lock row - Record currently unavailable errors").
+TRIGGER_LOCKED = ApiError(
+    400,
+    "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY",
+    "AccountRollup: execution of AfterUpdate\n\ncaused by: System.DmlException: Update failed. "
+    "First exception on row 0 with id 001Ai0000000001IAA; first error: UNABLE_TO_LOCK_ROW, "
+    "unable to obtain exclusive access to this record: []\n\nTrigger.AccountRollup: line 9",
+)
 UNAVAILABLE = ApiError(503, "SERVER_UNAVAILABLE", "Service temporarily unavailable")
 _SALESFORCE_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 
