@@ -10,6 +10,7 @@ Guide, https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/field_type
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 _SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
@@ -27,6 +28,7 @@ def _suffix(base: str) -> str:
     return "".join(letters)
 
 
+@lru_cache(maxsize=65_536)
 def to_18(record_id: str) -> str:
     """The canonical 18-character id of a 15- or 18-character id (ValueError for anything else).
 

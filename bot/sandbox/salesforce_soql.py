@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from bot.salesforce_ids import id_key
@@ -46,6 +47,15 @@ class Condition:
 
     field: str
     values: tuple[Scalar, ...]
+
+    @cached_property
+    def id_keys(self) -> frozenset[str]:
+        """The values as 18-character ids, when the field is an id and every value one."""
+        if not self.field.endswith("Id") or not self.values:
+            return frozenset()
+        if not all(isinstance(v, str) and _SALESFORCE_ID.fullmatch(v) for v in self.values):
+            return frozenset()
+        return frozenset(id_key(str(v)) for v in self.values)
 
 
 @dataclass(frozen=True)
@@ -214,11 +224,16 @@ def _value(records: Records, sobject: str, row: Mapping[str, Any], path: tuple[s
     return None if related is None else related.get(path[1])
 
 
-def _equal(actual: Any, expected: Scalar, field: str) -> bool:
+def _matches(actual: Any, condition: Condition) -> bool:
+    """`actual` equals one of the condition's values, ids compared in their 18-character form."""
+    if isinstance(actual, str) and condition.id_keys:
+        # 15 and 18 characters name one record (ID Field Type, SOAP API Developer Guide)
+        return id_key(actual) in condition.id_keys
+    return any(_equal(actual, value) for value in condition.values)
+
+
+def _equal(actual: Any, expected: Scalar) -> bool:
     if isinstance(actual, str) and isinstance(expected, str):
-        if field.endswith("Id") and _SALESFORCE_ID.fullmatch(expected):
-            # 15 and 18 characters name one record (ID Field Type, SOAP API Developer Guide)
-            return id_key(actual) == id_key(expected)
         return actual.casefold() == expected.casefold()  # text equality is case-insensitive
     if isinstance(actual, bool) or isinstance(expected, bool):
         return actual is expected
@@ -266,17 +281,14 @@ def execute(
     paths = [_resolve(sobject, field, schema) for field in query.fields]
     if len(set(paths)) != len(paths):
         raise SoqlError("MALFORMED_QUERY", "duplicate field selected")
-    conditions = [(_resolve(sobject, c.field, schema), c.values) for c in query.conditions]
-    for path, _values in conditions:
+    conditions = [(_resolve(sobject, c.field, schema), c) for c in query.conditions]
+    for path, _condition in conditions:
         if len(path) == 1 and path[0] in UNFILTERABLE_FIELDS.get(sobject, frozenset()):
             raise SoqlError("INVALID_FIELD", f"field '{path[0]}' can not be filtered in a query")
     rows = [
         row
         for row in records.get(sobject, {}).values()
-        if all(
-            any(_equal(_value(records, sobject, row, path), v, path[-1]) for v in values)
-            for path, values in conditions
-        )
+        if all(_matches(_value(records, sobject, row, path), c) for path, c in conditions)
     ]
     if query.order_by is not None:
         order_path = _resolve(sobject, query.order_by[0], schema)
