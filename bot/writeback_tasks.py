@@ -73,8 +73,9 @@ def task_fields(item: Item) -> dict[str, Any]:
     """The Task record to create, related to the item's record.
 
     A Lead or Contact goes in WhoId, anything else in WhatId (Object Reference, "Task"). Status
-    and Priority are left out: Salesforce fills in the org's own default picklist values, which
-    an org may have renamed ("Not Started" and "Normal" are only the out-of-the-box ones).
+    and Priority are left out: both are "Defaulted on create" with the value the org marks
+    IsDefault (Object Reference, "TaskStatus", "TaskPriority"), so the org's own values apply
+    ("Not Started" and "Normal" are only the out-of-the-box ones) with no describe call.
     """
     task = effective_task(item)
     relation = "WhoId" if item.record_sobject in WHO_SOBJECTS else "WhatId"
