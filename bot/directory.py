@@ -15,17 +15,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.db import Database
-from bot.salesforce import USER_FIELDS, SalesforceClient, SalesforceError
-from bot.salesforce_ids import QUEUE_PREFIX
+from bot.record_owner import OWNER_FIELDS as OWNER_FIELDS  # where it lived before
+from bot.record_owner import read_owner
+from bot.salesforce import SalesforceClient, SalesforceError
 from models import Item, Person
 from models.types import utcnow
 
 log = logging.getLogger(__name__)
 
 SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-OWNER_FIELDS = ("OwnerId", "Owner.Email", "Owner.IsActive", "Owner.ManagerId")
-# sObjects whose OwnerId can only be a User (never a queue), so Owner.ManagerId exists
-USER_OWNED = frozenset({"Account", "Contact", "Opportunity"})
 
 
 @dataclass(frozen=True)
@@ -115,39 +113,10 @@ class Directory:
         manager, note = self._manager_of_email(found)
         return Reviewer(found.id, manager, found.tz, "assignee", note)
 
-    def _owner_row(
-        self, sf: SalesforceClient, sobject: str, record_id: str
-    ) -> dict[str, Any] | str:
-        """OwnerId and the owner's Email, IsActive and ManagerId (as `Owner.<field>`), or why not.
-
-        Where the owner is always a User, one query reads it all. Elsewhere (Lead, Case, custom
-        objects) Owner is polymorphic (a User or a queue) and has no ManagerId, so the owner's
-        id is read first, then the User (SOQL and SOSL Reference, "Understanding Relationship
-        Fields and Polymorphic Fields"; Object Reference, "Name").
-        """
-        try:
-            if sobject in USER_OWNED:
-                rows = sf.read_fields(sobject, [record_id], OWNER_FIELDS)
-                found = next(iter(rows.values()), None)
-                return found or f"{sobject} {record_id} was not found in Salesforce"
-            rows = sf.read_fields(sobject, [record_id], ("OwnerId",))
-            row = next(iter(rows.values()), None)
-            if row is None:
-                return f"{sobject} {record_id} was not found in Salesforce"
-            owner_id = str(row["OwnerId"])
-            if owner_id.startswith(QUEUE_PREFIX):
-                return f"{sobject} {record_id} is owned by queue {owner_id}, not by a person"
-            user = sf.get_user(owner_id)
-        except (SalesforceError, ValueError) as error:
-            return f"could not read the owner of {sobject} {record_id}: {error}"
-        if user is None:
-            return f"record owner {owner_id} of {sobject} {record_id} was not found in Salesforce"
-        return {"OwnerId": owner_id} | {f"Owner.{name}": user.get(name) for name in USER_FIELDS}
-
     def _record_owner(self, sobject: str, record_id: str) -> Reviewer | str:
         if self.sf is None:
             return "no Salesforce connection, so the record owner is unknown"
-        row = self._owner_row(self.sf, sobject, record_id)
+        row = read_owner(self.sf, sobject, record_id)
         if isinstance(row, str):
             return row
         owner_id, email = str(row["OwnerId"]), str(row["Owner.Email"] or "")
