@@ -114,14 +114,17 @@ def test_read_api_usage_from_limits(standin: SalesforceStandin, client: Salesfor
 
 
 def test_metrics_show_api_usage(service: Service, live: LiveServer) -> None:
+    salesforce = service.integrations.salesforce
     with httpx.Client(base_url=live.url, trust_env=False, timeout=10) as http:
-        before = http.get("/metrics").text
-        assert 'airlock_salesforce_api_requests{key="limit"}' not in before  # nothing seen yet
-        salesforce = service.integrations.salesforce
         salesforce.get_user(make_id("User", 4))
+        first = salesforce.last_limit_info
+        assert first is not None
+        before = http.get("/metrics").text
+        salesforce.get_user(make_id("User", 5))
         seen = salesforce.last_limit_info
-        assert seen is not None
+        assert seen is not None and seen.used > first.used
         after = http.get("/metrics").text
+    assert f'airlock_salesforce_api_requests{{key="used"}} {float(first.used)}' in before
     assert f'airlock_salesforce_api_requests{{key="used"}} {float(seen.used)}' in after
     assert f'airlock_salesforce_api_requests{{key="limit"}} {float(seen.total)}' in after
 

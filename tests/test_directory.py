@@ -218,8 +218,8 @@ def test_timezone_cached_only_never_calls_slack(rt: Runtime) -> None:
         assert len(slack.calls_to("users.info")) == 1
 
 
-LEAD_MAYA, LEAD_PRIYA, LEAD_QUEUED = (make_id("Lead", n) for n in (1, 2, 3))
-CASE_MAYA, CASE_QUEUED = make_id("Case", 1), make_id("Case", 2)
+LEAD_MAYA, LEAD_LEO, LEAD_QUEUED = (make_id("Lead", n) for n in (1, 2, 3))
+CASE_LEO, CASE_MAYA, CASE_QUEUED = (make_id("Case", n) for n in (1, 2, 3))
 QUEUE = make_id("Group", 1)
 
 
@@ -233,7 +233,6 @@ def on(sobject: str, record_id: str) -> Item:
     ("sobject", "record_id", "rep", "manager", "tz"),
     [
         ("Lead", LEAD_MAYA, "U0MAYA", "U0SAM", "America/New_York"),
-        ("Lead", LEAD_PRIYA, "U0PRIYA", "U0NINA", "Asia/Kolkata"),
         ("Case", CASE_MAYA, "U0MAYA", "U0SAM", "America/New_York"),
     ],
 )
@@ -269,8 +268,15 @@ def test_fall_back_with_note_for_queue_owner(
 def test_fall_back_for_inactive_lead_owner(
     directory: Directory, salesforce: SalesforceStandin
 ) -> None:
-    salesforce.set_field("User", PEOPLE["U0PRIYA"].salesforce_id, "IsActive", False)
-    found = directory.reviewer_for(on("Lead", LEAD_PRIYA), OWNER)
+    salesforce.set_field("User", PEOPLE["U0MAYA"].salesforce_id, "IsActive", False)
+    found = directory.reviewer_for(on("Lead", LEAD_MAYA), OWNER)
     assert (found.user, found.source) == (OWNER, "workflow_owner")
     assert found.note is not None
-    assert f"record owner {PEOPLE['U0PRIYA'].email} is inactive" in found.note
+    assert f"record owner {PEOPLE['U0MAYA'].email} is inactive" in found.note
+
+
+def test_fall_back_for_lead_owner_without_slack(directory: Directory) -> None:
+    for record in (on("Lead", LEAD_LEO), on("Case", CASE_LEO)):
+        found = directory.reviewer_for(record, OWNER)
+        assert (found.user, found.source) == (OWNER, "workflow_owner")
+        assert found.note is not None and PEOPLE["U0LEO"].email in found.note

@@ -378,7 +378,7 @@ def test_case_owner_is_polymorphic(standin: SalesforceStandin, http: requests.Se
     refused = query(http, standin, "SELECT Owner.ManagerId FROM Case")
     assert (refused.status_code, refused.json()[0]["errorCode"]) == (400, "INVALID_FIELD")
     cases = query(http, standin, "SELECT OwnerId FROM Case").json()["records"]
-    assert sorted(row["OwnerId"][:3] for row in cases) == ["005", "00G"]
+    assert sorted(row["OwnerId"][:3] for row in cases) == ["005", "005", "00G"]
 
 
 def test_get_record_by_15_character_id(standin: SalesforceStandin, http: requests.Session) -> None:
