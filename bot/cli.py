@@ -274,7 +274,7 @@ def report(
     """Acceptance, edit and rejection rates, reasons, time to decision, escalation, write-back."""
     from dataclasses import asdict
 
-    from bot.report import render_report, report_rows
+    from bot.report import render_report, report_rows, usage_line
     from bot.runtime import open_runtime
     from bot.spec_model import parse_duration
     from models.types import utcnow
@@ -293,6 +293,7 @@ def report(
         typer.echo(json.dumps([asdict(r) for r in rows], indent=2, default=str))
     else:
         typer.echo(render_report(rows))
+        typer.echo(f"\n{usage_line(rt.settings)}")
 
 
 @app.command("export-evals")

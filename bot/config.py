@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     salesforce_private_key_file: Path | None = Field(None, alias="SALESFORCE_PRIVATE_KEY_FILE")
     salesforce_login_url: str = Field("https://login.salesforce.com", alias="SALESFORCE_LOGIN_URL")
     salesforce_api_version: str = Field("62.0", alias="SALESFORCE_API_VERSION")
+    # JWT `aud` apart from where the token is requested (My Domain, External Client Apps)
+    salesforce_jwt_audience: str | None = Field(None, alias="SALESFORCE_JWT_AUDIENCE")
+    salesforce_token_url: str | None = Field(None, alias="SALESFORCE_TOKEN_URL")
+    # above this share of the org's daily API requests in use, write-backs wait
+    salesforce_api_usage_ceiling: float = Field(
+        0.9, alias="SALESFORCE_API_USAGE_CEILING", gt=0, le=1
+    )
 
     @property
     def admins(self) -> frozenset[str]:
@@ -84,6 +91,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "SALESFORCE_INSTANCE_URL must start with https:// (or http:// locally)"
             )
+        for name, value in (
+            ("SALESFORCE_LOGIN_URL", self.salesforce_login_url),
+            ("SALESFORCE_TOKEN_URL", self.salesforce_token_url),
+        ):
+            if value and not value.startswith(("https://", "http://")):
+                raise ValueError(
+                    f"{name} must be a URL starting with https://, e.g. "
+                    "https://login.salesforce.com or https://yourcompany.my.salesforce.com"
+                )
         jwt = [self.salesforce_username, self.salesforce_consumer_key]
         if self.salesforce_access_token:
             return

@@ -15,6 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.db import Database
+from bot.record_owner import OWNER_FIELDS as OWNER_FIELDS  # where it lived before
+from bot.record_owner import read_owner
 from bot.salesforce import SalesforceClient, SalesforceError
 from models import Item, Person
 from models.types import utcnow
@@ -22,7 +24,6 @@ from models.types import utcnow
 log = logging.getLogger(__name__)
 
 SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-OWNER_FIELDS = ("OwnerId", "Owner.Email", "Owner.IsActive", "Owner.ManagerId")
 
 
 @dataclass(frozen=True)
@@ -115,13 +116,9 @@ class Directory:
     def _record_owner(self, sobject: str, record_id: str) -> Reviewer | str:
         if self.sf is None:
             return "no Salesforce connection, so the record owner is unknown"
-        try:
-            rows = self.sf.read_fields(sobject, [record_id], OWNER_FIELDS)
-        except (SalesforceError, ValueError) as error:
-            return f"could not read the owner of {sobject} {record_id}: {error}"
-        row = next(iter(rows.values()), None)
-        if row is None:
-            return f"{sobject} {record_id} was not found in Salesforce"
+        row = read_owner(self.sf, sobject, record_id)
+        if isinstance(row, str):
+            return row
         owner_id, email = str(row["OwnerId"]), str(row["Owner.Email"] or "")
         if not row["Owner.IsActive"]:
             return f"record owner {email or owner_id} is inactive in Salesforce"

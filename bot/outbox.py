@@ -58,6 +58,8 @@ class Route:
 
     handler: BatchHandler
     batch_size: int = 1
+    # False holds this kind's rows unclaimed (no attempt is used), e.g. near an API limit
+    ready: Callable[[], bool] = lambda: True
 
 
 def enqueue(
@@ -121,6 +123,8 @@ class OutboxWorker:
         """Deliver what is due now; returns how many rows were attempted."""
         attempted = 0
         for kind, route in self.routes.items():
+            if not route.ready():
+                continue
             rows = self.claim([kind], route.batch_size)
             if rows:
                 attempted += len(rows)

@@ -11,8 +11,11 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from bot.config import ConfigError, Settings
 from bot.decisions import effective_changes
 from bot.runtime import Runtime
+from bot.salesforce import SalesforceClient, SalesforceError, config_from_settings
+from bot.salesforce_usage import usage_text
 from models import Item
 
 VERDICTS = ("approved", "edited", "rejected", "expired")
@@ -102,6 +105,23 @@ def render_report(rows: list[Row]) -> str:
             f"{r.rate(r.written, r.writes):>9}{median:>9}  {reasons}"
         )
     return "\n".join(lines)
+
+
+def usage_line(settings: Settings) -> str:
+    """The org's API usage for the report: one limits call (sandbox: nothing to ask)."""
+    if settings.salesforce_sandbox:
+        return "Salesforce API requests: no org configured (sandbox)"
+    try:
+        client = SalesforceClient(config_from_settings(settings))
+    except (ConfigError, ValueError) as error:
+        return f"Salesforce API requests: unknown ({error})"
+    try:
+        info = client.api_usage()
+    except SalesforceError as error:
+        return f"Salesforce API requests: unknown, the org did not answer ({error})"
+    finally:
+        client.close()
+    return usage_text(info, settings.salesforce_api_usage_ceiling)
 
 
 def eval_records(rt: Runtime, workflow: str | None = None) -> Iterator[dict[str, Any]]:

@@ -58,6 +58,7 @@ __all__ = [
 
 COMPOSITE_LIMIT = 200
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+TOKEN_PATH = "/services/oauth2/token"
 USER_FIELDS = ("Name", "Email", "IsActive", "ManagerId")
 T = TypeVar("T")
 
@@ -77,6 +78,19 @@ class SalesforceConfig:
     private_key_file: str | Path | None = None
     login_url: str = "https://login.salesforce.com"
     timeout: float = 10.0
+    jwt_audience: str | None = None  # the JWT `aud`; default login_url
+    token_url: str | None = None  # where the token is requested; default login_url
+
+    @property
+    def audience(self) -> str:
+        """The JWT `aud` claim: SALESFORCE_JWT_AUDIENCE, else the login URL."""
+        return self.jwt_audience or self.login_url
+
+    @property
+    def token_endpoint(self) -> str:
+        """The OAuth token endpoint: on SALESFORCE_TOKEN_URL's host, else the login URL's."""
+        base = (self.token_url or self.login_url).rstrip("/")
+        return base if base.endswith(TOKEN_PATH) else base + TOKEN_PATH
 
     @property
     def can_login(self) -> bool:
@@ -101,6 +115,8 @@ def config_from_settings(settings: Settings, timeout: float = 10.0) -> Salesforc
         private_key_file=key_file,
         login_url=settings.salesforce_login_url,
         timeout=timeout,
+        jwt_audience=settings.salesforce_jwt_audience,
+        token_url=settings.salesforce_token_url,
     )
 
 
@@ -115,6 +131,7 @@ class SalesforceClient:
             )
         self.config = config
         self.last_limit_info: LimitInfo | None = None
+        self._limit_read_at = 0.0  # time.monotonic() of last_limit_info
         self._session = requests.Session()
         # REQUESTS_CA_BUNDLE and proxy variables would otherwise override this session's settings
         self._session.trust_env = False
@@ -194,6 +211,23 @@ class SalesforceClient:
         # simple-salesforce's SFType.describe(): GET sobjects/{name}/describe/
         return dict(self._call(lambda sf: getattr(sf, name).describe()))
 
+    def api_usage(self) -> LimitInfo:
+        """The org's daily API requests now, from the Limits resource (one call)."""
+        limits = self._call(partial(_rest, path="limits/", method="GET", body=None))
+        daily = limits.get("DailyApiRequests") if isinstance(limits, dict) else None
+        if isinstance(daily, dict) and "Max" in daily and "Remaining" in daily:
+            total = int(daily["Max"])
+            return LimitInfo(used=total - int(daily["Remaining"]), total=total)
+        if self.last_limit_info is None:  # the header of this very call is the fallback
+            raise SalesforceError("fatal", "the limits answer has no DailyApiRequests")
+        return self.last_limit_info
+
+    def limit_info_age(self) -> float:
+        """Seconds since the last Sforce-Limit-Info was read (infinite before the first)."""
+        if self.last_limit_info is None:
+            return float("inf")
+        return time.monotonic() - self._limit_read_at
+
     def get_user(self, user_id: str) -> dict[str, Any] | None:
         """A User's Id, Name, Email, IsActive and ManagerId, or None."""
         users = self.read_fields("User", [user_id], USER_FIELDS)
@@ -252,7 +286,7 @@ class SalesforceClient:
         claims = {
             "iss": config.consumer_key,
             "sub": config.username,
-            "aud": config.login_url,
+            "aud": config.audience,
             "exp": int(time.time()) + 180,
         }
         try:
@@ -261,10 +295,9 @@ class SalesforceClient:
         except (OSError, ValueError, jwt.PyJWTError) as error:
             message = f"cannot sign with SALESFORCE_PRIVATE_KEY_FILE={config.private_key_file}"
             raise SalesforceError("auth", f"{message}: {error}") from error
-        url = f"{config.login_url.rstrip('/')}/services/oauth2/token"
         try:
             response = self._session.post(
-                url, data={"grant_type": JWT_GRANT, "assertion": assertion}
+                config.token_endpoint, data={"grant_type": JWT_GRANT, "assertion": assertion}
             )
         except requests.RequestException as error:
             raise SalesforceError("retryable", f"Salesforce login unreachable: {error}") from error
@@ -283,7 +316,7 @@ class SalesforceClient:
     def _read_limit_info(self, response: requests.Response) -> None:
         info = limit_info(response)
         if info is not None:
-            self.last_limit_info = info
+            self.last_limit_info, self._limit_read_at = info, time.monotonic()
 
 
 def _rest(sf: Salesforce, path: str, method: str, body: Any) -> Any:

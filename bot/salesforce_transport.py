@@ -16,14 +16,23 @@ _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
 
 @dataclass(frozen=True)
 class LimitInfo:
-    """API usage from the last Sforce-Limit-Info header."""
+    """The org's daily API requests: used and allowed (Sforce-Limit-Info, or the limits call)."""
 
     used: int
     total: int
 
+    @property
+    def share(self) -> float:
+        """The part of the daily allowance used, 0 to 1 (and above once it is exceeded)."""
+        return self.used / self.total if self.total else 0.0
+
 
 def limit_info(response: requests.Response) -> LimitInfo | None:
-    """API usage from a response's Sforce-Limit-Info header, if it has one."""
+    """API usage from a response's Sforce-Limit-Info header, if it has one.
+
+    e.g. `api-usage=25/5000; per-app-api-usage=17/250(appName=x)`: the org's daily requests
+    (REST API Developer Guide, "Limit Info Header"); the per-app quota is not read.
+    """
     match = _LIMIT_INFO.search(response.headers.get("Sforce-Limit-Info", ""))
     return LimitInfo(used=int(match[1]), total=int(match[2])) if match else None
 

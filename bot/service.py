@@ -18,6 +18,7 @@ from bot.effects import CARD, NOTIFY, WEBHOOK, WRITEBACK
 from bot.outbox import OutboxWorker, Route
 from bot.runtime import Runtime, open_runtime
 from bot.salesforce import SalesforceClient, SalesforceConfig, config_from_settings
+from bot.salesforce_usage import usage_gauges
 from bot.sandbox.boot import SANDBOX_BOT_TOKEN, Sandbox, start_sandbox
 from bot.sandbox.web import mount_sandbox
 from bot.scheduler import Ticker
@@ -122,6 +123,12 @@ def build_service(
     rt = rt or open_runtime(settings)
     io = io or connect(settings, rt)
     rt.fields.client = io.salesforce
+    salesforce = io.salesforce
+    rt.metrics.watch(
+        "airlock_salesforce_api_requests",
+        "The Salesforce org's API requests in the last 24 h: used and limit (Sforce-Limit-Info)",
+        lambda: usage_gauges(salesforce),
+    )
     bolt = build_bolt_app(rt, io.slack, io.signing_secret, io.people)
     worker = OutboxWorker(rt.db, outbox_routes(rt, io))
     holder: dict[str, Service] = {}

@@ -17,6 +17,8 @@ from bot.outbox import Outcome, Route
 from bot.runtime import Runtime
 from bot.salesforce import COMPOSITE_LIMIT, SalesforceClient, SalesforceError
 from bot.salesforce_fields import FieldCatalog
+from bot.salesforce_ids import id_key
+from bot.salesforce_usage import RECHECK_SECONDS, UsageGate
 from bot.submission import qualify
 from bot.writeback_outcome import WriteJob, settle
 from bot.writeback_tasks import create_once, provenance_fields, record_intent
@@ -29,13 +31,18 @@ PAUSED_DELAY = 5.0
 T = TypeVar("T")
 
 
-def writeback_route(rt: Runtime, client: SalesforceClient) -> Route:
-    """Outbox route delivering `salesforce.write` rows, up to 200 items per call."""
+def writeback_route(
+    rt: Runtime, client: SalesforceClient, usage_recheck: float = RECHECK_SECONDS
+) -> Route:
+    """Outbox route delivering `salesforce.write` rows, up to 200 items per call; the rows wait
+    while the org's API usage is over SALESFORCE_API_USAGE_CEILING."""
 
     def deliver(rows: Sequence[Outbox]) -> dict[int, Outcome]:
         return _Delivery(rt, client).run(rows)
 
-    return Route(deliver, batch_size=COMPOSITE_LIMIT)
+    ceiling = rt.settings.salesforce_api_usage_ceiling
+    gate = UsageGate(client, ceiling, usage_recheck)
+    return Route(deliver, batch_size=COMPOSITE_LIMIT, ready=gate)
 
 
 def same(current: Any, expected: Any) -> bool:
@@ -116,21 +123,21 @@ class _Delivery:
     def _write_fields(self, sobject: str, wave: list[WriteJob]) -> None:
         """ONE SOQL read of the current values, the conflict check, ONE collections PATCH."""
         names = sorted({name for job in wave for name in job.send})
-        ids = [job.item.record_id or "" for job in wave]
+        ids = [id_key(job.item.record_id) for job in wave]  # the canonical 18-character form
         try:
             current = self._call(self.client.read_fields, sobject, ids, names)
         except SalesforceError as error:
             for job in wave:
                 job.setback(error)
             return
-        found = {record_id[:15]: values for record_id, values in current.items()}
+        found = {id_key(record_id): values for record_id, values in current.items()}
         ready = [
             job
             for job in wave
-            if _check(job, found.get((job.item.record_id or "")[:15]), self.rt.fields)
+            if _check(job, found.get(id_key(job.item.record_id)), self.rt.fields)
         ]
         records = [
-            {"Id": job.item.record_id}
+            {"Id": id_key(job.item.record_id)}
             | {name: change["value"] for name, change in job.send.items()}
             | provenance_fields(job.item, job.spec)
             for job in ready
@@ -194,7 +201,7 @@ def _waves(jobs: list[WriteJob]) -> list[list[WriteJob]]:
     """Split so no record appears twice in one PATCH and no PATCH exceeds 200 records."""
     waves: list[tuple[set[str], list[WriteJob]]] = []
     for job in jobs:
-        key = (job.item.record_id or "")[:15]  # a 15-character id names the same record
+        key = id_key(job.item.record_id)  # 15 and 18 characters, any case: the same record
         wave = next((w for w in waves if key not in w[0] and len(w[1]) < COMPOSITE_LIMIT), None)
         if wave is None:
             wave = (set(), [])

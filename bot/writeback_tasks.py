@@ -8,11 +8,13 @@ from bot import lifecycle
 from bot.db import Database
 from bot.levels import Authority
 from bot.salesforce import SalesforceClient
+from bot.salesforce_ids import id_key
 from bot.spec_model import WorkflowSpec
 from models import Item
 
 SUBJECT_LIMIT = 255  # Task.Subject is a 255-character text field
 DESCRIPTION_LIMIT = 32_000
+WHO_SOBJECTS = frozenset({"Lead", "Contact"})  # people: Task.WhoId; everything else: WhatId
 
 
 def authority_text(item: Item) -> str:
@@ -68,14 +70,19 @@ def task_description(item: Item) -> str:
 
 
 def task_fields(item: Item) -> dict[str, Any]:
-    """The Task record to create, related to the item's record."""
+    """The Task record to create, related to the item's record.
+
+    A Lead or Contact goes in WhoId, anything else in WhatId (Object Reference, "Task"). Status
+    and Priority are left out: both are "Defaulted on create" with the value the org marks
+    IsDefault (Object Reference, "TaskStatus", "TaskPriority"), so the org's own values apply
+    ("Not Started" and "Normal" are only the out-of-the-box ones) with no describe call.
+    """
     task = effective_task(item)
+    relation = "WhoId" if item.record_sobject in WHO_SOBJECTS else "WhatId"
     fields: dict[str, Any] = {
         "Subject": task_subject(item),
         "Description": task_description(item),
-        "WhatId": item.record_id,
-        "Status": "Not Started",
-        "Priority": "Normal",
+        relation: id_key(item.record_id) or None,
     }
     if task.get("due_date"):
         fields["ActivityDate"] = str(task["due_date"])

@@ -216,3 +216,67 @@ def test_timezone_cached_only_never_calls_slack(rt: Runtime) -> None:
         assert directory.timezone_of("U0PRIYA") == "Asia/Kolkata"
         assert directory.timezone_of("U0PRIYA", cached_only=True) == "Asia/Kolkata"
         assert len(slack.calls_to("users.info")) == 1
+
+
+LEAD_MAYA, LEAD_LEO, LEAD_QUEUED = (make_id("Lead", n) for n in (1, 2, 3))
+CASE_LEO, CASE_MAYA, CASE_QUEUED = (make_id("Case", n) for n in (1, 2, 3))
+QUEUE = make_id("Group", 1)
+
+
+def on(sobject: str, record_id: str) -> Item:
+    found = item(record_id)
+    found.record_sobject = sobject
+    return found
+
+
+@pytest.mark.parametrize(
+    ("sobject", "record_id", "rep", "manager", "tz"),
+    [
+        ("Lead", LEAD_MAYA, "U0MAYA", "U0SAM", "America/New_York"),
+        ("Case", CASE_MAYA, "U0MAYA", "U0SAM", "America/New_York"),
+    ],
+)
+def test_resolve_polymorphic_owner_and_manager(
+    directory: Directory,
+    salesforce: SalesforceStandin,
+    sobject: str,
+    record_id: str,
+    rep: str,
+    manager: str,
+    tz: str,
+) -> None:
+    # Lead and Case owners may be queues: Owner.ManagerId does not exist there, so the owner's
+    # id is read first and then the User
+    found = directory.reviewer_for(on(sobject, record_id), OWNER)
+    assert found == Reviewer(rep, manager, tz, "record_owner", None)
+    soql = [call.query["q"] for call in salesforce.calls_matching("GET", "query")]
+    assert all("Owner." not in text for text in soql if f"FROM {sobject}" in text)
+
+
+@pytest.mark.parametrize(("sobject", "record_id"), [("Lead", LEAD_QUEUED), ("Case", CASE_QUEUED)])
+def test_fall_back_with_note_for_queue_owner(
+    directory: Directory, salesforce: SalesforceStandin, sobject: str, record_id: str
+) -> None:
+    found = directory.reviewer_for(on(sobject, record_id), OWNER)
+    assert (found.user, found.source, found.manager) == (OWNER, "workflow_owner", None)
+    assert found.note is not None
+    assert f"{sobject} {record_id} is owned by queue {QUEUE}" in found.note
+    soql = [call.query["q"] for call in salesforce.calls_matching("GET", "query")]
+    assert not [text for text in soql if "FROM User" in text]  # a queue is not looked up
+
+
+def test_fall_back_for_inactive_lead_owner(
+    directory: Directory, salesforce: SalesforceStandin
+) -> None:
+    salesforce.set_field("User", PEOPLE["U0MAYA"].salesforce_id, "IsActive", False)
+    found = directory.reviewer_for(on("Lead", LEAD_MAYA), OWNER)
+    assert (found.user, found.source) == (OWNER, "workflow_owner")
+    assert found.note is not None
+    assert f"record owner {PEOPLE['U0MAYA'].email} is inactive" in found.note
+
+
+def test_fall_back_for_lead_owner_without_slack(directory: Directory) -> None:
+    for record in (on("Lead", LEAD_LEO), on("Case", CASE_LEO)):
+        found = directory.reviewer_for(record, OWNER)
+        assert (found.user, found.source) == (OWNER, "workflow_owner")
+        assert found.note is not None and PEOPLE["U0LEO"].email in found.note

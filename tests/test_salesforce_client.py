@@ -8,16 +8,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from bot.config import ConfigError, load_settings
 from bot.salesforce import (
     RecordResult,
     SalesforceClient,
     SalesforceConfig,
     SalesforceError,
     classify,
+    config_from_settings,
     soql_literal,
 )
 from bot.sandbox.salesforce_seed import make_id
@@ -67,14 +70,9 @@ def jwt_client(
     key_file.write_bytes(_pem(signing_key))
     # Without an access token the instance URL is a placeholder: the login answers the real one.
     settings = {"username": ADMIN.email, "consumer_key": CONSUMER_KEY}
-    settings |= {"instance_url": "https://example.invalid", **extra}
+    settings |= {"instance_url": "https://example.invalid", "login_url": standin.instance_url}
     return SalesforceClient(
-        SalesforceConfig(
-            private_key_file=key_file,
-            login_url=standin.instance_url,
-            timeout=2.0,
-            **settings,
-        )
+        SalesforceConfig(private_key_file=key_file, timeout=2.0, **(settings | extra))
     )
 
 
@@ -349,3 +347,61 @@ def test_classify_error_codes() -> None:
     assert classify("INVALID_SESSION_ID", 401) == "auth"
     assert classify("FIELD_CUSTOM_VALIDATION_EXCEPTION", 400) == "fatal"
     assert classify("INVALID_FIELD") == "fatal"
+
+
+def _audience(standin: SalesforceStandin) -> str:
+    [login] = standin.calls_matching("POST", "/services/oauth2/token")
+    claims = jwt.decode(login.body["assertion"], options={"verify_signature": False})
+    return str(claims["aud"])
+
+
+def test_jwt_audience_is_login_url_when_token_comes_from_my_domain(
+    standin: SalesforceStandin, tmp_path: Path
+) -> None:
+    # The token is requested from the org's own host, the audience stays login.salesforce.com
+    # (Salesforce Help, "OAuth 2.0 JWT Bearer Flow for Server-to-Server Integration").
+    client = jwt_client(
+        standin, tmp_path, login_url="https://login.salesforce.com", token_url=standin.instance_url
+    )
+    assert client.get_user(MAYA.salesforce_id) is not None
+    assert _audience(standin) == "https://login.salesforce.com"
+
+
+def test_jwt_audience_is_set_apart_from_token_host(
+    standin: SalesforceStandin, tmp_path: Path
+) -> None:
+    my_domain = "https://acme.my.salesforce.com"
+    standin.jwt_audiences = {my_domain}  # this org accepts only its My Domain as audience
+    client = jwt_client(standin, tmp_path, jwt_audience=my_domain)
+    assert client.get_user(MAYA.salesforce_id) is not None
+    assert _audience(standin) == my_domain
+
+
+def test_jwt_wrong_audience_is_refused(standin: SalesforceStandin, tmp_path: Path) -> None:
+    standin.jwt_audiences = {"https://acme.my.salesforce.com"}
+    client = jwt_client(standin, tmp_path, jwt_audience="https://login.salesforce.com")
+    with pytest.raises(SalesforceError) as caught:
+        client.get_user(MAYA.salesforce_id)
+    assert (caught.value.kind, caught.value.error_code) == ("auth", "invalid_grant")
+
+
+def test_jwt_audience_and_token_url_settings(tmp_path: Path) -> None:
+    key_file = tmp_path / "airlock.key"
+    key_file.write_bytes(_pem(KEY))
+    env = {
+        "SALESFORCE_INSTANCE_URL": "https://acme.my.salesforce.com",
+        "SALESFORCE_USERNAME": ADMIN.email,
+        "SALESFORCE_CONSUMER_KEY": CONSUMER_KEY,
+        "SALESFORCE_PRIVATE_KEY_FILE": str(key_file),
+        "SALESFORCE_LOGIN_URL": "https://test.salesforce.com",
+    }
+    default = config_from_settings(load_settings(_env_file=None, **env))
+    assert default.audience == "https://test.salesforce.com"
+    assert default.token_endpoint == "https://test.salesforce.com/services/oauth2/token"
+    env |= {"SALESFORCE_JWT_AUDIENCE": "https://acme.my.salesforce.com"}
+    env |= {"SALESFORCE_TOKEN_URL": "https://acme.my.salesforce.com/"}
+    both = config_from_settings(load_settings(_env_file=None, **env))
+    assert both.audience == "https://acme.my.salesforce.com"
+    assert both.token_endpoint == "https://acme.my.salesforce.com/services/oauth2/token"
+    with pytest.raises(ConfigError, match="SALESFORCE_TOKEN_URL"):
+        load_settings(_env_file=None, **(env | {"SALESFORCE_TOKEN_URL": "acme.my.salesforce.com"}))

@@ -351,3 +351,70 @@ def test_token_grant_refuses_wrong_key(standin: SalesforceStandin, http: request
     status, body = _token(http, standin, _assertion(standin, key=_key_pair()[0]))
     assert (status, body["error"]) == (400, "invalid_grant")
     assert "Signature" in body["error_description"]
+
+
+LEAD_1, QUEUED_LEAD = make_id("Lead", 1), make_id("Lead", 3)
+
+
+def test_lead_owner_is_polymorphic(standin: SalesforceStandin, http: requests.Session) -> None:
+    # Owner on Lead is the Name object: Email and IsActive yes, ManagerId no (INVALID_FIELD),
+    # as in Salesforce (Object Reference, "Name"; SOQL Reference, polymorphic fields).
+    refused = query(http, standin, f"SELECT Id, Owner.ManagerId FROM Lead WHERE Id = '{LEAD_1}'")
+    assert refused.status_code == 400
+    assert refused.json()[0]["errorCode"] == "INVALID_FIELD"
+    assert "'ManagerId' on entity 'Name'" in refused.json()[0]["message"]
+    soql = "SELECT Id, OwnerId, Owner.Email, Owner.Type FROM Lead WHERE Id IN ('{}', '{}')"
+    answer = query(http, standin, soql.format(LEAD_1, QUEUED_LEAD))
+    owners = {
+        row["Id"]: (row["OwnerId"][:3], row["Owner"]["Type"]) for row in answer.json()["records"]
+    }
+    assert owners == {LEAD_1: ("005", "User"), QUEUED_LEAD: ("00G", "Queue")}
+    # an Opportunity's owner is always a User, so its manager can be read through it
+    opp = query(http, standin, f"SELECT Owner.ManagerId FROM Opportunity WHERE Id = '{OPP_1}'")
+    assert opp.json()["records"][0]["Owner"]["ManagerId"] == SAM.salesforce_id
+
+
+def test_case_owner_is_polymorphic(standin: SalesforceStandin, http: requests.Session) -> None:
+    refused = query(http, standin, "SELECT Owner.ManagerId FROM Case")
+    assert (refused.status_code, refused.json()[0]["errorCode"]) == (400, "INVALID_FIELD")
+    cases = query(http, standin, "SELECT OwnerId FROM Case").json()["records"]
+    assert sorted(row["OwnerId"][:3] for row in cases) == ["005", "005", "00G"]
+
+
+def test_get_record_by_15_character_id(standin: SalesforceStandin, http: requests.Session) -> None:
+    # Salesforce accepts either form of an id and answers with the 18-character one
+    url = api(standin, f"sobjects/Opportunity/{OPP_1[:15]}")
+    response = http.get(url, headers=AUTH, timeout=5)
+    assert (response.status_code, response.json()["Id"]) == (200, OPP_1)
+    lower = query(http, standin, f"SELECT Id FROM Opportunity WHERE Id = '{OPP_1.lower()}'")
+    assert [row["Id"] for row in lower.json()["records"]] == [OPP_1]
+
+
+def test_trigger_lock_fault_wraps_unable_to_lock_row(
+    standin: SalesforceStandin, http: requests.Session
+) -> None:
+    # A trigger's DML hitting a locked row reaches the API as the trigger's failure, with
+    # UNABLE_TO_LOCK_ROW only inside the message.
+    standin.inject("trigger_lock", match="composite")
+    _status, results = composite(http, standin, allOrNone=False, records=[opp(OPP_1), opp(OPP_2)])
+    errors = [result["errors"][0] for result in results]
+    assert [e["statusCode"] for e in errors] == ["CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY"] * 2
+    assert all("first error: UNABLE_TO_LOCK_ROW" in e["message"] for e in errors)
+    assert [r["success"] for r in results] == [False, False]
+    standin.inject("trigger_lock", match="sobjects")
+    url = api(standin, f"sobjects/Opportunity/{OPP_1}")
+    failed = http.patch(url, json={"NextStep": "changed"}, headers=AUTH, timeout=5)
+    assert failed.status_code == 400
+    assert failed.json()[0]["errorCode"] == "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY"
+    assert standin.get("Opportunity", OPP_1)["NextStep"] != "changed"  # type: ignore[index]
+    again = http.patch(url, json={"NextStep": "changed"}, headers=AUTH, timeout=5)
+    assert again.status_code == 204
+
+
+def test_limits_answer_daily_api_requests(
+    standin: SalesforceStandin, http: requests.Session
+) -> None:
+    standin.api_limit, standin.api_used_elsewhere = 100, 40
+    answer = http.get(api(standin, "limits/"), headers=AUTH, timeout=5)
+    assert answer.json()["DailyApiRequests"] == {"Max": 100, "Remaining": 59}
+    assert answer.headers["Sforce-Limit-Info"] == "api-usage=41/100"

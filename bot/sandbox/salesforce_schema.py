@@ -172,6 +172,13 @@ METADATA: dict[str, dict[str, FieldSpec]] = {
         "WhatId": _ref("Account", "Opportunity", "Case"),
         "WhoId": _ref("Contact", "Lead"),
     },
+    # a queue owns Leads and Cases as a user does (Object Reference, "Group")
+    "Group": {
+        "Name": FieldSpec("string", 40, nillable=False),
+        "DeveloperName": _text(80),
+        "Type": _pick("Queue|Regular", restricted=True, length=40),
+        "Email": _text(255, "email"),
+    },
 }
 for _fields in METADATA.values():
     _fields.update(_SYSTEM)

@@ -17,6 +17,7 @@ KEY_PREFIXES = {
     "User": "005",
     "Lead": "00Q",
     "Case": "500",
+    "Group": "00G",  # a queue, when Type is "Queue"
 }
 __all__ = ["STAGE_PROBABILITY", "FieldSpec"]
 
@@ -29,6 +30,7 @@ UNFILTERABLE_FIELDS: dict[str, frozenset[str]] = {
 }
 _OWNER = ("OwnerId", "User")
 _ACCOUNT = ("AccountId", "Account")
+_ANY_OWNER = ("OwnerId", "Name")
 # relationship name -> (lookup field, target sObject); one level deep, as Airlock queries them
 RELATIONSHIPS: dict[str, dict[str, tuple[str, str]]] = {
     "User": {"Manager": ("ManagerId", "User")},
@@ -36,7 +38,16 @@ RELATIONSHIPS: dict[str, dict[str, tuple[str, str]]] = {
     "Opportunity": {"Owner": _OWNER, "Account": _ACCOUNT},
     "Contact": {"Owner": _OWNER, "Account": _ACCOUNT},
     "Task": {"Owner": _OWNER},
+    # A Lead or Case may be owned by a User or a queue: Owner points at the polymorphic Name
+    # object, which has no ManagerId (Object Reference, "Name"; SOQL and SOSL Reference,
+    # "Understanding Relationship Fields and Polymorphic Fields").
+    "Lead": {"Owner": _ANY_OWNER},
+    "Case": {"Owner": _ANY_OWNER, "Account": _ACCOUNT},
 }
+# What SOQL may read through a polymorphic owner (a subset of the Name object's fields).
+NAME_FIELDS = frozenset(
+    ("Id", "Name", "FirstName", "LastName", "Email", "IsActive", "Type", "Username", "Title")
+)
 _CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 
 
@@ -234,6 +245,23 @@ def _cases(accounts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return records
 
 
+def _queued(accounts: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """A queue, and a Lead and a Case it owns (Lead and Case owners may be queues)."""
+    queue = _stamped("Group", 1, {"Name": "Inbound Leads", "DeveloperName": "Inbound_Leads"})
+    queue |= {"Type": "Queue", "Email": None}
+    lead = {"FirstName": "Alan", "LastName": "Turing", "Name": "Alan Turing"}
+    lead |= {"Company": "Bletchley Labs", "Status": "Open - Not Contacted", "LeadSource": "Web"}
+    case = {"Subject": "Invoice shows wrong tax", "Status": "New", "Priority": "Medium"}
+    case |= {"Origin": "Web", "AccountId": accounts[1]["Id"]}
+    owned = {"OwnerId": queue["Id"]}
+    lead_number, case_number = len(_LEADS) + 1, len(_CASES) + 1
+    return {
+        "Group": [queue],
+        "Lead": [_stamped("Lead", lead_number, lead | owned)],
+        "Case": [_stamped("Case", case_number, case | owned)],
+    }
+
+
 def build_seed() -> dict[str, dict[str, dict[str, Any]]]:
     """Return fresh seed records: sObject -> id -> fields (the same every call)."""
     accounts = _accounts()
@@ -246,4 +274,6 @@ def build_seed() -> dict[str, dict[str, dict[str, Any]]]:
         "Lead": _leads(),
         "Case": _cases(accounts),
     }
+    for sobject, rows in _queued(accounts).items():
+        tables[sobject] = tables.get(sobject, []) + rows
     return {sobject: {row["Id"]: row for row in rows} for sobject, rows in tables.items()}

@@ -5,9 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from bot.sandbox.salesforce_seed import FIELDS, RELATIONSHIPS, UNFILTERABLE_FIELDS
+from bot.salesforce_ids import id_key
+from bot.sandbox.salesforce_seed import (
+    FIELDS,
+    NAME_FIELDS,
+    RELATIONSHIPS,
+    UNFILTERABLE_FIELDS,
+)
 
 Scalar = str | int | float | bool | None
 Records = Mapping[str, Mapping[str, Mapping[str, Any]]]
@@ -20,6 +27,7 @@ _TOKEN = re.compile(
     r"\s*(?:(?P<string>'(?:[^'\\]|\\.)*')|(?P<number>-?\d+(?:\.\d+)?(?![\w-]))"
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)|(?P<symbol>[=(),]))"
 )
+_SALESFORCE_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
 _LITERAL_NAMES: dict[str, Scalar] = {"true": True, "false": False, "null": None}
 
@@ -39,6 +47,15 @@ class Condition:
 
     field: str
     values: tuple[Scalar, ...]
+
+    @cached_property
+    def id_keys(self) -> frozenset[str]:
+        """The values as 18-character ids, when the field is an id and every value one."""
+        if not self.field.endswith("Id") or not self.values:
+            return frozenset()
+        if not all(isinstance(v, str) and _SALESFORCE_ID.fullmatch(v) for v in self.values):
+            return frozenset()
+        return frozenset(id_key(str(v)) for v in self.values)
 
 
 @dataclass(frozen=True)
@@ -180,21 +197,43 @@ def _resolve(sobject: str, path: str, schema: Schema = FIELDS) -> tuple[str, ...
     if relationship is None:
         raise SoqlError("INVALID_FIELD", f"Didn't understand relationship '{head}' on {sobject}")
     target = RELATIONSHIPS[sobject][relationship][1]
+    if target == "Name":
+        field = _canonical(NAME_FIELDS, tail)
+        if field is None:  # e.g. Owner.ManagerId on a Lead: the Name object has no ManagerId
+            raise SoqlError("INVALID_FIELD", f"No such column '{tail}' on entity 'Name'")
+        return (relationship, field)
     return (relationship, *_resolve(target, tail, schema))
+
+
+def _related(records: Records, target: str, record_id: Any) -> Mapping[str, Any] | None:
+    """The record a lookup points at; through a polymorphic Name, a User or a queue."""
+    if target != "Name":
+        return records.get(target, {}).get(record_id or "")
+    for sobject in ("User", "Group"):
+        found = records.get(sobject, {}).get(record_id or "")
+        if found is not None:
+            return {**found, "Type": "User"} if sobject == "User" else found
+    return None
 
 
 def _value(records: Records, sobject: str, row: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     if len(path) == 1:
         return row.get(path[0])
     lookup, target = RELATIONSHIPS[sobject][path[0]]
-    related = records.get(target, {}).get(row.get(lookup) or "")
+    related = _related(records, target, row.get(lookup))
     return None if related is None else related.get(path[1])
 
 
-def _equal(actual: Any, expected: Scalar, field: str) -> bool:
+def _matches(actual: Any, condition: Condition) -> bool:
+    """`actual` equals one of the condition's values, ids compared in their 18-character form."""
+    if isinstance(actual, str) and condition.id_keys:
+        # 15 and 18 characters name one record (ID Field Type, SOAP API Developer Guide)
+        return id_key(actual) in condition.id_keys
+    return any(_equal(actual, value) for value in condition.values)
+
+
+def _equal(actual: Any, expected: Scalar) -> bool:
     if isinstance(actual, str) and isinstance(expected, str):
-        if field.endswith("Id") and {len(actual), len(expected)} == {15, 18}:
-            return actual[:15] == expected[:15]  # a 15-character id matches its 18-character form
         return actual.casefold() == expected.casefold()  # text equality is case-insensitive
     if isinstance(actual, bool) or isinstance(expected, bool):
         return actual is expected
@@ -219,7 +258,7 @@ def _shape(
             shaped[path[0]] = row.get(path[0])
             continue
         lookup, target = RELATIONSHIPS[sobject][path[0]]
-        related = records.get(target, {}).get(row.get(lookup) or "")
+        related = _related(records, target, row.get(lookup))
         if related is None:
             shaped[path[0]] = None
             continue
@@ -242,17 +281,14 @@ def execute(
     paths = [_resolve(sobject, field, schema) for field in query.fields]
     if len(set(paths)) != len(paths):
         raise SoqlError("MALFORMED_QUERY", "duplicate field selected")
-    conditions = [(_resolve(sobject, c.field, schema), c.values) for c in query.conditions]
-    for path, _values in conditions:
+    conditions = [(_resolve(sobject, c.field, schema), c) for c in query.conditions]
+    for path, _condition in conditions:
         if len(path) == 1 and path[0] in UNFILTERABLE_FIELDS.get(sobject, frozenset()):
             raise SoqlError("INVALID_FIELD", f"field '{path[0]}' can not be filtered in a query")
     rows = [
         row
         for row in records.get(sobject, {}).values()
-        if all(
-            any(_equal(_value(records, sobject, row, path), v, path[-1]) for v in values)
-            for path, values in conditions
-        )
+        if all(_matches(_value(records, sobject, row, path), c) for path, c in conditions)
     ]
     if query.order_by is not None:
         order_path = _resolve(sobject, query.order_by[0], schema)

@@ -18,6 +18,7 @@ from bot.sandbox.salesforce_store import (
     LIMITED,
     LOCKED,
     NOT_FOUND,
+    TRIGGER_LOCKED,
     UNAVAILABLE,
     Answer,
     ApiError,
@@ -38,9 +39,11 @@ __all__ = [
 DEFAULT_TOKEN = "sandbox-token"
 API_LIMIT = 15_000
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-FAULTS = frozenset({"503", "timeout", "lock", "401", "limit"})
-MATCHES = frozenset({"composite", "query", "sobjects", "token", "*"})
+FAULTS = frozenset({"503", "timeout", "lock", "trigger_lock", "401", "limit"})
+MATCHES = frozenset({"composite", "query", "sobjects", "token", "limits", "*"})
 _KINDS = {"composite": "composite", "query": "query", "queryAll": "query", "sobjects": "sobjects"}
+_KINDS |= {"limits": "limits"}
+_LOCK_FAULTS = {"lock": LOCKED, "trigger_lock": TRIGGER_LOCKED}
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,9 @@ class SalesforceStandin:
         self.jwt_audiences = {"https://login.salesforce.com", "https://test.salesforce.com"}
         self.calls: list[StandinCall] = []
         self.api_calls = 0
+        # The org's daily allowance, and requests other integrations already made today.
+        self.api_limit = API_LIMIT
+        self.api_used_elsewhere = 0
         self.counters: dict[str, int] = {}
         self._store = RecordStore(seed)
         self._faults: list[_Fault] = []
@@ -169,6 +175,11 @@ class SalesforceStandin:
         """Whether currency/percent values are stored rounded to the field's scale (default on)."""
         self._store.round_on_write = enabled
 
+    def set_picklist_default(self, sobject: str, field: str, value: str) -> None:
+        """Make `value` the org's default of a picklist (used when an insert leaves it out)."""
+        with self._lock:
+            self._store.picklist_defaults.setdefault(sobject, {})[field] = value
+
     def set_field(self, sobject: str, record_id: str, field: str, value: Any) -> None:
         """Change a field as a person editing the record in Salesforce would (stamps it)."""
         self._store.set_field(sobject, record_id, field, value)
@@ -232,8 +243,12 @@ class SalesforceStandin:
 
     def limit_info(self) -> str:
         """The Sforce-Limit-Info header value."""
+        used, total = self._usage()
+        return f"api-usage={used}/{total}"
+
+    def _usage(self) -> tuple[int, int]:
         with self._lock:
-            return f"api-usage={self.api_calls}/{API_LIMIT}"
+            return self.api_calls + self.api_used_elsewhere, self.api_limit
 
     def _route(
         self, method: str, path: str, query: dict[str, str], body: Any, auth: str, kind: str
@@ -250,6 +265,10 @@ class SalesforceStandin:
             if method != "POST" or path.rstrip("/") != "/services/oauth2/token":
                 raise NOT_FOUND
             return self._token(body if isinstance(body, dict) else {})
+        if kind == "limits" and method == "GET":
+            # REST API Developer Guide, "Limits": DailyApiRequests {Max, Remaining}
+            used, total = self._usage()
+            return 200, {"DailyApiRequests": {"Max": total, "Remaining": max(0, total - used)}}
         return self._store.resource(method, path, query, body)
 
     def _take_fault(self, kind: str) -> str | None:
@@ -273,10 +292,11 @@ class SalesforceStandin:
             return INVALID_SESSION.answer()
         if fault == "limit":
             return LIMITED.answer()
-        if fault == "lock" and isinstance(body, dict) and isinstance(body.get("records"), list):
-            return 200, [LOCKED.record_result() for _ in body["records"]]
-        if fault == "lock":
-            return LOCKED.answer()
+        locked = _LOCK_FAULTS.get(fault)
+        if locked and isinstance(body, dict) and isinstance(body.get("records"), list):
+            return 200, [locked.record_result() for _ in body["records"]]
+        if locked:
+            return locked.answer()
         return UNAVAILABLE.answer()
 
     def _token(self, form: dict[str, Any]) -> Answer:

@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.salesforce_ids import id_key
 from bot.sandbox.salesforce_describe import FieldValueError, check_values, describe_answer, rounded
+from bot.sandbox.salesforce_rules import (
+    PICKLIST_DEFAULTS,
+    RuleError,
+    check_relations,
+    with_defaults,
+)
 from bot.sandbox.salesforce_schema import CUSTOM_TEXT, METADATA, FieldSpec
 from bot.sandbox.salesforce_seed import FIELDS, KEY_PREFIXES, SEED_PEOPLE, build_seed, make_id
 from bot.sandbox.salesforce_soql import SoqlError, execute, parse
@@ -40,6 +47,17 @@ INVALID_SESSION = ApiError(401, "INVALID_SESSION_ID", "Session expired or invali
 NOT_FOUND = ApiError(404, "NOT_FOUND", "The requested resource does not exist")
 LOCKED = ApiError(400, "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record")
 LIMITED = ApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+# A lock hit inside an Apex trigger reaches the API wrapped in the trigger's own error, e.g.
+# "...: execution of AfterUpdate caused by: System.DmlException: Update failed. First exception
+# on row 0 ...; first error: UNABLE_TO_LOCK_ROW, ..." (Salesforce Help, knowledge article
+# 000229525 "Unable to lock row - Record currently unavailable errors").
+TRIGGER_LOCKED = ApiError(
+    400,
+    "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY",
+    "AccountRollup: execution of AfterUpdate\n\ncaused by: System.DmlException: Update failed. "
+    "First exception on row 0 with id 001Ai0000000001IAA; first error: UNABLE_TO_LOCK_ROW, "
+    "unable to obtain exclusive access to this record: []\n\nTrigger.AccountRollup: line 9",
+)
 UNAVAILABLE = ApiError(503, "SERVER_UNAVAILABLE", "Service temporarily unavailable")
 _SALESFORCE_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 
@@ -55,7 +73,8 @@ class AppliedWrite:
 
 
 def _record_id(record: dict[str, Any]) -> str:
-    return str(record.get("id") or record.get("Id") or "")
+    # Salesforce accepts 15- and 18-character ids alike; records are kept by the 18-character one
+    return id_key(str(record.get("id") or record.get("Id") or ""))
 
 
 def _fields_of(record: dict[str, Any]) -> dict[str, Any]:
@@ -73,6 +92,7 @@ class RecordStore:
         self.round_on_write = True
         self.records = build_seed() if seed else {sobject: {} for sobject in FIELDS}
         self.applied: list[AppliedWrite] = []
+        self.picklist_defaults = {name: dict(f) for name, f in PICKLIST_DEFAULTS.items()}
         self.page_size = 2000
         self._deleted: set[str] = set()
         self._cursors: dict[str, list[dict[str, Any]]] = {}
@@ -130,6 +150,7 @@ class RecordStore:
     def _record(
         self, method: str, sobject: str, rid: str, query: dict[str, str], body: Any, version: str
     ) -> Answer:
+        rid = id_key(rid)
         record = self._existing(sobject, rid)
         if method == "GET":
             names = (
@@ -252,6 +273,10 @@ class RecordStore:
             check_values(fields, specs)
         except FieldValueError as error:
             raise ApiError(400, error.code, error.message, [error.field]) from None
+        try:
+            check_relations(sobject, fields)
+        except RuleError as error:
+            raise ApiError(400, error.code, error.message, error.fields) from error
 
     def _stored(self, sobject: str, fields: dict[str, Any]) -> dict[str, Any]:
         return rounded(fields, self.metadata[sobject]) if self.round_on_write else dict(fields)
@@ -264,7 +289,8 @@ class RecordStore:
             record["OwnerId"] = SEED_PEOPLE[0].salesforce_id  # the integration (admin) user
         stamp = self._tick()
         fields = self._stored(sobject, fields)
-        record.update(fields, Id=record_id, CreatedDate=stamp)
+        record.update(with_defaults(sobject, fields, self.picklist_defaults))
+        record.update(Id=record_id, CreatedDate=stamp)
         record["LastModifiedDate"] = record["SystemModstamp"] = stamp
         self.records[sobject][record_id] = record
         if log:
