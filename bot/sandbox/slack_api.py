@@ -13,6 +13,7 @@ BOT_ID = "B0AIRLOCK"
 BOT_USER_ID = "U0AIRLOCK"
 # Form-encoded calls carry these as JSON text; JSON calls carry them as objects.
 _JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 
 Params = dict[str, Any]
 Body = dict[str, Any]
@@ -147,12 +148,19 @@ def parse_params(query: str, raw: bytes, content_type: str) -> Params:
     return params
 
 
-def check_token(authorization: str | None, params: Params) -> None:
-    """Refuse a call without a bot or user token, as Slack does."""
+def check_token(authorization: str | None, params: Params, method: str = "") -> None:
+    """Refuse a call without a token of the kind the method takes, as Slack does.
+
+    `apps.connections.open` takes only an app-level token (`xapp-`); every other method the
+    stand-in serves takes a bot or user token (https://docs.slack.dev/reference/methods/
+    apps.connections.open: "App-level token", error `not_allowed_token_type`).
+    """
     token = str(params.get("token") or "")
     if authorization and authorization.startswith("Bearer "):
         token = authorization.removeprefix("Bearer ").strip()
     if not token:
         raise SlackApiFailure("not_authed")
-    if not token.startswith(("xoxb-", "xoxp-")):
+    if not token.startswith(("xoxb-", "xoxp-", "xapp-")):
         raise SlackApiFailure("invalid_auth")
+    if token.startswith("xapp-") != (method in APP_TOKEN_METHODS):
+        raise SlackApiFailure("not_allowed_token_type")

@@ -29,8 +29,11 @@ class SlackMethods:
         self._state = StandinState()
         self._last_micros = 0
         self._seq = 0
+        # Where apps.connections.open sends a Socket Mode app (see bot/sandbox/slack_socket.py).
+        self.socket_mode_url: str | None = None
         self._methods: dict[str, Callable[[Params], Body]] = {
             "auth.test": self._auth_test,
+            "apps.connections.open": self._open_connection,
             "chat.postMessage": self._post_message,
             "chat.update": self._update_message,
             "chat.postEphemeral": self._post_ephemeral,
@@ -96,6 +99,12 @@ class SlackMethods:
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
         }
+
+    def _open_connection(self, params: Params) -> Body:
+        if self.socket_mode_url is None:
+            # Socket Mode is off for this app: no URL to hand out.
+            raise SlackApiFailure("socket_mode_not_enabled")
+        return {"url": self.socket_mode_url}
 
     def _post_message(self, params: Params) -> Body:
         channel = self._channel(params)

@@ -194,7 +194,7 @@ class SlackStandin(SlackMethods):
         if fault is not None:
             fault.times -= 1
             return fault.answer()
-        check_token(authorization, params)
+        check_token(authorization, params, method)
         api = self._methods.get(method)
         if api is None:
             raise SlackApiFailure("unknown_method")
