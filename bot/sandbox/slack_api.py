@@ -23,9 +23,17 @@ Answer = tuple[int, dict[str, str], Body]
 class SlackApiFailure(Exception):
     """An API-level error, answered as `{"ok": false, "error": ...}` with HTTP 200."""
 
-    def __init__(self, error: str) -> None:
+    def __init__(self, error: str, detail: str = "") -> None:
         super().__init__(error)
         self.error = error
+        self.detail = detail
+
+    def body(self) -> Body:
+        """The answer Slack gives; refusals of a payload say why in response_metadata."""
+        body: Body = {"ok": False, "error": self.error}
+        if self.detail:
+            body["response_metadata"] = {"messages": [f"[ERROR] {self.detail}"]}
+        return body
 
 
 @dataclass(frozen=True)
@@ -122,6 +130,7 @@ class StandinState:
     home: dict[str, str] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     delays: dict[str, float] = field(default_factory=dict)
+    used_triggers: set[str] = field(default_factory=set)
 
 
 def dm_channel_id(user_id: str) -> str:

@@ -183,7 +183,7 @@ class SlackStandin(SlackMethods):
                 params = parse_params(query, body, content_type)
                 answer = self._answer(method, params, authorization)
             except SlackApiFailure as failure:
-                answer = 200, {}, {"ok": False, "error": failure.error}
+                answer = 200, {}, failure.body()
             self._state.calls.append(SlackCall(method, params, received, answer[0]))
             return answer
 
