@@ -13,6 +13,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.runtime import Runtime
+from bot.sandbox.slack_blockkit import check_view
 from bot.sandbox.slack_payloads import select_state, text_state
 from bot.service import Service
 from bot.slack_ids import REJECT_BLOCK, REJECT_TEXT_BLOCK, Action
@@ -185,9 +186,10 @@ def test_edit_modal_writes_edited_value(api: httpx.Client, rt: Runtime, slack: S
     slack.click(REP, Action.EDIT, item_id, channel=stored.card_channel, ts=stored.card_ts)
     view = wait_for(lambda: slack.slack.calls_to("views.open") and slack.last_view())
     block = next(b for b in view["blocks"] if b.get("block_id") == "edit:StageName")
-    assert block["element"]["type"] == "static_select"
-    assert block["element"]["initial_option"]["value"] == "Negotiation/Review"
-    response = slack.submit(REP, view, {"edit:StageName": select_state("Value Proposition")})
+    # No picklist metadata for StageName: the value is typed, never offered from a guessed list.
+    assert block["element"]["type"] == "plain_text_input"
+    assert block["element"]["initial_value"] == "Negotiation/Review"
+    response = slack.submit(REP, view, {"edit:StageName": text_state("Value Proposition")})
     assert response.status_code == 200
     assert response.content in (b"", b"{}")
     edited = item(rt, item_id)
@@ -294,3 +296,22 @@ def test_manager_decides_manager_gated_item(
             select(Event.type).where(Event.stream == item_id).order_by(col(Event.seq))
         ).all()
     assert list(events)[:4] == ["received", "pending", "assigned", "card_posted"]
+
+
+def test_edit_long_summary_read_only_and_refusal_shown(
+    api: httpx.Client, rt: Runtime, slack: SlackDriver
+) -> None:
+    long_summary = "Decisions: legal review. " * 200  # 5,000 characters: too long to pre-fill
+    item_id = submit(api, payloads.summary(summary=long_summary))
+    stored = posted(rt, item_id)
+    user = stored.assignee or ""
+    slack.click(user, Action.EDIT, item_id, channel=stored.card_channel, ts=stored.card_ts)
+    view = wait_for(lambda: slack.slack.calls_to("views.open") and slack.last_view())
+    assert [b for b in view["blocks"] if b["type"] == "input"] == []
+    slack.click(user, Action.APPROVE, item_id, channel=stored.card_channel, ts=stored.card_ts)
+    wait_for(lambda: item(rt, item_id).status == "approved")
+    answer = slack.submit(user, view, {}).json()
+    assert answer["response_action"] == "update"
+    check_view("response_action", answer["view"])
+    assert "was already approved by" in json.dumps(answer["view"])
+    assert item(rt, item_id).summary == long_summary.strip()
