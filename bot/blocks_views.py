@@ -7,8 +7,8 @@ decided in one place.
 from __future__ import annotations
 
 import re
-from datetime import date
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from bot.blocks import Block, clip, esc
