@@ -28,6 +28,7 @@ def pending(n: int, assignee: str = "U0MAYA") -> Item:
         title=f"Move deal {n} to Negotiation",
         level="crm_write",
         gate="rep",
+        status="pending",
         assignee=assignee,
         created_at=NOW,
     )
