@@ -52,11 +52,13 @@ def field_input(element: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.slack_violations
 def test_post_message_refuses_block_kit_the_sdk_refuses(client: WebClient) -> None:
     header = {"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}
-    error, why = refusal(lambda: client.chat_postMessage(channel="C0DEALS", blocks=[header]))
+    error, why = refusal(
+        lambda: client.chat_postMessage(channel="C0DEALS", text="x", blocks=[header])
+    )
     assert error == "invalid_blocks"
     assert "cannot exceed 150 characters" in why[0]
     error, why = refusal(
-        lambda: client.chat_postMessage(channel="C0DEALS", blocks=[{"type": "levitate"}])
+        lambda: client.chat_postMessage(channel="C0DEALS", text="x", blocks=[{"type": "levitate"}])
     )
     assert (error, "unknown block type" in why[0]) == ("invalid_blocks", True)
     assert [v.error for v in VIOLATIONS[-2:]] == ["invalid_blocks", "invalid_blocks"]
@@ -67,10 +69,12 @@ def test_messages_over_12000_characters_refused(client: WebClient, standin: Slac
     fits = [section("x" * 2900) for _ in range(4)] + [section("y" * 400)]
     posted = client.chat_postMessage(channel="C0DEALS", text="ok", blocks=fits)
     too_long = [*fits, section("z")]
-    error, why = refusal(lambda: client.chat_postMessage(channel="C0DEALS", blocks=too_long))
+    error, why = refusal(
+        lambda: client.chat_postMessage(channel="C0DEALS", text="x", blocks=too_long)
+    )
     assert (error, why) == ("msg_blocks_too_long", ["[ERROR] 12001 characters of block text"])
     error, _ = refusal(
-        lambda: client.chat_update(channel="C0DEALS", ts=posted["ts"], blocks=too_long)
+        lambda: client.chat_update(channel="C0DEALS", ts=posted["ts"], text="x", blocks=too_long)
     )
     assert error == "msg_blocks_too_long"
     assert len(standin.messages_for("C0DEALS")[0].blocks) == 5
@@ -79,12 +83,12 @@ def test_messages_over_12000_characters_refused(client: WebClient, standin: Slac
 @pytest.mark.slack_violations
 def test_documented_limits_the_sdk_leaves_out(client: WebClient) -> None:
     wide = {"type": "section", "fields": [{"type": "mrkdwn", "text": "f" * 2001}]}
-    assert refusal(lambda: client.chat_postMessage(channel="C0D", blocks=[wide]))[0] == (
+    assert refusal(lambda: client.chat_postMessage(channel="C0D", text="x", blocks=[wide]))[0] == (
         "invalid_blocks"
     )
-    assert refusal(lambda: client.chat_postMessage(channel="C0D", blocks=[section("")]))[0] == (
-        "invalid_blocks"
-    )
+    assert refusal(lambda: client.chat_postMessage(channel="C0D", text="x", blocks=[section("")]))[
+        0
+    ] == ("invalid_blocks")
     elements: list[dict[str, Any]] = [
         {
             "type": "number_input",
