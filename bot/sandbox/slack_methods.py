@@ -134,7 +134,8 @@ class SlackMethods:
 
     def _open_connection(self, params: Params) -> Body:
         if self.socket_mode_url is None:
-            # Socket Mode is off for this app: no URL to hand out.
+            # Socket Mode is off for this app: no URL to hand out (the error name is the
+            # stand-in's own; Slack documents none for this case).
             raise SlackApiFailure("socket_mode_not_enabled")
         return {"url": self.socket_mode_url}
 
