@@ -1,11 +1,12 @@
 """Socket Mode end to end: `airlock serve` with only SLACK_BOT_TOKEN and SLACK_APP_TOKEN.
 
 The Slack stand-in's apps.connections.open hands out the URL of a local Socket Mode server; the
-server pushes an Approve click and a slash command as envelopes and checks that each is acked.
+server pushes an Approve click, a slash command and an event as envelopes and checks the acks.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -20,7 +21,7 @@ from bot.sandbox.boot import seed_slack_users
 from bot.sandbox.live import LiveServer
 from bot.sandbox.salesforce_standin import DEFAULT_TOKEN, SalesforceStandin
 from bot.sandbox.slack_payloads import block_action
-from bot.sandbox.slack_signing import command_body
+from bot.sandbox.slack_signing import command_body, event_body
 from bot.sandbox.slack_socket import SocketModeServer
 from bot.sandbox.slack_standin import SlackStandin
 from bot.service import build_service
@@ -119,6 +120,11 @@ def test_serve_socket_mode_acks_click_and_command(
         answer = socket_server.ack(socket_server.push("slash_commands", command))
         assert answer["payload"]["response_type"] == "ephemeral"
         assert answer["payload"]["text"] == "Nothing is waiting for you."
+        event = {"type": "app_home_opened", "user": REP, "tab": "home", "channel": "D0MAYA"}
+        callback = json.loads(event_body(event, "Ev0SOCKET1"))
+        assert set(socket_server.ack(socket_server.push("events_api", callback))) == {"envelope_id"}
+        home = wait_for(lambda: slack.home_view(REP))
+        assert "Waiting for you" in json.dumps(home.view["blocks"])
         # Without a signing secret nothing could verify an HTTP delivery: there is no endpoint.
         assert api.post("/slack/events", content=b"{}").status_code == 404
     service.stop()
