@@ -161,7 +161,7 @@ def edit_modal(
     )
     blocks: list[Block] = [{"type": "section", "text": {"type": "mrkdwn", "text": clip(intro)}}]
     choices = picklists or {}
-    blocks += [_input(n, v, choices.get(n.split(".")[-1])) for n, v in editable.items()]
+    blocks += [_input(n, v, choices.get(n)) for n, v in editable.items()]
     blocks += _read_only(item_id, read_only)
     return _modal(View.EDIT, item_id, "Edit before approving", "Approve with edits", blocks)
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from bot import decisions
 from bot.blocks_views import MAX_INPUTS, edit_modal, read_edit_values
+from bot.runtime import Runtime
 from bot.sandbox.slack_blockkit import check_view
 from bot.sandbox.slack_payloads import select_state, text_state
+from models import Item
 
 STAGES = ["Prospecting", "Qualification", "Closed Won"]
 
@@ -85,3 +89,28 @@ def test_edit_picklist_choices_come_from_metadata() -> None:
     }
     plain = inputs(edit_modal("itm_1", "Title", fields))
     assert plain["edit:StageName"]["type"] == "plain_text_input"
+
+
+def test_edit_choices_from_describe_cache(rt: Runtime) -> None:
+    item = Item.model_construct(
+        record_sobject="Opportunity",
+        changes=[
+            {"field": "StageName", "value": "Closed Won"},
+            {"field": "Colors__c", "value": "red;blue"},
+            {"field": "NextStep", "value": "Call"},
+        ],
+    )
+    assert decisions.edit_choices(rt, item) == {}  # not described yet: typed text, no guess
+    describe = {
+        "fields": [
+            {"name": "StageName", "type": "picklist", "picklistValues": _values(STAGES)},
+            {"name": "Colors__c", "type": "multipicklist", "picklistValues": _values(["red"])},
+            {"name": "NextStep", "type": "string"},
+        ]
+    }
+    rt.fields.load("Opportunity", describe, datetime(2026, 11, 1, tzinfo=UTC))
+    assert decisions.edit_choices(rt, item) == {"StageName": tuple(STAGES)}
+
+
+def _values(names: list[str]) -> list[dict[str, Any]]:
+    return [{"value": n, "label": n, "active": True} for n in names]

@@ -55,6 +55,13 @@ def card_saying(slack: SlackDriver, item_id: str, words: str) -> dict[str, Any] 
     return card if words in json.dumps(card["blocks"]) else None
 
 
+def service_org_stages(slack: SlackDriver) -> list[str]:
+    salesforce = slack.service.integrations.salesforce
+    describe = salesforce.describe("Opportunity")
+    [stage] = [f for f in describe["fields"] if f["name"] == "StageName"]
+    return [v["value"] for v in stage["picklistValues"] if v.get("active", True)]
+
+
 def buttons(card: dict[str, Any]) -> list[dict[str, Any]]:
     return [e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]]
 
@@ -186,10 +193,11 @@ def test_edit_modal_writes_edited_value(api: httpx.Client, rt: Runtime, slack: S
     slack.click(REP, Action.EDIT, item_id, channel=stored.card_channel, ts=stored.card_ts)
     view = wait_for(lambda: slack.slack.calls_to("views.open") and slack.last_view())
     block = next(b for b in view["blocks"] if b.get("block_id") == "edit:StageName")
-    # No picklist metadata for StageName: the value is typed, never offered from a guessed list.
-    assert block["element"]["type"] == "plain_text_input"
-    assert block["element"]["initial_value"] == "Negotiation/Review"
-    response = slack.submit(REP, view, {"edit:StageName": text_state("Value Proposition")})
+    # The choices are the org's own StageName values, from the describe cache.
+    org = service_org_stages(slack)
+    assert [o["value"] for o in block["element"]["options"]] == org
+    assert block["element"]["initial_option"]["value"] == "Negotiation/Review"
+    response = slack.submit(REP, view, {"edit:StageName": select_state("Value Proposition")})
     assert response.status_code == 200
     assert response.content in (b"", b"{}")
     edited = item(rt, item_id)
