@@ -10,7 +10,7 @@ from bot.blocks_views import MAX_INPUTS, edit_modal, read_edit_values
 from bot.runtime import Runtime
 from bot.sandbox.slack_blockkit import check_view
 from bot.sandbox.slack_payloads import select_state, text_state
-from models import Item
+from tests.test_home_view import pending
 
 STAGES = ["Prospecting", "Qualification", "Closed Won"]
 
@@ -92,14 +92,13 @@ def test_edit_picklist_choices_come_from_metadata() -> None:
 
 
 def test_edit_choices_from_describe_cache(rt: Runtime) -> None:
-    item = Item.model_construct(
-        record_sobject="Opportunity",
-        changes=[
-            {"field": "StageName", "value": "Closed Won"},
-            {"field": "Colors__c", "value": "red;blue"},
-            {"field": "NextStep", "value": "Call"},
-        ],
-    )
+    item = pending(1)
+    item.record_sobject = "Opportunity"
+    item.changes = [
+        {"field": "StageName", "value": "Closed Won"},
+        {"field": "Colors__c", "value": "red;blue"},
+        {"field": "NextStep", "value": "Call"},
+    ]
     assert decisions.edit_choices(rt, item) == {}  # not described yet: typed text, no guess
     describe = {
         "fields": [
