@@ -16,6 +16,15 @@ from bot.slack_ids import BUTTON_LABELS, Action
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000
 HEADER_LIMIT = 150
+# Slack refuses a message whose blocks hold more than about 12,000 characters of text
+# (`msg_blocks_too_long`); a card stays well under it whatever the agent sent, before and after
+# the decision. Lists show their first rows and say how many more the trace has.
+CARD_TEXT_BUDGET = 10_000
+SHOWN = {"reasons": 6, "sources": 4, "changes": 10, "edits": 10, "fields": 8, "checks": 5}
+LINE = 200  # one reason, excerpt or check detail
+VALUE = 80  # one field value
+TRIM_ORDER = ("sources", "summary", "message", "task", "why", "changes", "salesforce", "outcome")
+TRIM_FLOOR = 300
 Block = dict[str, Any]
 _STATUS = {
     "pending": "Waiting for your decision",
@@ -59,9 +68,10 @@ def local_time(moment: datetime, tz: str) -> str:
     return moment.astimezone(zone(tz)).strftime("%a %d %b %H:%M %Z")
 
 
-def section(text: str) -> Block:
+def section(text: str, block_id: str | None = None) -> Block:
     """A mrkdwn section, clipped to the limit."""
-    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text)}}
+    block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": clip(text)}}
+    return block | ({"block_id": block_id} if block_id else {})
 
 
 def context(*parts: str) -> Block:
@@ -77,13 +87,61 @@ def review_card(card: Card) -> tuple[list[Block], str]:
         context(_headline(card)),
     ]
     if v.get("summary"):
-        blocks.append(section(esc(v["summary"])))
+        blocks.append(section(esc(clip(v["summary"], 1200)), "summary"))
     blocks += _why(v) + _proposal(v) + _warnings(v)
     blocks += _outcome(card)
     if v["status"] == "pending":
         blocks.append(_buttons(v["id"]))
-    blocks.append(context(f"Item `{v['id']}` · {v['authority']} · `/airlock trace {v['id']}`"))
-    return fit(blocks), f"{v['title']} ({_STATUS.get(v['status'], v['status'])})"
+    blocks.append(context(f"Item `{v['id']}` · {v['authority']} · {_trace(v)}"))
+    fallback = f"{clip(v['title'], HEADER_LIMIT)} ({_STATUS.get(v['status'], v['status'])})"
+    return within_budget(fit(blocks), _trace(v)), fallback
+
+
+def _trace(v: dict[str, Any]) -> str:
+    return f"`/airlock trace {v['id']}`"
+
+
+def more(shown: int, total: int, what: str, trace: str) -> list[str]:
+    """The line that says how many rows were left out, and where the rest is."""
+    return [f"… and {total - shown} more {what}: {trace}"] if total > shown else []
+
+
+def text_length(blocks: Any) -> int:
+    """Characters of text in every text object of a block tree (what Slack adds up)."""
+    if isinstance(blocks, list):
+        return sum(text_length(b) for b in blocks)
+    if not isinstance(blocks, dict):
+        return 0
+    own = len(blocks["text"]) if blocks.get("type") in ("mrkdwn", "plain_text") else 0
+    return own + sum(text_length(v) for v in blocks.values() if isinstance(v, list | dict))
+
+
+def within_budget(blocks: list[Block], trace: str) -> list[Block]:
+    """Shorten sections, least needed first, until the card's text fits CARD_TEXT_BUDGET.
+
+    The per-list caps keep ordinary cards far below it; this is the guarantee for the rest.
+    The decision's outcome is shortened last; buttons and footer hold no long text.
+    """
+    blocks = [dict(b) for b in blocks]
+    for block_id in TRIM_ORDER:
+        excess = text_length(blocks) - CARD_TEXT_BUDGET
+        if excess <= 0:
+            break
+        for block in blocks:
+            text = block.get("text", {}).get("text", "")
+            if block.get("block_id") == block_id and len(text) > TRIM_FLOOR:
+                keep = max(TRIM_FLOOR, len(text) - excess - 100)
+                note = f"\n… (shortened: {trace})"
+                block["text"] = {"type": "mrkdwn", "text": _cut_lines(text, keep) + note}
+    return blocks
+
+
+def _cut_lines(text: str, limit: int) -> str:
+    """Text cut at a line break at or before `limit`, so no link or markup is split."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n", 0, limit)
+    return text[: cut if cut > 0 else limit]
 
 
 def fit(blocks: list[Block]) -> list[Block]:
@@ -110,10 +168,17 @@ def _headline(card: Card) -> str:
 
 def _why(v: dict[str, Any]) -> list[Block]:
     blocks = []
+    trace = _trace(v)
     if v.get("reasons"):
-        blocks.append(section("*Why*\n" + "\n".join(f"• {esc(r)}" for r in v["reasons"])))
+        reasons = v["reasons"][: SHOWN["reasons"]]
+        lines = [f"• {esc(clip(r, LINE))}" for r in reasons]
+        lines += more(len(reasons), len(v["reasons"]), "reasons", trace)
+        blocks.append(section("*Why*\n" + "\n".join(lines), "why"))
     if v.get("sources"):
-        blocks.append(section("*Sources*\n" + "\n".join(_source(s) for s in v["sources"])))
+        sources = v["sources"][: SHOWN["sources"]]
+        lines = [_source(s) for s in sources]
+        lines += more(len(sources), len(v["sources"]), "sources", trace)
+        blocks.append(section("*Sources*\n" + "\n".join(lines), "sources"))
     confidence = v.get("confidence")
     shown = f"{confidence:.0%}" if confidence is not None else "not given"
     record = v.get("record")
@@ -125,46 +190,54 @@ def _why(v: dict[str, Any]) -> list[Block]:
 
 
 def _source(source: dict[str, Any]) -> str:
-    title = esc(source["title"]).replace("|", "¦")
-    line = f"<{esc(source['url'])}|{title}>" if source.get("url") else title
+    title = esc(clip(source["title"], 100)).replace("|", "¦")
+    url = source.get("url") or ""
+    # A very long address would eat the card's budget: the trace keeps it.
+    line = f"<{esc(url)}|{title}>" if url and len(url) <= 300 else title
     if source.get("excerpt"):
-        line += f"\n> {esc(clip(source['excerpt'], 300))}"
+        line += f"\n> {esc(clip(source['excerpt'], 150)).replace(chr(10), ' ')}"
     return line
 
 
 def _proposal(v: dict[str, Any]) -> list[Block]:
     blocks = []
     if v.get("changes"):
+        changes = v["changes"][: SHOWN["changes"]]
         lines = [
-            f"• *{c['field']}*: {_value(c.get('observed')) if c.get('observed_given') else '?'}"
+            f"• *{esc(clip(c['field'], VALUE))}*: "
+            f"{_value(c.get('observed')) if c.get('observed_given') else '?'}"
             f" → *{_value(c['value'])}*"
-            for c in v["changes"]
+            for c in changes
         ]
-        blocks.append(section("*Proposed changes* (current → proposed)\n" + "\n".join(lines)))
+        lines += more(len(changes), len(v["changes"]), "changes", _trace(v))
+        title = "*Proposed changes* (current → proposed)\n"
+        blocks.append(section(title + "\n".join(lines), "changes"))
     if v.get("task"):
         t = v["task"]
         due = f" · due {t['due_date']}" if t.get("due_date") else ""
-        blocks.append(
-            section(f"*Task*: {esc(t['subject'])}{due}\n{esc(t.get('description') or '')}")
-        )
+        description = esc(clip(t.get("description") or "", 600))
+        subject = esc(clip(t["subject"], 150))
+        blocks.append(section(f"*Task*: {subject}{due}\n{description}", "task"))
     if v.get("message"):
         m = v["message"]
-        text = (
-            f"*Draft to* {', '.join(m['to'])}\n*{m.get('subject') or '(no subject)'}*\n{m['body']}"
-        )
-        blocks.append(section(text))
+        to = esc(clip(", ".join(m["to"]), 300))
+        subject = esc(clip(m.get("subject") or "(no subject)", 150))
+        body = esc(clip(m["body"], 1000))
+        blocks.append(section(f"*Draft to* {to}\n*{subject}*\n{body}", "message"))
     return blocks
 
 
 def _value(value: Any) -> str:
-    return "(empty)" if value in (None, "") else esc(value)
+    return "(empty)" if value in (None, "") else esc(clip(str(value), VALUE))
 
 
 def _warnings(v: dict[str, Any]) -> list[Block]:
     failed = [c for c in v.get("checks", []) if not c["passed"]]
     if not failed:
         return []
-    lines = [f":warning: {c['name']} ({c['on_fail']}): {c['detail']}" for c in failed]
+    shown = failed[: SHOWN["checks"]]
+    lines = [f":warning: {c['name']} ({c['on_fail']}): {clip(c['detail'], LINE)}" for c in shown]
+    lines += more(len(shown), len(failed), "failed checks", _trace(v))
     return [context("\n".join(lines))]
 
 
@@ -178,15 +251,18 @@ def _outcome(card: Card) -> list[Block]:
         when = local_time(datetime.fromisoformat(decision["at"]), card.tz)
         lines[0] += f" by <@{decision['by']}> at {when}"
     if decision.get("edits"):
+        edits = list(decision["edits"].items())
         lines += [
-            f"• {f}: {_value(e['from'])} → *{_value(e['to'])}*"
-            for f, e in decision["edits"].items()
+            f"• {esc(clip(f, VALUE))}: {_value(e['from'])} → *{_value(e['to'])}*"
+            for f, e in edits[: SHOWN["edits"]]
         ]
+        lines += more(min(len(edits), SHOWN["edits"]), len(edits), "edits", _trace(v))
     if decision.get("reason"):
-        text = f": {esc(decision['text'])}" if decision.get("text") else ""
+        text = f": {esc(clip(decision['text'], 500))}" if decision.get("text") else ""
         lines.append(f"Reason: *{decision['reason'].replace('_', ' ')}*{text}")
-    lines += writeback_lines(v)
-    return [section("\n".join(lines))]
+    blocks = [section("\n".join(lines), "outcome")]
+    salesforce = writeback_lines(v)
+    return blocks + ([section("\n".join(salesforce), "salesforce")] if salesforce else [])
 
 
 def _waiting(card: Card) -> list[Block]:
@@ -216,18 +292,21 @@ def writeback_lines(v: dict[str, Any]) -> list[str]:
         return [":hourglass_flowing_sand: Salesforce: queued (waits and retries if it is down)"]
     details = v.get("writeback") or {}
     lines = [f"Salesforce: *{state}*"]
-    for r in details.get("results", []):
+    unwritten = [r for r in details.get("results", []) if r["state"] != "written"]
+    for r in unwritten[: SHOWN["fields"]]:
         if r["state"] == "conflict":
             lines.append(
                 f"• {r['field']}: not overwritten, Salesforce now has "
                 f"{_value(r.get('current'))} but the agent saw {_value(r.get('observed'))}"
             )
-        elif r["state"] != "written":
-            lines.append(f"• {r['field']}: {r['state']}: {r.get('message') or ''}")
+        else:
+            lines.append(f"• {r['field']}: {r['state']}: {clip(r.get('message') or '', LINE)}")
+    shown = min(len(unwritten), SHOWN["fields"])
+    lines += more(shown, len(unwritten), "fields not written", _trace(v))
     if details.get("task_id"):
         lines.append(f"• Task created `{details['task_id']}`")
     if details.get("error"):
-        lines.append(f"• {details['error']}")
+        lines.append(f"• {clip(details['error'], 500)}")
     return lines
 
 

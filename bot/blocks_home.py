@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.blocks import Block, context, esc, fit, local_time, section
+from bot.blocks import Block, context, esc, local_time, section
 from bot.queries import Stats, WorkflowState
 from bot.slack_ids import BUTTON_LABELS, SLASH_COMMAND, Action
 from models import Item
+
+# A Home tab holds up to 100 blocks (slack_sdk/models/views/__init__.py, blocks_max_length;
+# https://docs.slack.dev/surfaces/app-home), twice a message's 50.
+HOME_BLOCKS = 100
 
 HELP = f"""*Airlock* keeps AI agents' work behind a human gate.
 `{SLASH_COMMAND} pause <workflow|all> [reason]` stop a workflow (items are held, nothing is lost)
@@ -63,26 +67,54 @@ def workflow_blocks(state: WorkflowState, can_control: bool) -> list[Block]:
 def home_view(
     mine: list[Item], team: list[Item], workflows: list[tuple[WorkflowState, bool]], tz: str
 ) -> Block:
-    """The App Home tab."""
-    blocks: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Waiting for you"}}
-    ]
-    for item in mine:
-        blocks += item_blocks(item, tz)
+    """The App Home tab: the Workflows section (with Pause/Resume) always fits; queues share
+    what is left and say how many more there are."""
+    flows = _workflow_section(workflows)
+    room = HOME_BLOCKS - len(flows)
+    team_part = _team_section(team, min(len(team), 10) + 2 if team else 0)
+    yours = _your_section(mine, tz, room - len(team_part))
+    team_part = _team_section(team, room - len(yours))
+    return {"type": "home", "blocks": yours + team_part + flows}
+
+
+def _header(text: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": text}}
+
+
+def _your_section(mine: list[Item], tz: str, room: int) -> list[Block]:
+    blocks = [_header("Waiting for you")]
     if not mine:
-        blocks.append(context("Nothing waiting for you. Agents' items arrive here and in DMs."))
-    if team:
-        blocks.append({"type": "header", "text": {"type": "plain_text", "text": "Your team"}})
-        for item in team:
-            blocks += [
-                section(
-                    f"*{esc(item.title)}* · <@{item.assignee}> · {item.workflow_id} · `{item.id}`"
-                )
-            ]
-    blocks.append({"type": "header", "text": {"type": "plain_text", "text": "Workflows"}})
-    for state, can_control in workflows:
+        return [*blocks, context("Nothing waiting for you. Agents' items arrive here and in DMs.")]
+    # Two blocks an item, after the header; when they do not all fit, one more says so.
+    shown = mine if 1 + 2 * len(mine) <= room else mine[: max(0, (room - 2) // 2)]
+    for item in shown:
+        blocks += item_blocks(item, tz)
+    if len(shown) < len(mine):
+        blocks.append(context(f"… {len(mine) - len(shown)} more waiting for you: `/airlock queue`"))
+    return blocks
+
+
+def _team_section(team: list[Item], room: int) -> list[Block]:
+    if not team or room < 2:
+        return []
+    shown = team if len(team) + 1 <= room else team[: room - 2]
+    blocks = [_header("Your team")]
+    blocks += [
+        section(f"*{esc(i.title)}* · <@{i.assignee}> · {i.workflow_id} · `{i.id}`") for i in shown
+    ]
+    if len(shown) < len(team):
+        blocks.append(context(f"… {len(team) - len(shown)} more in your team"))
+    return blocks
+
+
+def _workflow_section(workflows: list[tuple[WorkflowState, bool]]) -> list[Block]:
+    # Workflows are few; past 60 the rest are named in `/airlock status`.
+    blocks = [_header("Workflows")]
+    for state, can_control in workflows[:60]:
         blocks += workflow_blocks(state, can_control)
-    return {"type": "home", "blocks": fit(blocks)}
+    if len(workflows) > 60:
+        blocks.append(context(f"… {len(workflows) - 60} more: `/airlock status`"))
+    return blocks
 
 
 def status_text(states: list[WorkflowState]) -> str:

@@ -7,29 +7,25 @@ decided in one place.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from bot.blocks import Block, clip
+from bot.blocks import Block, clip, esc
 from bot.decisions import RejectReason
 from bot.slack_ids import FIELD_BLOCK_PREFIX, REJECT_BLOCK, REJECT_TEXT_BLOCK, View
 
-PICKLISTS: dict[str, list[str]] = {
-    "StageName": [
-        "Prospecting",
-        "Qualification",
-        "Needs Analysis",
-        "Value Proposition",
-        "Proposal/Price Quote",
-        "Negotiation/Review",
-        "Negotiation",
-        "Closed Won",
-        "Closed Lost",
-    ],
-    "ForecastCategoryName": ["Pipeline", "Best Case", "Commit", "Omitted", "Closed"],
-}
+# A modal holds 100 blocks; 40 inputs leave room for the read-only rest and the explanation.
+MAX_INPUTS = 40
+# plain_text_input takes at most 3,000 characters (initial_value and max_length,
+# https://docs.slack.dev/reference/block-kit/block-elements/plain-text-input-element): a longer
+# value cannot be pre-filled whole, so it is shown read-only and never written back clipped.
+INPUT_TEXT_LIMIT = 3000
+# static_select: at most 100 options, a value at most 150 characters (slack_sdk Option).
+MAX_OPTIONS, OPTION_VALUE = 100, 150
 LONG_TEXT = {"task.description", "message.body", "summary", "Description"}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 _REASON_LABELS = {
     RejectReason.INACCURATE: "Inaccurate",
     RejectReason.WRONG_RECORD: "Wrong record",
@@ -39,13 +35,12 @@ _REASON_LABELS = {
     RejectReason.POLICY: "Policy",
     RejectReason.OTHER: "Other",
 }
+Picklists = Mapping[str, Sequence[str]]
 
 
 def input_kind(name: str, value: Any) -> str:
-    """How a value is edited: select, number, date, long or text."""
+    """What a value is, for reading it back: bool, number, date, long or text."""
     short = name.split(".")[-1]
-    if short in PICKLISTS:
-        return "select"
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int | float):
@@ -55,59 +50,119 @@ def input_kind(name: str, value: Any) -> str:
     return "long" if name in LONG_TEXT else "text"
 
 
+def split_fields(fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(editable, read-only): text too long to pre-fill, and fields past MAX_INPUTS, are read-only.
+
+    The builder and the reader both call this, so a submission is read for exactly the inputs the
+    modal showed; the read-only fields keep the agent's value.
+    """
+    editable: dict[str, Any] = {}
+    read_only: dict[str, Any] = {}
+    for name, value in fields.items():
+        too_long = isinstance(value, str) and len(value) > INPUT_TEXT_LIMIT
+        target = read_only if too_long or len(editable) >= MAX_INPUTS else editable
+        target[name] = value
+    return editable, read_only
+
+
 def _option(text: str) -> Block:
-    return {"text": {"type": "plain_text", "text": clip(text, 75)}, "value": text[:150]}
+    return {"text": {"type": "plain_text", "text": clip(text, 75)}, "value": text}
 
 
-def _element(name: str, value: Any) -> Block:
+def _element(name: str, value: Any, choices: Sequence[str] | None) -> Block:
     kind = input_kind(name, value)
-    if kind in ("select", "bool"):
-        choices = PICKLISTS.get(name.split(".")[-1], ["true", "false"])
-        current = str(value).lower() if kind == "bool" else str(value)
-        options = [_option(c) for c in ([*choices, current] if current not in choices else choices)]
+    if kind == "bool":
+        options = [_option("true"), _option("false")]
         element: Block = {"type": "static_select", "action_id": "value", "options": options}
-        if value not in (None, ""):
-            element["initial_option"] = _option(current)
-        return element
-    if kind == "number":
+        return element | {"initial_option": _option(str(value).lower())}
+    if kind in ("text", "long") and _usable(choices):
+        assert choices is not None
+        options = [_option(c) for c in choices]
+        element = {"type": "static_select", "action_id": "value", "options": options}
+        return element | ({"initial_option": _option(value)} if value in choices else {})
+    if kind == "number" and _DECIMAL.match(str(value)):
         element = {
             "type": "number_input",
             "action_id": "value",
             "is_decimal_allowed": isinstance(value, float),
         }
-        return element | ({"initial_value": str(value)} if value is not None else {})
-    if kind == "date":
+        return element | {"initial_value": str(value)}
+    if kind == "date" and (value in (None, "") or _is_date(value)):
         element = {"type": "datepicker", "action_id": "value"}
-        return element | ({"initial_date": value} if value and _DATE.match(str(value)) else {})
+        return element | ({"initial_date": value} if value else {})
+    if kind in ("number", "date"):
+        # 1e+21, NaN or 2026-02-30 cannot pre-fill Slack's number or date input: edit as text.
+        return {"type": "plain_text_input", "action_id": "value", "initial_value": str(value)}
     element = {"type": "plain_text_input", "action_id": "value", "multiline": kind == "long"}
-    return element | ({"initial_value": clip(str(value), 3000)} if value not in (None, "") else {})
+    return element | ({"initial_value": str(value)} if value not in (None, "") else {})
 
 
-def edit_modal(item_id: str, title: str, fields: dict[str, Any]) -> Block:
-    """The Edit modal, pre-filled with the proposed values, one typed input per field."""
-    blocks: list[Block] = [
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": clip(
-                    "Change what is wrong, then *Approve with edits*. "
-                    f"Your edits are what gets written.\n"
-                    f"_{title}_"
-                ),
-            },
-        }
-    ]
-    for name, value in list(fields.items())[:40]:
-        blocks.append(
-            {
-                "type": "input",
-                "block_id": f"{FIELD_BLOCK_PREFIX}{name}",
-                "label": {"type": "plain_text", "text": clip(name, 2000)},
-                "optional": value in (None, ""),
-                "element": _element(name, value),
-            }
-        )
+def _usable(choices: Sequence[str] | None) -> bool:
+    """A picklist a static_select can offer whole (else the value is typed)."""
+    return (
+        bool(choices)
+        and len(choices or ()) <= MAX_OPTIONS
+        and all(0 < len(c) <= OPTION_VALUE for c in choices or ())
+    )
+
+
+def _is_date(value: Any) -> bool:
+    try:
+        date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _input(name: str, value: Any, choices: Sequence[str] | None) -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": f"{FIELD_BLOCK_PREFIX}{name}",
+        "label": {"type": "plain_text", "text": clip(name, 2000)},
+        "optional": value in (None, ""),
+        "element": _element(name, value, choices),
+    }
+    if choices and value not in (None, "") and value not in choices:
+        hint = f"The agent proposed {value!r}, which is not a value of this picklist."
+        block["hint"] = {"type": "plain_text", "text": clip(hint, 2000)}
+    return block
+
+
+def _read_only(item_id: str, fields: dict[str, Any]) -> list[Block]:
+    if not fields:
+        return []
+    head = (
+        "*Shown, not editable here* (too long for Slack, or past the first "
+        f"{MAX_INPUTS} fields): approving keeps them as proposed; reject if one is wrong. "
+        f"Full values: `/airlock trace {item_id}`"
+    )
+    lines = [f"• *{esc(clip(n, 120))}*: {esc(clip(str(v), 200))}" for n, v in fields.items()]
+    chunks = [head]
+    for line in lines:
+        if len(chunks[-1]) + len(line) + 1 > 2900:
+            chunks.append(line)
+        else:
+            chunks[-1] += "\n" + line
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": c}} for c in chunks]
+
+
+def edit_modal(
+    item_id: str, title: str, fields: dict[str, Any], picklists: Picklists | None = None
+) -> Block:
+    """The Edit modal, pre-filled with the proposed values, one typed input per field.
+
+    `picklists` holds the org's values per field name (from Salesforce describe); a field
+    without them is typed as text.
+    """
+    editable, read_only = split_fields(fields)
+    intro = (
+        "Change what is wrong, then *Approve with edits*. Your edits are what gets written.\n"
+        f"_{esc(title)}_"
+    )
+    blocks: list[Block] = [{"type": "section", "text": {"type": "mrkdwn", "text": clip(intro)}}]
+    choices = picklists or {}
+    blocks += [_input(n, v, choices.get(n)) for n, v in editable.items()]
+    blocks += _read_only(item_id, read_only)
     return _modal(View.EDIT, item_id, "Edit before approving", "Approve with edits", blocks)
 
 
@@ -124,13 +179,24 @@ def _modal(view: View, item_id: str, title: str, submit: str, blocks: list[Block
     }
 
 
+def notice_modal(title: str, text: str) -> Block:
+    """A modal that only tells: what replaces a submitted modal that has no input to show it."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": clip(title, 24)},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": clip(text)}}],
+    }
+
+
 def read_edit_values(
     state: dict[str, Any], proposed: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Typed values from a submitted Edit modal, and errors keyed by block id."""
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    for name, old in proposed.items():
+    editable, _read_only = split_fields(proposed)
+    for name, old in editable.items():
         block = f"{FIELD_BLOCK_PREFIX}{name}"
         raw = _raw(state.get(block, {}).get("value", {}))
         try:

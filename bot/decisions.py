@@ -66,6 +66,22 @@ def editable_fields(item: Item) -> dict[str, Any]:
     return fields
 
 
+def edit_choices(rt: Runtime, item: Item) -> dict[str, tuple[str, ...]]:
+    """The org's picklist values for the item's record fields, from the describe cache.
+
+    A field the cache does not know (not described yet, or not a single-value picklist) has
+    none: the Edit modal then takes typed text rather than guessing the org's values.
+    """
+    if not item.record_sobject:
+        return {}
+    choices = {}
+    for change in item.changes:
+        meta = rt.fields.field(item.record_sobject, change["field"])
+        if meta is not None and meta.type == "picklist" and meta.picklist:
+            choices[change["field"]] = meta.picklist
+    return choices
+
+
 def edit(rt: Runtime, item_id: str, user: str, values: dict[str, Any]) -> Item:
     """Confirm the item with the reviewer's values for some of its fields."""
     proposed = editable_fields(_load(rt, item_id))

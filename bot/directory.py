@@ -210,13 +210,13 @@ class Directory:
         if cached is not None and cached.slack_user_id:
             return _SlackUser(cached.slack_user_id, email.lower(), cached.name, cached.tz)
         try:
-            return _slack_user(self.slack.users_lookupByEmail(email=email)["user"])
+            return _reachable(self.slack.users_lookupByEmail(email=email)["user"])
         except (SlackClientError, OSError) as error:
             return _SlackUser(None, email.lower(), problem=_slack_problem(error))
 
     def _slack_info(self, slack_user_id: str) -> _SlackUser:
         try:
-            return _slack_user(self.slack.users_info(user=slack_user_id)["user"])
+            return _reachable(self.slack.users_info(user=slack_user_id)["user"])
         except (SlackClientError, OSError) as error:
             return _SlackUser(None, problem=_slack_problem(error))
 
@@ -274,6 +274,15 @@ def _slack_user(user: dict[str, Any]) -> _SlackUser:
     email = str(profile.get("email") or "").lower()
     name = str(user.get("real_name") or profile.get("real_name") or user.get("name") or "")
     return _SlackUser(str(user["id"]), email, name, str(user.get("tz") or "UTC"))
+
+
+def _reachable(user: dict[str, Any]) -> _SlackUser:
+    """A reviewer candidate; a deactivated account's DM still takes posts, but nobody reads
+    them (slackapi/python-slack-sdk#1156), so the person counts as not in Slack."""
+    found = _slack_user(user)
+    if user.get("deleted"):
+        return _SlackUser(None, found.email, found.name, problem="Slack account is deactivated")
+    return found
 
 
 def _slack_problem(error: Exception) -> str:

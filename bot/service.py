@@ -137,7 +137,9 @@ def build_service(
         rt.kick = ticker.kick
     app = create_app(
         rt,
-        slack=(bolt, io.signing_secret),
+        # Socket Mode needs no signing secret; without one nothing could verify an HTTP
+        # delivery, so /slack/events is not served at all.
+        slack=(bolt, io.signing_secret) if io.signing_secret else None,
         on_start=lambda: holder["svc"].start(),
         on_stop=lambda: holder["svc"].stop(),
     )

@@ -30,8 +30,21 @@ _GIVE_UP = frozenset(
         "invalid_blocks",
         "not_authed",
         "is_archived",
+        "msg_blocks_too_long",
+        "user_disabled",
     }
 )
+
+
+def dm_target(client: WebClient, person: str) -> str:
+    """Where to DM someone named by Slack id or email (a workflow `owner` may be either).
+
+    chat.postMessage takes a conversation or user id as `channel`; an email is
+    `channel_not_found` (https://docs.slack.dev/reference/methods/chat.postMessage).
+    """
+    if "@" not in person:
+        return person
+    return str(client.users_lookupByEmail(email=person)["user"]["id"])
 
 
 class ReviewerSource(Protocol):
@@ -124,7 +137,7 @@ class CardRoute:
         return self._deliver_card(item, user, card_for(self.rt, item, reviewer.tz), "card")
 
     def _post_to_manager(self, item: Item) -> Outcome:
-        manager = item.manager or self.rt.spec(item.workflow_id).spec.owner
+        manager = dm_target(self.client, item.manager or self.rt.spec(item.workflow_id).spec.owner)
         card = card_for(self.rt, item, self._tz(manager), for_manager=True)
         return self._deliver_card(item, manager, card, "manager_card")
 
@@ -200,7 +213,7 @@ def notify_route(rt: Runtime, client: WebClient) -> Route:
         for row in rows:
             try:
                 client.chat_postMessage(
-                    channel=row.payload["to"],
+                    channel=dm_target(client, row.payload["to"]),
                     text=notice_text(rt, row),
                     blocks=notice_blocks(rt, row),
                 )

@@ -32,7 +32,8 @@ def register(app: App, rt: Runtime, people: ReviewerSource) -> None:
     def edit(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         item = decisions.authorize(rt, action["value"], user_of(body), "edited")
-        view = edit_modal(item.id, item.title, decisions.editable_fields(item))
+        fields = decisions.editable_fields(item)
+        view = edit_modal(item.id, item.title, fields, decisions.edit_choices(rt, item))
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(Action.REJECT.value)

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot import decisions
-from bot.blocks_views import read_edit_values, read_reject
+from bot.blocks_views import notice_modal, read_edit_values, read_reject
 from bot.errors import AirlockError
 from bot.runtime import Runtime
 from bot.slack_ids import View
@@ -54,7 +54,10 @@ def _answer(ack: Ack, view: dict[str, Any], decide: Callable[[], dict[str, str]]
     try:
         errors = decide()
     except AirlockError as exc:
-        first = next(b["block_id"] for b in view["blocks"] if b["type"] == "input")
+        first = next((b["block_id"] for b in view["blocks"] if b["type"] == "input"), None)
+        if first is None:  # nothing to hang the error on: say it in place of the modal
+            ack(response_action="update", view=notice_modal("Not changed", exc.detail))
+            return
         errors = {first: exc.detail[:150]}
     if errors:
         ack(response_action="errors", errors=errors)

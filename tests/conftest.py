@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.runtime import Runtime, open_runtime
 from bot.sandbox.live import LiveServer
 from bot.sandbox.live import free_port as free_port  # tests import it from here
+from bot.sandbox.slack_blockkit import CHECKED, VIOLATIONS
 from bot.service import Service, build_service
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +30,30 @@ def _no_real_services(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("SLACK_", "SALESFORCE_")) or name in {"DATABASE_URL", "PORT"}:
             monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _slack_payloads_valid(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every message and view the suite sends the Slack stand-in passes Slack's own checks.
+
+    The stand-in validates each payload with slack_sdk's Block Kit models and the documented
+    limits, and records each refusal; a test that provokes refusals on purpose is marked
+    `slack_violations` and its refusals are not counted.
+    """
+    before = len(VIOLATIONS)
+    yield
+    new = VIOLATIONS[before:]
+    if request.node.get_closest_marker("slack_violations"):
+        del VIOLATIONS[before:]
+        return
+    assert not new, f"the Slack stand-in refused payloads this test produced: {new}"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    terminalreporter.write_line(
+        f"Slack stand-in: {CHECKED[0]} messages and views validated, "
+        f"{len(VIOLATIONS)} refused outside tests that provoke refusals"
+    )
 
 
 @pytest.fixture

@@ -180,9 +180,11 @@ def test_edit_modal_types_inputs() -> None:
         "task.description": "Send MSA",
         "NextStep": "",
     }
-    modal = edit_modal("itm_1", "Title", fields)
+    stages = {"StageName": ["Proposal/Price Quote", "Negotiation/Review"]}
+    modal = edit_modal("itm_1", "Title", fields, picklists=stages)
     elements = {b["block_id"]: b["element"] for b in modal["blocks"] if b["type"] == "input"}
     assert elements["edit:StageName"]["type"] == "static_select"
+    assert elements["edit:StageName"]["initial_option"]["value"] == "Negotiation/Review"
     assert elements["edit:Amount"] == {
         "type": "number_input",
         "action_id": "value",

@@ -13,6 +13,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.runtime import Runtime
+from bot.sandbox.slack_blockkit import check_view
 from bot.sandbox.slack_payloads import select_state, text_state
 from bot.service import Service
 from bot.slack_ids import REJECT_BLOCK, REJECT_TEXT_BLOCK, Action
@@ -52,6 +53,13 @@ def posted(rt: Runtime, item_id: str, timeout: float = 10) -> Item:
 def card_saying(slack: SlackDriver, item_id: str, words: str) -> dict[str, Any] | None:
     card = slack.card(REP, item_id)
     return card if words in json.dumps(card["blocks"]) else None
+
+
+def service_org_stages(slack: SlackDriver) -> list[str]:
+    salesforce = slack.service.integrations.salesforce
+    describe = salesforce.describe("Opportunity")
+    [stage] = [f for f in describe["fields"] if f["name"] == "StageName"]
+    return [v["value"] for v in stage["picklistValues"] if v.get("active", True)]
 
 
 def buttons(card: dict[str, Any]) -> list[dict[str, Any]]:
@@ -185,7 +193,9 @@ def test_edit_modal_writes_edited_value(api: httpx.Client, rt: Runtime, slack: S
     slack.click(REP, Action.EDIT, item_id, channel=stored.card_channel, ts=stored.card_ts)
     view = wait_for(lambda: slack.slack.calls_to("views.open") and slack.last_view())
     block = next(b for b in view["blocks"] if b.get("block_id") == "edit:StageName")
-    assert block["element"]["type"] == "static_select"
+    # The choices are the org's own StageName values, from the describe cache.
+    org = service_org_stages(slack)
+    assert [o["value"] for o in block["element"]["options"]] == org
     assert block["element"]["initial_option"]["value"] == "Negotiation/Review"
     response = slack.submit(REP, view, {"edit:StageName": select_state("Value Proposition")})
     assert response.status_code == 200
@@ -294,3 +304,22 @@ def test_manager_decides_manager_gated_item(
             select(Event.type).where(Event.stream == item_id).order_by(col(Event.seq))
         ).all()
     assert list(events)[:4] == ["received", "pending", "assigned", "card_posted"]
+
+
+def test_edit_long_summary_read_only_and_refusal_shown(
+    api: httpx.Client, rt: Runtime, slack: SlackDriver
+) -> None:
+    long_summary = "Decisions: legal review. " * 200  # 5,000 characters: too long to pre-fill
+    item_id = submit(api, payloads.summary(summary=long_summary))
+    stored = posted(rt, item_id)
+    user = stored.assignee or ""
+    slack.click(user, Action.EDIT, item_id, channel=stored.card_channel, ts=stored.card_ts)
+    view = wait_for(lambda: slack.slack.calls_to("views.open") and slack.last_view())
+    assert [b for b in view["blocks"] if b["type"] == "input"] == []
+    slack.click(user, Action.APPROVE, item_id, channel=stored.card_channel, ts=stored.card_ts)
+    wait_for(lambda: item(rt, item_id).status == "approved")
+    answer = slack.submit(user, view, {}).json()
+    assert answer["response_action"] == "update"
+    check_view("response_action", answer["view"])
+    assert "was already approved by" in json.dumps(answer["view"])
+    assert item(rt, item_id).summary == long_summary.strip()

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 
-from bot.sandbox.slack_signing import command_body, event_body, form_body, sign
+from bot.sandbox.slack_signing import command_body, event_body, form_body, sign, trigger_id
 from bot.sandbox.slack_standin import SlackStandin, SlackUser
 
 REP = SlackUser("U0REP", "rita", "Rita Rep", "rita@example.com", "America/New_York", -18000)
@@ -117,7 +117,7 @@ def test_publish_view_stored_as_home(client: WebClient, standin: SlackStandin) -
 
 def test_update_view_with_stale_hash(client: WebClient) -> None:
     modal = {"type": "modal", "title": {"type": "plain_text", "text": "Edit"}, "blocks": CARD}
-    opened = client.views_open(trigger_id="1.2.abc", view=modal)["view"]
+    opened = client.views_open(trigger_id=trigger_id(), view=modal)["view"]
     client.views_update(view_id=opened["id"], hash=opened["hash"], view=modal)
     with pytest.raises(SlackApiError) as exc:
         client.views_update(view_id=opened["id"], hash=opened["hash"], view=modal)

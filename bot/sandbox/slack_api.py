@@ -13,6 +13,7 @@ BOT_ID = "B0AIRLOCK"
 BOT_USER_ID = "U0AIRLOCK"
 # Form-encoded calls carry these as JSON text; JSON calls carry them as objects.
 _JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 
 Params = dict[str, Any]
 Body = dict[str, Any]
@@ -22,9 +23,17 @@ Answer = tuple[int, dict[str, str], Body]
 class SlackApiFailure(Exception):
     """An API-level error, answered as `{"ok": false, "error": ...}` with HTTP 200."""
 
-    def __init__(self, error: str) -> None:
+    def __init__(self, error: str, detail: str = "") -> None:
         super().__init__(error)
         self.error = error
+        self.detail = detail
+
+    def body(self) -> Body:
+        """The answer Slack gives; refusals of a payload say why in response_metadata."""
+        body: Body = {"ok": False, "error": self.error}
+        if self.detail:
+            body["response_metadata"] = {"messages": [f"[ERROR] {self.detail}"]}
+        return body
 
 
 @dataclass(frozen=True)
@@ -121,6 +130,7 @@ class StandinState:
     home: dict[str, str] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     delays: dict[str, float] = field(default_factory=dict)
+    used_triggers: set[str] = field(default_factory=set)
 
 
 def dm_channel_id(user_id: str) -> str:
@@ -147,12 +157,19 @@ def parse_params(query: str, raw: bytes, content_type: str) -> Params:
     return params
 
 
-def check_token(authorization: str | None, params: Params) -> None:
-    """Refuse a call without a bot or user token, as Slack does."""
+def check_token(authorization: str | None, params: Params, method: str = "") -> None:
+    """Refuse a call without a token of the kind the method takes, as Slack does.
+
+    `apps.connections.open` takes only an app-level token (`xapp-`); every other method the
+    stand-in serves takes a bot or user token (https://docs.slack.dev/reference/methods/
+    apps.connections.open: "App-level token", error `not_allowed_token_type`).
+    """
     token = str(params.get("token") or "")
     if authorization and authorization.startswith("Bearer "):
         token = authorization.removeprefix("Bearer ").strip()
     if not token:
         raise SlackApiFailure("not_authed")
-    if not token.startswith(("xoxb-", "xoxp-")):
+    if not token.startswith(("xoxb-", "xoxp-", "xapp-")):
         raise SlackApiFailure("invalid_auth")
+    if token.startswith("xapp-") != (method in APP_TOKEN_METHODS):
+        raise SlackApiFailure("not_allowed_token_type")

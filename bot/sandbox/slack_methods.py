@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable
 
@@ -19,6 +20,15 @@ from bot.sandbox.slack_api import (
     StandinState,
     dm_channel_id,
 )
+from bot.sandbox.slack_blockkit import check_message, check_view
+
+# Conversation ids: C (channel), G (private or group DM), D (DM); U/W user ids address a DM.
+# A name (#deals) or an email is not an id: chat.postMessage answers channel_not_found.
+_CONVERSATION_ID = re.compile(r"^[CDGUW][A-Z0-9]{2,}$")
+# views.open: "trigger_id ... expires 3 seconds after it's sent to your app" and is exchanged
+# once (https://docs.slack.dev/interactivity/handling-user-interaction, views.open errors
+# expired_trigger_id, exchanged_trigger_id, invalid_trigger_id).
+TRIGGER_TTL_SECONDS = 3.0
 
 
 class SlackMethods:
@@ -29,8 +39,13 @@ class SlackMethods:
         self._state = StandinState()
         self._last_micros = 0
         self._seq = 0
+        # Where apps.connections.open sends a Socket Mode app (see bot/sandbox/slack_socket.py).
+        self.socket_mode_url: str | None = None
+        # Wall clock for trigger expiry; tests swap it to step past the 3 s without sleeping.
+        self.clock: Callable[[], float] = time.time
         self._methods: dict[str, Callable[[Params], Body]] = {
             "auth.test": self._auth_test,
+            "apps.connections.open": self._open_connection,
             "chat.postMessage": self._post_message,
             "chat.update": self._update_message,
             "chat.postEphemeral": self._post_ephemeral,
@@ -61,9 +76,29 @@ class SlackMethods:
 
     def _channel(self, params: Params) -> str:
         channel = _required(params, "channel", "channel_not_found")
+        if not _CONVERSATION_ID.match(channel):
+            raise SlackApiFailure("channel_not_found")
         if channel[:1] in ("U", "W"):
-            return dm_channel_id(self._user(channel, "channel_not_found").id)
+            return dm_channel_id(self._active(channel, "channel_not_found").id)
         return channel
+
+    def _active(self, user_id: str, error: str) -> SlackUser:
+        # Slack itself accepts a post to a deactivated user's DM and nobody ever reads it
+        # (slackapi/python-slack-sdk#1156); the stand-in refuses, so that loss is visible.
+        user = self._user(user_id, error)
+        if user.deleted:
+            raise SlackApiFailure("user_disabled")
+        return user
+
+    def _exchange_trigger(self, trigger_id: str) -> None:
+        issued_ms = trigger_id.split(".", 1)[0]
+        if not issued_ms.isdigit():
+            raise SlackApiFailure("invalid_trigger_id")
+        if trigger_id in self._state.used_triggers:
+            raise SlackApiFailure("exchanged_trigger_id")
+        if self.clock() - int(issued_ms) / 1000 > TRIGGER_TTL_SECONDS:
+            raise SlackApiFailure("expired_trigger_id")
+        self._state.used_triggers.add(trigger_id)
 
     def _message(self, params: Params) -> SlackMessage:
         key = (str(params.get("channel", "")), str(params.get("ts", "")))
@@ -97,24 +132,31 @@ class SlackMethods:
             "is_enterprise_install": False,
         }
 
+    def _open_connection(self, params: Params) -> Body:
+        if self.socket_mode_url is None:
+            # Socket Mode is off for this app: no URL to hand out (the error name is the
+            # stand-in's own; Slack documents none for this case).
+            raise SlackApiFailure("socket_mode_not_enabled")
+        return {"url": self.socket_mode_url}
+
     def _post_message(self, params: Params) -> Body:
         channel = self._channel(params)
-        text, blocks = _content(params, None)
+        text, blocks = _content("chat.postMessage", params, None)
         msg = SlackMessage(channel, self._next_ts(), text, blocks, params.get("thread_ts"))
         self._state.messages[(channel, msg.ts)] = msg
         return {"channel": channel, "ts": msg.ts, "message": msg.to_api()}
 
     def _update_message(self, params: Params) -> Body:
         msg = self._message(params)
-        text, blocks = _content(params, msg)
+        text, blocks = _content("chat.update", params, msg)
         msg.history.append({"text": msg.text, "blocks": msg.blocks})
         msg.text, msg.blocks = text, blocks
         return {"channel": msg.channel, "ts": msg.ts, "text": text, "message": msg.to_api()}
 
     def _post_ephemeral(self, params: Params) -> Body:
         channel = self._channel(params)
-        user = self._user(_required(params, "user", "user_not_found"))
-        text, blocks = _content(params, None)
+        user = self._active(_required(params, "user", "user_not_found"), "user_not_in_channel")
+        text, blocks = _content("chat.postEphemeral", params, None)
         msg = SlackMessage(channel, self._next_ts(), text, blocks, ephemeral_user=user.id)
         self._state.messages[(channel, msg.ts)] = msg
         return {"message_ts": msg.ts}
@@ -126,18 +168,20 @@ class SlackMethods:
 
     def _open_view(self, params: Params) -> Body:
         trigger_id = _required(params, "trigger_id", "invalid_arguments")
-        payload = _view_payload(params, "modal")
+        payload = _view_payload("views.open", params, "modal")
+        self._exchange_trigger(trigger_id)
         view = SlackView(self._next_id("V"), payload, self._next_id("H"), trigger_id=trigger_id)
         self._state.views[view.id] = view
         return {"view": view.to_api()}
 
     def _update_view(self, params: Params) -> Body:
         view = self._view(params)
-        return self._replace_view(view, _view_payload(params, str(view.view.get("type"))))
+        kind = str(view.view.get("type"))
+        return self._replace_view(view, _view_payload("views.update", params, kind))
 
     def _publish_view(self, params: Params) -> Body:
         user = self._user(_required(params, "user_id", "invalid_arguments"))
-        payload = _view_payload(params, "home")
+        payload = _view_payload("views.publish", params, "home")
         if user.id in self._state.home:
             # Slack keeps one Home view per user and app; a publish replaces its content.
             view = self._view({"view_id": self._state.home[user.id], "hash": params.get("hash")})
@@ -162,7 +206,9 @@ class SlackMethods:
             return {"channel": {"id": params["channel"]}, "already_open": True}
         raw = params.get("users") or []
         ids = raw if isinstance(raw, list) else str(raw).split(",")
-        users = sorted(self._user(user_id.strip()).id for user_id in ids if user_id.strip())
+        users = sorted(
+            self._active(user_id.strip(), "user_not_found").id for user_id in ids if user_id.strip()
+        )
         if not users:
             raise SlackApiFailure("users_list_not_supplied")
         if len(users) == 1:
@@ -178,23 +224,20 @@ def _required(params: Params, key: str, error: str) -> str:
     return value
 
 
-def _content(params: Params, current: SlackMessage | None) -> tuple[str, list[Body]]:
+def _content(method: str, params: Params, current: SlackMessage | None) -> tuple[str, list[Body]]:
     # chat.update keeps whatever the call leaves out, as Slack does; a post needs something.
     text = str(params.get("text") or (current.text if current else ""))
     blocks = params.get("blocks", current.blocks if current else [])
-    # Slack refuses malformed or over-long block lists; builders should hear about it here too.
-    well_formed = isinstance(blocks, list) and all(
-        isinstance(b, dict) and "type" in b for b in blocks
-    )
-    if not well_formed or len(blocks) > 50:
-        raise SlackApiFailure("invalid_blocks")
+    if "blocks" in params:
+        check_message(method, blocks)
     if not text and not blocks and not params.get("attachments"):
         raise SlackApiFailure("no_text")
     return text, blocks
 
 
-def _view_payload(params: Params, kind: str) -> Body:
+def _view_payload(method: str, params: Params, kind: str) -> Body:
     view = params.get("view")
     if not isinstance(view, dict) or view.get("type") != kind:
         raise SlackApiFailure("invalid_arguments")
+    check_view(method, view)
     return view

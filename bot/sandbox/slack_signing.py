@@ -30,9 +30,13 @@ def sign(
     return headers if content_type is None else headers | {"Content-Type": content_type}
 
 
-def trigger_id() -> str:
-    """A fresh trigger id shaped like Slack's (views.open needs one)."""
-    return f"{int(time.time())}.{secrets.randbelow(10**9)}.{secrets.token_hex(16)}"
+def trigger_id(issued: float | None = None) -> str:
+    """A fresh trigger id shaped like Slack's; its first part is when it was issued, in ms.
+
+    The Slack stand-in reads that part to let a trigger expire 3 s after issue, as Slack does.
+    """
+    millis = int((time.time() if issued is None else issued) * 1000)
+    return f"{millis}.{secrets.randbelow(10**9)}.{secrets.token_hex(16)}"
 
 
 def form_body(payload: dict[str, Any]) -> bytes:

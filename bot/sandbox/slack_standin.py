@@ -183,7 +183,7 @@ class SlackStandin(SlackMethods):
                 params = parse_params(query, body, content_type)
                 answer = self._answer(method, params, authorization)
             except SlackApiFailure as failure:
-                answer = 200, {}, {"ok": False, "error": failure.error}
+                answer = 200, {}, failure.body()
             self._state.calls.append(SlackCall(method, params, received, answer[0]))
             return answer
 
@@ -194,7 +194,7 @@ class SlackStandin(SlackMethods):
         if fault is not None:
             fault.times -= 1
             return fault.answer()
-        check_token(authorization, params)
+        check_token(authorization, params, method)
         api = self._methods.get(method)
         if api is None:
             raise SlackApiFailure("unknown_method")
