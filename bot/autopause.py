@@ -104,7 +104,7 @@ def _pause(rt: Runtime, workflow_id: str, owner: str, reason: str) -> str | None
     with rt.db.write() as session:
         if not lifecycle.set_paused(session, workflow_id, paused=True, actor=ACTOR, reason=reason):
             return None
-        if demote(session, workflow_id, rt.spec(workflow_id).spec, reason):
+        if demote(session, rt, workflow_id, reason):
             reason += "; autopilot revoked, items go to human review again"
         stamp = session.get(Workflow, workflow_id)
         enqueue(
