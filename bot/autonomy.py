@@ -9,10 +9,10 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from bot import lifecycle
-from bot.rights import is_owner, refused
 from bot.decisions import NotPermitted
 from bot.errors import Conflict
 from bot.levels import Mode
+from bot.rights import is_owner, refused
 from bot.runtime import Runtime
 from bot.spec_model import WorkflowSpec
 from bot.specs import LoadedSpec

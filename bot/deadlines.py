@@ -53,7 +53,9 @@ def due_step(item: TimedItem, escalation: Escalation, now: datetime) -> str | No
     return max(due, key=ORDER.index, default=None)
 
 
-def next_due(item: TimedItem, escalation: Escalation, *, skip: str | None = None) -> datetime | None:
+def next_due(
+    item: TimedItem, escalation: Escalation, *, skip: str | None = None
+) -> datetime | None:
     """When the sweep should look at the item again (optionally ignoring one step)."""
     steps = [at for name, at in schedule(item, escalation).items() if name != skip]
     return min(steps, default=None)

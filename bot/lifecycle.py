@@ -288,7 +288,11 @@ def restart_timers(session: Session, workflow_id: str, now: datetime) -> int:
     count = int(result.rowcount)  # type: ignore[attr-defined]
     if count:
         append_workflow_event(
-            session, workflow_id, "timers_restarted", "system", {"items": count, "at": now.isoformat()}
+            session,
+            workflow_id,
+            "timers_restarted",
+            "system",
+            {"items": count, "at": now.isoformat()},
         )
     return count
 

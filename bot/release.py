@@ -106,4 +106,3 @@ def held_count(session: Session, workflow_id: str) -> int:
         _ITEMS.c.workflow_id == workflow_id, _ITEMS.c.status == Status.HELD.value
     )
     return int(session.execute(query).scalar_one())
-

@@ -87,10 +87,10 @@ class Lifecycle(RuleBasedStateMachine):
         assert item is not None
         return item
 
-    def _sent(self) -> set[int]:
+    def _sent(self) -> set[int | None]:
         """Pausable side effects of the workflow already delivered."""
         with self.rt.db.read() as session:
-            query = select(Outbox.id).where(
+            query = select(col(Outbox.id)).where(
                 Outbox.workflow_id == WF, col(Outbox.pausable).is_(True), Outbox.status == "done"
             )
             return set(session.exec(query))

@@ -13,7 +13,7 @@ from sqlalchemy import event
 
 from bot import control
 from bot.effects import CARD
-from bot.outbox import Outcome, OutboxWorker, Route
+from bot.outbox import OutboxWorker, Outcome, Route
 from bot.release import release_held
 from bot.service import Service
 from models import Outbox
@@ -94,9 +94,12 @@ def test_pause_waits_for_a_send_in_flight(service: Service, agent_key: str) -> N
     delivery.start()
     assert sending.wait(10)
     paused_at: list[float] = []
-    pause = threading.Thread(
-        target=lambda: (control.pause(rt, WORKFLOW, OWNER, "stop"), paused_at.append(time.time()))
-    )
+
+    def press_pause() -> None:
+        control.pause(rt, WORKFLOW, OWNER, "stop")
+        paused_at.append(time.time())
+
+    pause = threading.Thread(target=press_pause)
     pause.start()
     time.sleep(0.5)
     assert paused_at == []  # the pause waits for the send already under way ...
