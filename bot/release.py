@@ -47,10 +47,14 @@ def release_held(
         if session.execute(pick.limit(1)).first() is None:
             return []
     if not rt.db.is_sqlite:
-        # Replicas release disjoint items; a pause committing meanwhile waits for this batch.
+        # Replicas release disjoint items.
         pick = pick.with_for_update(skip_locked=True, of=_ITEMS)
     released: list[str] = []
     with rt.db.write() as session:
+        if not rt.db.is_sqlite:
+            # The active workflows stay active until this batch commits: a pause waits for it
+            # (SQLite serialises write transactions anyway).
+            session.execute(active.order_by(_WORKFLOWS.c.id).with_for_update(read=True))
         for item_id in session.execute(pick).scalars():
             item = session.get(Item, item_id)
             if item is not None and rt.specs.get(item.workflow_id) is not None:
