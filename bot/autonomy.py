@@ -9,14 +9,17 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from bot import lifecycle
-from bot.control import is_owner
 from bot.decisions import NotPermitted
+from bot.errors import Conflict
 from bot.levels import Mode
+from bot.rights import is_owner, refused
 from bot.runtime import Runtime
 from bot.spec_model import WorkflowSpec
+from bot.specs import LoadedSpec
 from models import Item, Workflow
 
 MIN_DECISIONS = 50
+ACTOR_AUTO = "system:auto-pause"
 MIN_LOWER_BOUND = 0.9
 
 
@@ -60,6 +63,21 @@ def effective_spec(spec: WorkflowSpec, override: str | None) -> WorkflowSpec:
     return spec if not override else spec.model_copy(update={"mode": Mode(override)})
 
 
+def governing_override(override: str | None, granted_for: str, loaded_version: str) -> str | None:
+    """A promotion or demotion governs only the spec version it was made under."""
+    return override if granted_for == loaded_version else None
+
+
+def governing_spec(
+    rt: Runtime, session: Session, workflow_id: str
+) -> tuple[LoadedSpec, WorkflowSpec]:
+    """The loaded spec and the spec that governs now (mode as promoted or demoted)."""
+    loaded = rt.spec(workflow_id)
+    row = session.get(Workflow, workflow_id, populate_existing=True)
+    override = governing_override(row.mode_override, row.version, loaded.version) if row else None
+    return loaded, effective_spec(loaded.spec, override)
+
+
 def evidence(rt: Runtime, workflow_id: str) -> Evidence:
     """Human decisions on this workflow's items."""
     with rt.db.read() as session:
@@ -77,19 +95,28 @@ def evidence(rt: Runtime, workflow_id: str) -> Evidence:
 
 
 def promote(rt: Runtime, workflow_id: str, user: str) -> tuple[bool, Evidence]:
-    """Grant autopilot if the evidence holds (owner or admin); answer with the numbers."""
-    rt.spec(workflow_id)
+    """Grant autopilot if the evidence holds (owner or admin); answer with the numbers.
+
+    The grant is bound to the spec version loaded now: a changed spec revokes it on load.
+    """
+    loaded = rt.spec(workflow_id)
     if not is_owner(rt, workflow_id, user):
+        refused(rt, workflow_id, user, "promote")
         raise NotPermitted(f"only the owner or an admin can promote {workflow_id}")
     found = evidence(rt, workflow_id)
     if not found.holds:
         return False, found
     with rt.db.write() as session:
-        session.execute(
+        granted = session.execute(
             update(Workflow)
-            .where(col(Workflow.id) == workflow_id)
+            .where(col(Workflow.id) == workflow_id, col(Workflow.version) == loaded.version)
             .values(mode_override=Mode.AUTOPILOT.value)
         )
+        if granted.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(
+                f"the spec of {workflow_id} changed since this server loaded it "
+                f"(version {loaded.version}); promote again once it runs the new spec"
+            )
         lifecycle.append_workflow_event(
             session,
             workflow_id,
@@ -99,22 +126,33 @@ def promote(rt: Runtime, workflow_id: str, user: str) -> tuple[bool, Evidence]:
                 "decisions": found.decisions,
                 "clean": found.clean,
                 "lower_bound": round(found.lower_bound, 4),
+                "version": loaded.version,
             },
         )
     return True, found
 
 
-def demote(session: Session, workflow_id: str, spec: WorkflowSpec, reason: str) -> bool:
-    """Back to human review (auto-pause does this); False if it was not on autopilot."""
-    row = session.get(Workflow, workflow_id)
-    if row is None or effective_spec(spec, row.mode_override).mode is not Mode.AUTOPILOT:
+def demote_command(rt: Runtime, workflow_id: str, user: str) -> bool:
+    """`/airlock demote`: owner or admin takes autopilot back; False if it was not on it."""
+    spec = rt.spec(workflow_id).spec
+    if not is_owner(rt, workflow_id, user):
+        refused(rt, workflow_id, user, "demote")
+        raise NotPermitted(f"only the owner (<@{spec.owner}>) or an admin can demote {workflow_id}")
+    with rt.db.write() as session:
+        return demote(session, rt, workflow_id, f"demoted by <@{user}>", actor=f"user:{user}")
+
+
+def demote(
+    session: Session, rt: Runtime, workflow_id: str, reason: str, *, actor: str = ACTOR_AUTO
+) -> bool:
+    """Back to human review (auto-pause and `/airlock demote`); False if not on autopilot."""
+    _, spec = governing_spec(rt, session, workflow_id)
+    if spec.mode is not Mode.AUTOPILOT:
         return False
     session.execute(
         update(Workflow)
         .where(col(Workflow.id) == workflow_id)
         .values(mode_override=Mode.REVIEW.value)
     )
-    lifecycle.append_workflow_event(
-        session, workflow_id, "demoted", "system:auto-pause", {"reason": reason}
-    )
+    lifecycle.append_workflow_event(session, workflow_id, "demoted", actor, {"reason": reason})
     return True

@@ -14,7 +14,7 @@ from bot.effects import NOTIFY
 from bot.outbox import enqueue
 from bot.runtime import Runtime
 from bot.spec_model import AutoPause
-from models import Item, Workflow
+from models import Event, Item, Workflow
 
 ACTOR = "system:auto-pause"
 
@@ -44,15 +44,9 @@ def measure(
             .limit(rules.window)
         )
         recent = list(session.exec(decided))
-        failures = _count(
-            session,
-            workflow_id,
-            col(Item.writeback_state) == "failed",
-            max(hour_ago, since or hour_ago),
-        )
-        blocked = _count(
-            session, workflow_id, col(Item.status) == "blocked", max(hour_ago, since or hour_ago)
-        )
+        start = max(hour_ago, since or hour_ago)
+        failures = _failures(session, workflow_id, start)
+        blocked = _count(session, workflow_id, col(Item.status) == "blocked", start)
     if rules.reject_rate_over and len(recent) >= rules.min_decisions:
         rate = recent.count("rejected") / len(recent)
         if rate > rules.reject_rate_over:
@@ -70,10 +64,21 @@ def measure(
 def _count(
     session: Session, workflow_id: str, condition: ColumnElement[bool], since: datetime
 ) -> int:
+    # Blocked at intake: counted by when it arrived, not by when the item was last touched.
     query = (
         select(func.count())
         .select_from(Item)
-        .where(col(Item.workflow_id) == workflow_id, condition, col(Item.updated_at) >= since)
+        .where(col(Item.workflow_id) == workflow_id, condition, col(Item.created_at) >= since)
+    )
+    return int(session.exec(query).one())
+
+
+def _failures(session: Session, workflow_id: str, since: datetime) -> int:
+    """Write-backs that failed since `since`, by when they failed (their audit event)."""
+    query = select(func.count(func.distinct(col(Event.item_id)))).where(
+        col(Event.workflow_id) == workflow_id,
+        col(Event.type) == "writeback_failed",
+        col(Event.at) >= since,
     )
     return int(session.exec(query).one())
 
@@ -104,7 +109,7 @@ def _pause(rt: Runtime, workflow_id: str, owner: str, reason: str) -> str | None
     with rt.db.write() as session:
         if not lifecycle.set_paused(session, workflow_id, paused=True, actor=ACTOR, reason=reason):
             return None
-        if demote(session, workflow_id, rt.spec(workflow_id).spec, reason):
+        if demote(session, rt, workflow_id, reason):
             reason += "; autopilot revoked, items go to human review again"
         stamp = session.get(Workflow, workflow_id)
         enqueue(

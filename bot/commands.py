@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot import autonomy, control, queries
 from bot.blocks_home import HELP, queue_text, stats_text, status_text
 from bot.errors import AirlockError, InvalidInput
+from bot.release import held_count
 from bot.runtime import Runtime
 from bot.slack_ids import Command
 from bot.trace import item_view, render_trace
@@ -38,13 +39,7 @@ def _dispatch(rt: Runtime, user: str, command: Command, args: list[str], tz: str
     if command is Command.PAUSE:
         return _pause(rt, user, args)
     if command is Command.RESUME:
-        workflow = _one(args, "resume <workflow>")
-        released = control.resume(rt, workflow, user)
-        return Answer(
-            f":arrow_forward: <@{user}> resumed `{workflow}`; "
-            f"{len(released)} held item(s) released in order.",
-            public=True,
-        )
+        return _resume(rt, user, _one(args, "resume <workflow>"))
     if command is Command.STATUS:
         states = [s for s in queries.workflow_states(rt) if not args or s.id == args[0]]
         if args and not states:
@@ -68,10 +63,31 @@ def _dispatch(rt: Runtime, user: str, command: Command, args: list[str], tz: str
                 public=True,
             )
         return Answer(f"Not yet: {found}.")
+    if command is Command.DEMOTE:
+        workflow = _one(args, "demote <workflow>")
+        if not autonomy.demote_command(rt, workflow, user):
+            return Answer(f"`{workflow}` is not on autopilot; nothing to demote.")
+        return Answer(
+            f":arrow_down: <@{user}> demoted `{workflow}`: autopilot is off and new items go "
+            "to human review again.",
+            public=True,
+        )
     if command is Command.STATS:
         ids = [rt.spec(args[0]).id] if args else sorted(rt.specs.specs)
         return Answer(stats_text([queries.stats(rt, w) for w in ids]))
     return Answer(HELP)
+
+
+def _resume(rt: Runtime, user: str, workflow: str) -> Answer:
+    released = control.resume(rt, workflow, user)
+    with rt.db.read() as session:
+        waiting = held_count(session, workflow)
+    rest = f"; {waiting} more are being released in the background" if waiting else ""
+    return Answer(
+        f":arrow_forward: <@{user}> resumed `{workflow}`; "
+        f"{len(released)} held item(s) released in order{rest}.",
+        public=True,
+    )
 
 
 def _pause(rt: Runtime, user: str, args: list[str]) -> Answer:

@@ -2,41 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot import lifecycle
 from bot.blocks import esc
 from bot.decisions import NotPermitted
-from bot.effects import NOTIFY, needs_writeback, queue_effects
-from bot.levels import Gate, Status
+from bot.effects import NOTIFY
 from bot.outbox import enqueue
+from bot.release import release_held
+from bot.rights import is_owner, is_reviewer, refused
 from bot.runtime import Runtime
-from bot.timers import first_due
-from models import Item, Workflow
+from models import Workflow
 
-
-def is_owner(rt: Runtime, workflow_id: str, user: str) -> bool:
-    """The workflow's owner or an admin."""
-    return user in rt.settings.admins or rt.spec(workflow_id).spec.owner == user
-
-
-def is_reviewer(rt: Runtime, workflow_id: str, user: str) -> bool:
-    """Someone who has been asked to review this workflow's items."""
-    with rt.db.read() as session:
-        query = select(Item.id).where(
-            col(Item.workflow_id) == workflow_id,
-            (col(Item.assignee) == user) | (col(Item.manager) == user),
-        )
-        return session.exec(query.limit(1)).first() is not None
+__all__ = ["is_owner", "is_reviewer", "pause", "pause_all", "resume"]
 
 
 def pause(rt: Runtime, workflow_id: str, user: str, reason: str | None) -> bool:
     """Press the stop button (owner, admins, reviewers); False if it was already paused."""
     rt.spec(workflow_id)
     if not (is_owner(rt, workflow_id, user) or is_reviewer(rt, workflow_id, user)):
-        _refused(rt, workflow_id, user, "pause")
+        refused(rt, workflow_id, user, "pause")
         raise NotPermitted(f"only the owner, admins and reviewers of {workflow_id} can pause it")
     owner = rt.spec(workflow_id).spec.owner
     with rt.db.write() as session:
@@ -83,38 +68,19 @@ def pause_all(rt: Runtime, user: str, reason: str | None) -> list[str]:
 
 
 def resume(rt: Runtime, workflow_id: str, user: str) -> list[str]:
-    """Release the stop button (owner, admins) and route held items oldest first."""
+    """Release the stop button (owner, admins); returns the held items released at once.
+
+    Timers of items already in front of a reviewer restart from now. Held items are judged again
+    under the spec in force now and released oldest first; one bounded batch here (so a slash
+    command answers in time), the rest by the scheduler's tick (bot/release.py).
+    """
     spec = rt.spec(workflow_id).spec
     if not is_owner(rt, workflow_id, user):
-        _refused(rt, workflow_id, user, "resume")
+        refused(rt, workflow_id, user, "resume")
         raise NotPermitted(f"only the owner (<@{spec.owner}>) or an admin can resume {workflow_id}")
-    who = f"user:{user}"
-    released = []
     with rt.db.write() as session:
-        lifecycle.set_paused(session, workflow_id, paused=False, actor=who)
-        for held in lifecycle.held_items(session, workflow_id):
-            target = Status.AUTO_ACCEPTED if held.gate == Gate.AUTO else Status.PENDING
-            fields: dict[str, Any] = {}
-            if needs_writeback(held, spec, target):
-                fields["writeback_state"] = "queued"
-            if target is Status.PENDING:
-                now = rt.clock()
-                fields |= {"pending_since": now, "next_due_at": first_due(spec.escalation, now)}
-            item = lifecycle.transition(
-                session,
-                held.id,
-                target,
-                actor=who,
-                event="released",
-                data={"to": target.value},
-                **fields,
-            )
-            queue_effects(session, item, spec)
-            released.append(item.id)
+        if lifecycle.set_paused(session, workflow_id, paused=False, actor=f"user:{user}"):
+            lifecycle.restart_timers(session, workflow_id, rt.clock())
+    released = release_held(rt, actor=f"user:{user}", workflow_id=workflow_id)
     rt.kick()
     return released
-
-
-def _refused(rt: Runtime, workflow_id: str, user: str, wanted: str) -> None:
-    with rt.db.write() as session:
-        lifecycle.append_workflow_event(session, workflow_id, f"{wanted}_refused", f"user:{user}")

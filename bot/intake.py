@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 
 from bot import keys, lifecycle
-from bot.autonomy import effective_spec
+from bot.autonomy import effective_spec, governing_override
 from bot.canonical import canonical_hash
 from bot.db import Executor
 from bot.effects import queue_effects
@@ -85,7 +85,7 @@ def submit(rt: Runtime, *, token: str | None, raw: bytes, header_key: str | None
             check_submission(sub, loaded.spec, rt.fields)  # cached describe only, no call out
             # No look-up for a replay here: the unique (key, idempotency key) index refuses a
             # second insert, and the IntegrityError path below answers with the first item.
-            paused, override = _state(conn, loaded.id)
+            paused, override = _state(conn, loaded.id, loaded.version, rt.db.is_sqlite)
             spec = effective_spec(loaded.spec, override)
             new = prepare(key, loaded, spec, sub, data, idem_key, request_hash, paused, rt.clock())
             _store(conn, key, loaded, new)
@@ -130,10 +130,13 @@ _ITEMS: Table = SQLModel.metadata.tables["item"]
 _REPLAY = select(_ITEMS.c.id, _ITEMS.c.request_hash, _ITEMS.c.response).where(
     _ITEMS.c.agent_key_id == bindparam("key_id"), _ITEMS.c.idempotency_key == bindparam("idem")
 )
-_STATE = select(
-    SQLModel.metadata.tables["workflow"].c.paused,
-    SQLModel.metadata.tables["workflow"].c.mode_override,
-).where(SQLModel.metadata.tables["workflow"].c.id == bindparam("workflow_id"))
+_WORKFLOWS: Table = SQLModel.metadata.tables["workflow"]
+_STATE = select(_WORKFLOWS.c.paused, _WORKFLOWS.c.mode_override, _WORKFLOWS.c.version).where(
+    _WORKFLOWS.c.id == bindparam("workflow_id")
+)
+# PostgreSQL: the pause flag is read under a share lock held to commit, so a resume (or pause)
+# waits for in-flight intakes and no item is stored `held` after its workflow resumed.
+_STATE_LOCKED = _STATE.with_for_update(read=True)
 
 
 def _replay(session: Executor, key: Agent, idem_key: str, request_hash: str) -> IntakeResult | None:
@@ -150,9 +153,15 @@ def _replay(session: Executor, key: Agent, idem_key: str, request_hash: str) -> 
     return IntakeResult(201, response or {}, replayed=True)
 
 
-def _state(session: Executor, workflow_id: str) -> tuple[bool, str | None]:
-    row = session.execute(_STATE, {"workflow_id": workflow_id}).first()
-    return (bool(row.paused), row.mode_override) if row else (False, None)
+def _state(
+    session: Executor, workflow_id: str, version: str, sqlite: bool
+) -> tuple[bool, str | None]:
+    # SQLite needs no lock: its write transactions are serialised (BEGIN IMMEDIATE).
+    query = _STATE if sqlite else _STATE_LOCKED
+    row = session.execute(query, {"workflow_id": workflow_id}).first()
+    if row is None:
+        return False, None
+    return bool(row.paused), governing_override(row.mode_override, row.version, version)
 
 
 def _store(session: Executor, key: Agent, loaded: LoadedSpec, new: NewItem) -> None:

@@ -15,7 +15,6 @@ from bot.policy import Verdict, decide
 from bot.spec_model import WorkflowSpec
 from bot.specs import LoadedSpec
 from bot.submission import Submission
-from bot.timers import first_due
 
 
 @dataclass
@@ -88,7 +87,6 @@ def item_values(
 ) -> dict[str, Any]:
     """Every column of the new item row."""
     auto = verdict.status is Status.AUTO_ACCEPTED
-    waits = verdict.status is Status.PENDING
     return {
         "id": lifecycle.new_item_id(),
         "workflow_id": loaded.id,
@@ -124,8 +122,9 @@ def item_values(
         "decision": None,
         "writeback_state": "none",
         "writeback": None,
-        "pending_since": now if waits else None,
-        "next_due_at": first_due(loaded.spec.escalation, now) if waits else None,
+        # Timers start when the card is delivered (bot/slack_delivery.py), not at intake.
+        "pending_since": None,
+        "next_due_at": None,
         "card_channel": None,
         "card_ts": None,
         "manager_card_channel": None,

@@ -9,9 +9,10 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, update
+from sqlalchemy import Table, case, update
 from sqlmodel import Session, SQLModel, col, select
 
 from bot import eventlog
@@ -23,7 +24,10 @@ from models import Event, Item, Workflow
 from models.types import utcnow
 
 ALLOWED: dict[Status, frozenset[Status]] = {
-    Status.HELD: frozenset({Status.PENDING, Status.AUTO_ACCEPTED, Status.EXPIRED}),
+    # On release a held item is judged again under the current spec (bot/release.py).
+    Status.HELD: frozenset(
+        {Status.PENDING, Status.AUTO_ACCEPTED, Status.BLOCKED, Status.SHADOWED, Status.EXPIRED}
+    ),
     Status.PENDING: frozenset({Status.APPROVED, Status.EDITED, Status.REJECTED, Status.EXPIRED}),
 }
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -258,6 +262,39 @@ def set_paused(
         session, workflow_id, "paused" if paused else "resumed", actor, {"reason": reason}
     )
     return True
+
+
+def restart_timers(session: Session, workflow_id: str, now: datetime) -> int:
+    """On resume, clocks of items already in front of a reviewer restart from `now`.
+
+    The sweep looks at each at once (`next_due_at = now`) and sets its next step from there.
+    """
+    table = _ITEMS
+    result = session.execute(
+        update(table)
+        .where(
+            table.c.workflow_id == workflow_id,
+            table.c.status == Status.PENDING.value,
+            table.c.pending_since.is_not(None),
+        )
+        .values(
+            pending_since=now,
+            escalated_at=case(
+                (table.c.manager_card_ts.is_not(None), now), else_=table.c.escalated_at
+            ),
+            next_due_at=now,
+        )
+    )
+    count = int(result.rowcount)  # type: ignore[attr-defined]
+    if count:
+        append_workflow_event(
+            session,
+            workflow_id,
+            "timers_restarted",
+            "system",
+            {"items": count, "at": now.isoformat()},
+        )
+    return count
 
 
 def held_items(session: Session, workflow_id: str) -> list[Item]:

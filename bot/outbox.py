@@ -6,7 +6,8 @@ import logging
 import os
 import random
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -181,14 +182,52 @@ class OutboxWorker:
 
     def _deliver(self, route: Route, rows: list[Outbox]) -> None:
         started = utcnow()
-        try:
-            outcomes = route.handler(rows)
-        except Exception as exc:
-            log.exception("outbox handler failed for %s rows", len(rows))
-            outcomes = {r.id or 0: Outcome.retry(f"{type(exc).__name__}: {exc}") for r in rows}
-        for row in rows:
+        with self._unless_paused(rows) as sendable:
+            if not sendable:
+                return
+            try:
+                outcomes = route.handler(sendable)
+            except Exception as exc:
+                log.exception("outbox handler failed for %s rows", len(sendable))
+                outcomes = {
+                    r.id or 0: Outcome.retry(f"{type(exc).__name__}: {exc}") for r in sendable
+                }
+        for row in sendable:
             outcome = outcomes.get(row.id or 0) or Outcome.retry("handler returned no outcome")
             self.finish(row, outcome, started)
+
+    @contextmanager
+    def _unless_paused(self, rows: list[Outbox]) -> Iterator[list[Outbox]]:
+        """The rows whose workflow is still active, re-checked at send time (issue 10.19).
+
+        A pause may commit between the claim and the send. On PostgreSQL the workflow rows are
+        held FOR SHARE until the handler returns, so a pause waits for sends in flight and none
+        starts after it (handlers must therefore never update a workflow row). Rows of a paused
+        workflow go back to the queue without spending an attempt.
+        """
+        ids = sorted({r.workflow_id for r in rows if r.pausable and r.workflow_id})
+        with self.db.read() as session:
+            paused: set[str] = set()
+            if ids:
+                query = select(Workflow.id, Workflow.paused).where(col(Workflow.id).in_(ids))
+                if not self.db.is_sqlite:
+                    query = query.order_by(col(Workflow.id)).with_for_update(read=True)
+                paused = {w for w, is_paused in session.exec(query) if is_paused}
+            held = [r for r in rows if r.pausable and r.workflow_id in paused]
+            if held:
+                self._put_back(held)
+            yield [r for r in rows if not (r.pausable and r.workflow_id in paused)]
+
+    def _put_back(self, rows: list[Outbox]) -> None:
+        with self.db.write() as session:
+            session.execute(
+                update(Outbox)
+                .where(
+                    col(Outbox.id).in_([r.id for r in rows]),
+                    col(Outbox.claimed_by) == self.worker_id,
+                )
+                .values(lease_until=None, claimed_by=None, attempts=Outbox.attempts - 1)
+            )
 
     def finish(self, row: Outbox, outcome: Outcome, started: datetime) -> bool:
         """Record the attempt and settle the row, if this worker still holds its lease."""

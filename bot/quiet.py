@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from bot.spec_model import QuietHours
 
-_STEP = timedelta(minutes=15)
-_HORIZON = 4 * 24 * 4  # four days of 15-minute steps covers any night plus a weekend
+# Friday night -> Saturday -> Sunday -> Monday 00:00 -> Monday's end of night: a handful at most.
+_MAX_BOUNDARIES = 8
 
 
 def zone(tz: str) -> ZoneInfo:
@@ -27,16 +27,31 @@ def is_quiet(moment: datetime, quiet: QuietHours) -> bool:
 
 
 def quiet_until(now: datetime, tz: str, quiet: QuietHours) -> datetime | None:
-    """The first moment (UTC) after `now` that is not quiet, or None if `now` is not quiet."""
+    """The exact moment (UTC) the quiet time around `now` ends, or None if `now` is not quiet.
+
+    Jumps from one boundary to the next (end of the night, end of the weekend) in local time, so
+    the answer is 08:00 sharp, across midnight, weekends and daylight-saving changes.
+    """
     local = now.astimezone(zone(tz))
     if not is_quiet(local, quiet):
         return None
-    moment = local.replace(second=0, microsecond=0)
-    for _ in range(_HORIZON):
-        moment += _STEP
+    moment = local
+    for _ in range(_MAX_BOUNDARIES):
         if not is_quiet(moment, quiet):
             return moment.astimezone(UTC)
-    return (local + timedelta(days=4)).astimezone(UTC)
+        moment = _next_boundary(moment, quiet)
+    raise AssertionError(f"quiet hours {quiet} never end")  # unreachable: nights end every day
+
+
+def _next_boundary(moment: datetime, quiet: QuietHours) -> datetime:
+    """Where the quiet reason holding at `moment` stops: next midnight at a weekend, else `end`."""
+    tzinfo = moment.tzinfo
+    if quiet.weekends and moment.weekday() >= 5:
+        return datetime.combine(moment.date() + timedelta(days=1), time(0), tzinfo)
+    end = datetime.combine(moment.date(), quiet.end, tzinfo)
+    if end <= moment:
+        end = datetime.combine(moment.date() + timedelta(days=1), quiet.end, tzinfo)
+    return end
 
 
 def _in_window(moment: time, start: time, end: time) -> bool:

@@ -40,8 +40,19 @@ def _sync_one(session: Session, loaded: LoadedSpec) -> bool:
     row.name, row.owner = loaded.spec.name, loaded.spec.owner
     row.level, row.mode = loaded.spec.level.value, loaded.spec.mode.value
     row.version, row.spec, row.path = loaded.version, spec_json, str(loaded.path)
+    revoked, row.mode_override = row.mode_override, None
     session.add(row)
     session.flush()
+    if revoked:
+        # A promotion (or demotion) was earned under the old spec: the new one starts from its
+        # own `mode` until someone promotes it again.
+        append_workflow_event(
+            session,
+            loaded.id,
+            "demoted" if revoked == "autopilot" else "override_cleared",
+            "system",
+            {"reason": f"spec changed to version {loaded.version}", "was": revoked},
+        )
     append_workflow_event(
         session,
         loaded.id,

@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.directory import Directory
 from bot.effects import CARD, NOTIFY, WEBHOOK, WRITEBACK
 from bot.outbox import OutboxWorker, Route
+from bot.release import release_held
 from bot.runtime import Runtime, open_runtime
 from bot.salesforce import SalesforceClient, SalesforceConfig, config_from_settings
 from bot.salesforce_usage import usage_gauges
@@ -61,6 +62,7 @@ class Service:
         field_check.refresh(self.rt)  # describe() when due; never on the intake path
         if not self.rt.settings.workers:
             return  # an API-only replica only keeps the field metadata its intake checks fresh
+        release_held(self.rt)
         timers.sweep(self.rt, self.integrations.people)
         autopause.check_all(self.rt)
         self.worker.drain(max_rounds=10)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
@@ -13,7 +12,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot import lifecycle
 from bot.blocks import Card, resume_prompt, review_card
+from bot.deadlines import card_deadline, next_due
 from bot.directory import Reviewer
+from bot.levels import Status
 from bot.outbox import Outcome, Route
 from bot.runtime import Runtime
 from bot.trace import item_summary
@@ -77,9 +78,7 @@ def card_for(rt: Runtime, item: Item, tz: str, *, for_manager: bool = False) -> 
     spec = rt.spec(item.workflow_id).spec
     view = item_summary(item)
     late = for_manager or item.escalated
-    step = spec.escalation.expire_after if late else spec.escalation.escalate_after
-    anchor = item.pending_since or item.created_at
-    escalate_at: datetime | None = anchor + step if step else None
+    escalate_at = card_deadline(item, spec.escalation, rt.clock(), late=late)
     return Card(view, spec.name, tz, escalate_at, for_manager)
 
 
@@ -146,6 +145,7 @@ class CardRoute:
         blocks, text = review_card(card)
         posted = self.client.chat_postMessage(channel=user, blocks=blocks, text=text)
         where = {f"{which}_channel": posted["channel"], f"{which}_ts": posted["ts"]}
+        where |= self._clock_starts(item, which, posted["ts"])
         with self.rt.db.write() as session:
             lifecycle.update_item(
                 session,
@@ -156,6 +156,19 @@ class CardRoute:
                 **where,
             )
         return Outcome.done(f"{which.replace('_', ' ')} posted to {user}", {"ts": posted["ts"]})
+
+    def _clock_starts(self, item: Item, which: str, ts: str) -> dict[str, Any]:
+        """Timers run from when the reviewer can see the card, not from intake (issue 10.18)."""
+        if item.status != Status.PENDING:
+            return {}
+        now = self.rt.clock()
+        if which == "card":
+            seen = item.model_copy(update={"pending_since": now})
+        else:  # the manager's card: expiry now counts from here
+            seen = item.model_copy(update={"escalated_at": now, "manager_card_ts": ts})
+        escalation = self.rt.spec(item.workflow_id).spec.escalation
+        changed = {"pending_since": now} if which == "card" else {"escalated_at": now}
+        return changed | {"next_due_at": next_due(seen, escalation)}
 
     def _update(self, item: Item) -> Outcome:
         tz = self._tz(item.assignee)

@@ -33,6 +33,7 @@ class Command(StrEnum):
     TRACE = "trace"
     STATS = "stats"
     PROMOTE = "promote"
+    DEMOTE = "demote"
     HELP = "help"
 
 

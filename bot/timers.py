@@ -16,6 +16,7 @@ from sqlmodel import SQLModel, select
 
 from bot import lifecycle
 from bot.db import Database
+from bot.deadlines import due_step, next_due
 from bot.effects import CARD, NOTIFY, queue_effects
 from bot.levels import Status
 from bot.outbox import enqueue
@@ -27,6 +28,7 @@ from models import Item
 
 log = logging.getLogger(__name__)
 _ITEMS: Table = SQLModel.metadata.tables["item"]
+_WORKFLOWS: Table = SQLModel.metadata.tables["workflow"]
 CLAIM_LEASE = timedelta(seconds=60)
 
 
@@ -40,27 +42,21 @@ class SweepReport:
     postponed: list[str] = field(default_factory=list)
 
 
-def next_step(item: Item, escalation: Escalation) -> tuple[str, datetime] | None:
-    """The next timer step of a pending item and when it is due."""
-    anchor = item.pending_since or item.created_at
-    if escalation.remind_after and item.reminded_at is None and not item.escalated:
-        return "remind", anchor + escalation.remind_after
-    if escalation.escalate_after and not item.escalated:
-        return "escalate", anchor + escalation.escalate_after
-    if escalation.expire_after:
-        return "expire", anchor + escalation.expire_after
-    return None
-
-
 def first_due(escalation: Escalation, anchor: datetime) -> datetime | None:
-    """When a newly pending item's first timer step is due."""
+    """When a card delivered at `anchor` has its first timer step due."""
     steps = [escalation.remind_after, escalation.escalate_after, escalation.expire_after]
     return min((anchor + s for s in steps if s), default=None)
 
 
 def claim_due(db: Database, now: datetime, limit: int = 200) -> list[str]:
     """Atomically take due pending items: cost follows due items, not the backlog."""
-    due = (_ITEMS.c.status == "pending") & (_ITEMS.c.next_due_at <= now)
+    # A paused workflow's clocks stand still: its items are not reminded, escalated or expired.
+    paused = select(_WORKFLOWS.c.id).where(_WORKFLOWS.c.paused.is_(True))
+    due = (
+        (_ITEMS.c.status == "pending")
+        & (_ITEMS.c.next_due_at <= now)
+        & _ITEMS.c.workflow_id.not_in(paused)
+    )
     with db.read() as session:
         if session.execute(select(_ITEMS.c.id).where(due).limit(1)).first() is None:
             return []
@@ -97,13 +93,12 @@ def _advance(
     if item is None or item.status != Status.PENDING:
         return
     escalation = rt.spec(item.workflow_id).spec.escalation
-    step = next_step(item, escalation)
-    if step is None or step[1] > now:
-        _reschedule(rt, item_id, step[1] if step else None)
-        return
-    if step[0] == "remind":
+    step = due_step(item, escalation, now)
+    if step is None:
+        _reschedule(rt, item_id, next_due(item, escalation))
+    elif step == "remind":
         _remind(rt, people, item, escalation, now, report)
-    elif step[0] == "escalate":
+    elif step == "escalate":
         _escalate(rt, item, escalation, now, report)
     else:
         _expire(rt, item, now, report)
@@ -124,7 +119,9 @@ def _remind(
 ) -> None:
     tz = people.timezone_of(item.assignee) if item.assignee else "UTC"
     if escalation.quiet_hours and (later := quiet_until(now, tz, escalation.quiet_hours)):
-        _reschedule(rt, item.id, later)
+        # Only the reminder waits for the morning; escalation and expiry keep their own times.
+        others = next_due(item, escalation, skip="remind")
+        _reschedule(rt, item.id, min(later, others) if others else later)
         report.postponed.append(item.id)
         return
     after = item.model_copy(update={"reminded_at": now})
@@ -137,7 +134,7 @@ def _remind(
             event="reminded",
             data={"to": item.assignee},
             reminded_at=now,
-            next_due_at=_due_after(after, escalation),
+            next_due_at=next_due(after, escalation),
         )
         if done and item.assignee:
             enqueue(
@@ -168,7 +165,7 @@ def _escalate(
             escalated=True,
             escalated_at=now,
             manager=manager,
-            next_due_at=_due_after(after, escalation),
+            next_due_at=next_due(after, escalation),
         )
         if done:
             common: dict[str, Any] = {"item_id": item.id, "workflow_id": item.workflow_id}
@@ -204,8 +201,3 @@ def _expire(rt: Runtime, item: Item, now: datetime, report: SweepReport) -> None
         )
         queue_effects(session, expired, spec)
     report.expired.append(item.id)
-
-
-def _due_after(item: Item, escalation: Escalation) -> datetime | None:
-    step = next_step(item, escalation)
-    return step[1] if step else None

@@ -148,8 +148,10 @@ CLOCK_MODULES = frozenset(
         "test_directory",
         "test_lifecycle",
         "test_outbox",
+        "test_pause_timers",
         "test_quiet",
         "test_report",
+        "test_spec_bound",
         "test_timers",
         "test_writeback_failures",
     }

@@ -71,4 +71,4 @@ def test_auto_pause_revokes_autopilot(rt: Runtime, agent_key: str) -> None:
     states = {s.id: s for s in queries.workflow_states(rt)}
     assert (states["opp-hygiene"].paused, states["opp-hygiene"].mode) == (True, "review")
     with rt.db.write() as session:
-        assert not autonomy.demote(session, "opp-hygiene", rt.spec("opp-hygiene").spec, "again")
+        assert not autonomy.demote(session, rt, "opp-hygiene", "again")
