@@ -39,6 +39,11 @@ def may_decide(item: Item, user: str, admins: frozenset[str]) -> bool:
     return item.escalated and item.manager is not None and user == item.manager
 
 
+def may_see(item: Item, user: str, admins: frozenset[str], owner: str) -> bool:
+    """The item's reviewers (assignee, manager), its workflow's owner and admins."""
+    return user in admins or user == owner or user in {item.assignee, item.manager} - {None}
+
+
 def effective_changes(item: Item) -> list[dict[str, Any]]:
     """The changes to write: a reviewer's edits replace the agent's proposed values."""
     edits = (item.decision or {}).get("edits", {})
