@@ -39,6 +39,19 @@ def may_decide(item: Item, user: str, admins: frozenset[str]) -> bool:
     return item.escalated and item.manager is not None and user == item.manager
 
 
+def escalation_target(item: Item, owner: str) -> tuple[str | None, str | None]:
+    """Who is above the item's decider: their manager, else the workflow owner, else nobody.
+
+    Returns the person and, when the usual route does not apply, a note for the audit trail.
+    """
+    holder = item.assignee
+    if item.manager and item.manager != holder:
+        return item.manager, None
+    if owner and owner != holder:
+        return owner, f"no manager above <@{holder}> is known: the workflow owner decides"
+    return None, f"nobody is above <@{holder}>: they own the workflow and no manager is known"
+
+
 def may_see(item: Item, user: str, admins: frozenset[str], owner: str) -> bool:
     """The item's reviewers (assignee, manager), its workflow's owner and admins."""
     return user in admins or user == owner or user in {item.assignee, item.manager} - {None}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -46,6 +47,12 @@ class _SlackUser:
     name: str = ""
     tz: str = "UTC"
     problem: str | None = None
+    slack_id: str | None = None  # set even when the account is deactivated
+
+    @property
+    def deactivated(self) -> bool:
+        """Slack answered with the account, marked deleted."""
+        return self.id is None and self.slack_id is not None
 
 
 class Directory:
@@ -64,14 +71,58 @@ class Directory:
         self.ttl, self.admins, self.clock = ttl, admins, clock
 
     def reviewer_for(self, item: Item, owner: str) -> Reviewer:
-        """Assignee, else record owner, else the workflow owner with a note; never raises."""
-        if item.assignee:
-            found = self._assignee(item.assignee)
+        """Who decides the item at its gate; never raises.
+
+        A rep-gated item goes to the assignee the agent asked for, else the record owner, else the
+        workflow owner. A manager-gated item goes to that person's manager, else (no manager
+        known) to the workflow owner, never to the rep. `manager` is then the level above the
+        decider, for escalation. Every detour carries a note for the audit trail.
+        """
+        rep = self._rep_for(item, owner)
+        if item.gate != "manager" or rep.source in ("workflow_owner", "admin"):
+            return rep
+        if rep.manager is None:
+            why = f"manager gate, but no manager is known for <@{rep.user}>"
+            fallback = self._fallback(owner, f"{why} ({rep.note})" if rep.note else why)
+            if fallback.user == rep.user:  # the rep owns the workflow: an admin decides
+                return self._admin(f"{fallback.note}; <@{rep.user}> may not approve alone")
+            return fallback
+        above, note = self.above(rep.manager)
+        tz = self.timezone_of(rep.manager)
+        return Reviewer(rep.manager, above, tz, "manager", note)
+
+    def _rep_for(self, item: Item, owner: str) -> Reviewer:
+        requested = requested_assignee(item)
+        if requested:
+            found = self._assignee(requested)
         elif item.record_id and item.record_sobject:
             found = self._record_owner(item.record_sobject, item.record_id)
         else:
             found = "no assignee and no Salesforce record"
         return found if isinstance(found, Reviewer) else self._fallback(owner, found)
+
+    def above(self, slack_user_id: str) -> tuple[str | None, str | None]:
+        """The Slack id of this person's Salesforce manager (read now), and a note when none."""
+        with self.db.read() as session:
+            person = session.exec(
+                select(Person).where(col(Person.slack_user_id) == slack_user_id)
+            ).first()
+        if self.sf is None or person is None or person.sf_user_id is None:
+            return None, f"<@{slack_user_id}> is not linked to a Salesforce user"
+        try:
+            user = self.sf.get_user(person.sf_user_id)
+        except SalesforceError as error:
+            return None, f"could not read the manager of <@{slack_user_id}>: {error}"
+        if user is None or not user.get("ManagerId"):
+            return None, None
+        return self._manager(str(user["ManagerId"]))
+
+    def resolve_owner(self, owner: str) -> str:
+        """The Slack id of a workflow owner written as an id or an email; ValueError says why not."""
+        found = self._slack_by_email(owner) if "@" in owner else self._slack_info(owner)
+        if found.id is None:
+            raise ValueError(f"owner {owner} is not an active Slack user ({found.problem})")
+        return found.id
 
     def timezone_of(self, slack_user_id: str, *, cached_only: bool = False) -> str:
         """The person's IANA time zone from Slack users.info (cached); UTC when unknown.
@@ -88,19 +139,28 @@ class Directory:
                     select(Person).where(col(Person.slack_user_id) == slack_user_id)
                 ).first()
             return stale.tz if stale else "UTC"
-        try:
-            user = self.slack.users_info(user=slack_user_id)["user"]
-        except (SlackClientError, OSError) as error:
-            log.warning("users.info %s failed (%s): showing UTC", slack_user_id, error)
+        found = self._slack_info(slack_user_id)
+        if found.problem and not found.deactivated:
+            log.warning("users.info %s failed (%s): showing UTC", slack_user_id, found.problem)
             return "UTC"
-        found = _slack_user(user)
-        self._save(slack_user_id=found.id, email=found.email or None, name=found.name, tz=found.tz)
+        # Only the Slack side is refreshed: bumping refreshed_at here would keep a stale
+        # Salesforce manager "fresh" for another TTL.
+        self._save(
+            refresh=False,
+            slack_user_id=slack_user_id,
+            email=found.email or None,
+            name=found.name,
+            tz=found.tz,
+            active=not found.deactivated,
+        )
         return found.tz
 
     def _assignee(self, assignee: str) -> Reviewer | str:
         if SLACK_ID.match(assignee):
             cached = self._fresh("slack_user_id", assignee)
             # a row from timezone_of alone has no Salesforce side yet: resolve the manager then
+            if cached is not None and not cached.active:
+                return f"assignee <@{assignee}> is inactive"
             if cached is not None and (cached.sf_user_id or self.sf is None):
                 return Reviewer(assignee, cached.manager_slack_user_id, cached.tz, "assignee")
             found = self._slack_info(assignee)
@@ -126,6 +186,7 @@ class Directory:
         cached = self._fresh("sf_user_id", owner_id)
         if (
             cached is not None
+            and cached.active
             and cached.slack_user_id
             and cached.email == email.lower()
             and cached.manager_sf_user_id == manager_id
@@ -198,27 +259,40 @@ class Directory:
             return Reviewer(found.id, None, found.tz, "workflow_owner", note)
         note = f"{note}, but owner {owner} is not in Slack either ({found.problem})"
         if self.admins:
-            admin = sorted(self.admins)[0]
-            return Reviewer(
-                admin, None, self.timezone_of(admin), "admin", f"{note}: an admin reviews"
-            )
+            return self._admin(note)
         log.error("no reviewer can be reached: %s", note)
         return Reviewer(owner, None, "UTC", "workflow_owner", note)
 
+    def _admin(self, note: str) -> Reviewer:
+        if not self.admins:
+            log.error("no reviewer can be reached: %s", note)
+            return Reviewer("", None, "UTC", "admin", f"{note}; no admin is configured")
+        admin = sorted(self.admins)[0]
+        return Reviewer(admin, None, self.timezone_of(admin), "admin", f"{note}: an admin reviews")
+
     def _slack_by_email(self, email: str) -> _SlackUser:
         cached = self._fresh("email", email.lower())
-        if cached is not None and cached.slack_user_id:
+        if cached is not None and cached.slack_user_id and cached.active:
             return _SlackUser(cached.slack_user_id, email.lower(), cached.name, cached.tz)
         try:
-            return _reachable(self.slack.users_lookupByEmail(email=email)["user"])
+            found = _slack_user(self.slack.users_lookupByEmail(email=email)["user"])
         except (SlackClientError, OSError) as error:
             return _SlackUser(None, email.lower(), problem=_slack_problem(error))
+        return self._note_deactivated(found)
 
     def _slack_info(self, slack_user_id: str) -> _SlackUser:
         try:
-            return _reachable(self.slack.users_info(user=slack_user_id)["user"])
+            found = _slack_user(self.slack.users_info(user=slack_user_id)["user"])
         except (SlackClientError, OSError) as error:
             return _SlackUser(None, problem=_slack_problem(error))
+        return self._note_deactivated(found)
+
+    def _note_deactivated(self, found: _SlackUser) -> _SlackUser:
+        # A deactivated account is no reviewer from this moment, even if a cached row says
+        # otherwise: mark it inactive now rather than at the end of the TTL.
+        if found.deactivated and found.slack_id:
+            self._save(refresh=False, slack_user_id=found.slack_id, active=False)
+        return found
 
     def _fresh(self, column: str, value: str) -> Person | None:
         """The cached person whose `column` is `value`, unless older than the TTL."""
@@ -239,26 +313,33 @@ class Directory:
             values["sf_user_id"] = sf_id
         self._save(**values)
 
-    def _save(self, **values: Any) -> None:
-        """Insert or refresh a Person; a race with another replica is retried once."""
-        values["refreshed_at"] = self.clock()
+    def _save(self, *, refresh: bool = True, **values: Any) -> None:
+        """Insert or update a Person; a race with another replica is retried once.
+
+        `refresh` restarts the TTL; without it an existing row keeps its refreshed_at (a new row
+        gets now).
+        """
+        now = self.clock()
+        if refresh:
+            values["refreshed_at"] = now
         for attempt in (1, 2):
             try:
                 with self.db.write() as session:
-                    _upsert(session, values)
+                    _upsert(session, values, now)
                 return
             except IntegrityError:
                 if attempt == 2:
                     log.warning("person cache not updated for %s (concurrent refresh)", values)
 
 
-def _upsert(session: Session, values: dict[str, Any]) -> None:
+def _upsert(session: Session, values: dict[str, Any], now: datetime) -> None:
     keys = {name: values[name] for name in ("slack_user_id", "sf_user_id") if values.get(name)}
     holders = {
         name: session.exec(select(Person).where(col(getattr(Person, name)) == value)).first()
         for name, value in keys.items()
     }
-    person = next((row for row in holders.values() if row is not None), None) or Person()
+    person = next((row for row in holders.values() if row is not None), None)
+    person = person or Person(refreshed_at=now)
     for name, holder in holders.items():
         if holder is not None and holder is not person:
             # the id now belongs to this person (e.g. a Slack account re-linked): move it
@@ -273,16 +354,23 @@ def _slack_user(user: dict[str, Any]) -> _SlackUser:
     profile = user.get("profile") or {}
     email = str(profile.get("email") or "").lower()
     name = str(user.get("real_name") or profile.get("real_name") or user.get("name") or "")
-    return _SlackUser(str(user["id"]), email, name, str(user.get("tz") or "UTC"))
-
-
-def _reachable(user: dict[str, Any]) -> _SlackUser:
-    """A reviewer candidate; a deactivated account's DM still takes posts, but nobody reads
-    them (slackapi/python-slack-sdk#1156), so the person counts as not in Slack."""
-    found = _slack_user(user)
+    tz = str(user.get("tz") or "UTC")
+    slack_id = str(user["id"])
+    # users.info and users.lookupByEmail answer for deactivated accounts too, with
+    # `deleted: true` (https://api.slack.com/types/user): such a person cannot review.
     if user.get("deleted"):
-        return _SlackUser(None, found.email, found.name, problem="Slack account is deactivated")
-    return found
+        return _SlackUser(None, email, name, tz, "deactivated in Slack", slack_id)
+    return _SlackUser(slack_id, email, name, tz, slack_id=slack_id)
+
+
+def requested_assignee(item: Item) -> str | None:
+    """The reviewer the agent asked for, from the stored submission; a request, not a right."""
+    try:
+        raw = json.loads(item.raw)
+    except ValueError:
+        return None
+    value = raw.get("assignee") if isinstance(raw, dict) else None
+    return str(value) if value else None
 
 
 def _slack_problem(error: Exception) -> str:

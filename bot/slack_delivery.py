@@ -116,8 +116,8 @@ class CardRoute:
 
     def _post(self, item: Item) -> Outcome:
         owner = self.rt.spec(item.workflow_id).spec.owner
-        reviewer = self.directory.reviewer_for(item, owner)
-        user = reviewer.manager if item.gate == "manager" and reviewer.manager else reviewer.user
+        reviewer = self.directory.reviewer_for(item, owner)  # the decider at the item's gate
+        user = reviewer.user
         with self.rt.db.write() as session:
             item = lifecycle.update_item(
                 session,

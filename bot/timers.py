@@ -17,6 +17,7 @@ from sqlmodel import SQLModel, select
 from bot import lifecycle
 from bot.db import Database
 from bot.deadlines import due_step, next_due
+from bot.decisions import escalation_target
 from bot.effects import CARD, NOTIFY, queue_effects
 from bot.levels import Status
 from bot.outbox import enqueue
@@ -152,7 +153,7 @@ def _remind(
 def _escalate(
     rt: Runtime, item: Item, escalation: Escalation, now: datetime, report: SweepReport
 ) -> None:
-    manager = item.manager or rt.spec(item.workflow_id).spec.owner
+    manager, note = escalation_target(item, rt.spec(item.workflow_id).spec.owner)
     after = item.model_copy(update={"escalated": True})
     with rt.db.write() as session:
         done = lifecycle.update_item_if(
@@ -161,13 +162,13 @@ def _escalate(
             {"escalated": False},
             actor="system",
             event="escalated",
-            data={"to": manager, "from": item.assignee},
+            data={"to": manager, "from": item.assignee} | ({"note": note} if note else {}),
             escalated=True,
             escalated_at=now,
-            manager=manager,
+            manager=manager or item.manager,
             next_due_at=next_due(after, escalation),
         )
-        if done:
+        if done and manager:
             common: dict[str, Any] = {"item_id": item.id, "workflow_id": item.workflow_id}
             enqueue(
                 session,
