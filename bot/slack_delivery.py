@@ -59,6 +59,10 @@ class ReviewerSource(Protocol):
         """The person's IANA time zone, for showing them times (no network if cached_only)."""
         ...
 
+    def resolve_owner(self, owner: str) -> str:
+        """A workflow owner's Slack id (written as an id or an email); ValueError if none."""
+        ...
+
 
 def slack_failure(exc: SlackApiError) -> Outcome:
     """429 and 5xx wait and retry; errors retrying cannot fix give up with the reason."""

@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import col, select
 
-from bot import decisions, timers
+from bot import control, decisions, timers
+from bot.config import Settings
+from bot.runtime import open_runtime
 from bot.sandbox.salesforce_seed import SEED_PEOPLE
 from bot.sandbox.salesforce_standin import SalesforceStandin
-from bot.service import Service
+from bot.service import Service, build_service
+from bot.specs import SpecError
 from models import Event, Item
 from tests import payloads
 from tests.test_lifecycle import get, post
@@ -118,3 +122,36 @@ def test_escalate_says_nobody_above(service: Service, agent_key: str) -> None:
     assert escalated["to"] is None and "nobody is above <@U0OLIVIA>" in escalated["note"]
     assert [t for t in dms(service, OWNER) if "Escalated to you" in t] == []
     assert get(service.rt, item.id).escalated
+
+
+def owner_written_as(workflows_dir: Path, owner: str) -> None:
+    path = workflows_dir / "opp-hygiene.yml"
+    path.write_text(path.read_text().replace("owner: U0OLIVIA", f"owner: {owner}"))
+
+
+def test_start_resolves_owner_email(settings: Settings, workflows_dir: Path) -> None:
+    owner_written_as(workflows_dir, next(p.email for p in SEED_PEOPLE if p.slack_id == OWNER))
+    rt = open_runtime(settings)
+    service = build_service(settings, rt)
+    try:
+        assert rt.spec("opp-hygiene").spec.owner == OWNER
+        assert control.pause(rt, "opp-hygiene", "U0ADMIN", "checking")
+        service.worker.drain()
+        assert any("paused `opp-hygiene`" in text for text in dms(service, OWNER))
+        assert control.resume(rt, "opp-hygiene", OWNER) == []
+    finally:
+        service.stop()
+        rt.db.dispose()
+
+
+@pytest.mark.parametrize("owner", ["gone@nowhere.example", "U0NOBODY"])
+def test_start_refuses_unknown_owner(settings: Settings, workflows_dir: Path, owner: str) -> None:
+    owner_written_as(workflows_dir, owner)
+    rt = open_runtime(settings)
+    try:
+        with pytest.raises(SpecError) as refused:
+            build_service(settings, rt)
+        assert str(refused.value).startswith(f"{workflows_dir / 'opp-hygiene.yml'}: owner: ")
+        assert owner in str(refused.value)
+    finally:
+        rt.db.dispose()
