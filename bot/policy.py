@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
 
 from bot.checks import CheckResult, item_text, run_checks
+from bot.errors import InvalidInput
 from bot.levels import (
     DEFAULT_GATE,
     KIND_LEVEL,
@@ -98,6 +103,32 @@ def decide(sub: Submission, spec: WorkflowSpec, *, paused: bool) -> Verdict:
     checks = run_checks(sub, spec.checks)
     gate, reasons = _gate(sub, spec, level, checks)
     return Verdict(level, gate, _status(spec, gate, paused), reasons, checks)
+
+
+def regate(raw: str, edits: dict[str, Any], spec: WorkflowSpec) -> tuple[Gate, list[str]]:
+    """The gate the item would get had the agent sent the reviewer's values (rules and checks).
+
+    `raw` is the stored submission; `edits` maps editable names (`Amount`, `task.subject`,
+    `message.body`, `summary`) to the reviewer's values.
+    """
+    data = json.loads(raw)
+    for name, value in edits.items():
+        head, _, rest = name.partition(".")
+        if head in ("task", "message") and rest and isinstance(data.get(head), dict):
+            data[head][rest] = value
+        elif name == "summary":
+            data["summary"] = value
+        else:
+            for change in data.get("changes") or []:
+                if str(change.get("field", "")).split(".")[-1] == name:
+                    change["value"] = value
+    try:
+        sub = Submission.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]) for e in exc.errors()[:3])
+        raise InvalidInput(f"the edited values are not valid: {problems}") from None
+    level = item_level(sub)
+    return _gate(sub, spec, level, run_checks(sub, spec.checks))
 
 
 def _gate(
