@@ -251,9 +251,7 @@ def _decide(
             raise _refuse(rt, _load(rt, item_id), user, to.value) from None
         item = _load(rt, item_id)
         with rt.db.write() as session:
-            lifecycle.append_item_event(
-                session, item, "edit_refused", f"user:{user}", refused.data
-            )
+            lifecycle.append_item_event(session, item, "edit_refused", f"user:{user}", refused.data)
         raise EditRaisesGate(refused.message, item_id=item_id) from None
     rt.kick()
     return decided

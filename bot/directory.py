@@ -88,8 +88,8 @@ class Directory:
                 return self._admin(f"{fallback.note}; <@{rep.user}> may not approve alone")
             return fallback
         above, note = self.above(rep.manager)
-        tz = self.timezone_of(rep.manager)
-        return Reviewer(rep.manager, above, tz, "manager", note)
+        notes = "; ".join(n for n in (rep.note, note) if n) or None
+        return Reviewer(rep.manager, above, self.timezone_of(rep.manager), "manager", notes)
 
     def _rep_for(self, item: Item, owner: str) -> Reviewer:
         requested = requested_assignee(item)
@@ -118,7 +118,7 @@ class Directory:
         return self._manager(str(user["ManagerId"]))
 
     def resolve_owner(self, owner: str) -> str:
-        """The Slack id of a workflow owner written as an id or an email; ValueError says why not."""
+        """A workflow owner's Slack id (written as an id or an email); ValueError says why not."""
         found = self._slack_by_email(owner) if "@" in owner else self._slack_info(owner)
         if found.id is None:
             raise ValueError(f"owner {owner} is not an active Slack user ({found.problem})")

@@ -15,8 +15,8 @@ from bot.app import build_bolt_app
 from bot.config import Settings
 from bot.directory import Directory
 from bot.effects import CARD, NOTIFY, WEBHOOK, WRITEBACK
-from bot.owners import resolve_owners
 from bot.outbox import OutboxWorker, Route
+from bot.owners import resolve_owners
 from bot.release import release_held
 from bot.runtime import Runtime, open_runtime
 from bot.salesforce import SalesforceClient, SalesforceConfig, config_from_settings
@@ -26,8 +26,8 @@ from bot.sandbox.web import mount_sandbox
 from bot.scheduler import Ticker
 from bot.server import create_app
 from bot.slack_client import make_client
-from bot.specs import SpecError
 from bot.slack_delivery import CardRoute, ReviewerSource, notify_route
+from bot.specs import SpecError
 from bot.webhooks import webhook_route
 from bot.writeback import writeback_route
 

@@ -101,7 +101,9 @@ TASK_SPEC: dict[str, Any] = {"allowed_outputs": {"kinds": ["task"], "task_on": [
 
 
 def test_enforce_task_on_refuses_other_sobjects() -> None:
-    sub = make_sub(kind="task", task=TASK, record={"sobject": "Account", "id": "001Ai0000000001AAA"})
+    sub = make_sub(
+        kind="task", task=TASK, record={"sobject": "Account", "id": "001Ai0000000001AAA"}
+    )
     with pytest.raises(OutputNotAllowed, match="tasks on Account are not allowed"):
         decide(sub, make_spec(level="task", **TASK_SPEC), paused=False)
 
