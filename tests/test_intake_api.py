@@ -322,3 +322,19 @@ def test_create_item_unknown_workflow_out_of_scope_is_403(live: LiveServer, rt: 
     )
     assert_problem(response, 403, "scoped to: account-brief")
     assert "opp-hygiene" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("record", "words"),
+    [
+        ({"sobject": "Account", "id": "001Ai0000000001IAA"}, "tasks on Account are not allowed"),
+        ({"sobject": "Opportunity", "id": "001Ai0000000001IAA"}, "001 is an Account id"),
+    ],
+)
+def test_create_item_task_on_refused(
+    api: httpx.Client, rt: Runtime, record: dict[str, str], words: str
+) -> None:
+    response = api.post("/api/v1/items", json=payloads.task(record=record))
+    body = assert_problem(response, 403, words)
+    assert body["verdict"] == "blocked"
+    assert item_count(rt) == 0
