@@ -1,8 +1,8 @@
-"""Who reviews an item: the assignee, or the record's Salesforce owner found in Slack; cached."""
+"""Who decides an item at its gate: the requested assignee or the record owner, their manager for a
+manager gate, else the workflow owner; Slack and Salesforce look-ups cached in Person."""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable
@@ -11,11 +11,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackClientError
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot.db import Database
+from bot.people import (
+    SlackAnswer,
+    requested_assignee,
+    slack_answer,
+    slack_problem,
+    upsert_person,
+)
 from bot.record_owner import OWNER_FIELDS as OWNER_FIELDS  # where it lived before
 from bot.record_owner import read_owner
 from bot.salesforce import SalesforceClient, SalesforceError
@@ -36,23 +43,6 @@ class Reviewer:
     tz: str = "UTC"
     source: str = "workflow_owner"  # assignee | record_owner | workflow_owner | admin
     note: str | None = None  # why the usual route did not work, for the audit trail
-
-
-@dataclass(frozen=True)
-class _SlackUser:
-    """A Slack lookup's answer: the user, or why there is none."""
-
-    id: str | None
-    email: str = ""
-    name: str = ""
-    tz: str = "UTC"
-    problem: str | None = None
-    slack_id: str | None = None  # set even when the account is deactivated
-
-    @property
-    def deactivated(self) -> bool:
-        """Slack answered with the account, marked deleted."""
-        return self.id is None and self.slack_id is not None
 
 
 class Directory:
@@ -194,14 +184,14 @@ class Directory:
             return Reviewer(
                 cached.slack_user_id, cached.manager_slack_user_id, cached.tz, "record_owner"
             )
-        found = self._slack_by_email(email) if email else _SlackUser(None, problem="no email")
+        found = self._slack_by_email(email) if email else SlackAnswer(None, problem="no email")
         if found.id is None:
             return f"record owner {email or owner_id} has no Slack account ({found.problem})"
         manager, note = self._manager(manager_id)
         self._save_person(found, owner_id, manager_id, manager)
         return Reviewer(found.id, manager, found.tz, "record_owner", note)
 
-    def _manager_of_email(self, found: _SlackUser) -> tuple[str | None, str | None]:
+    def _manager_of_email(self, found: SlackAnswer) -> tuple[str | None, str | None]:
         """The manager of a Slack user, via their Salesforce User (found by email)."""
         if self.sf is None or not found.email:
             self._save_person(found, None, None, None)
@@ -239,7 +229,7 @@ class Directory:
     def _cache_manager(self, manager_id: str, user: dict[str, Any]) -> Person:
         email = str(user.get("Email") or "")
         active = bool(user.get("IsActive"))
-        found = self._slack_by_email(email) if email and active else _SlackUser(None)
+        found = self._slack_by_email(email) if email and active else SlackAnswer(None)
         values: dict[str, Any] = {"sf_user_id": manager_id, "email": email.lower() or None}
         values |= {"slack_user_id": found.id, "name": str(user.get("Name") or found.name)}
         values |= {"tz": found.tz, "active": active}
@@ -253,7 +243,7 @@ class Directory:
         found = (
             self._slack_by_email(owner)
             if "@" in owner
-            else _SlackUser(None, problem="not a Slack user id or email")
+            else SlackAnswer(None, problem="not a Slack user id or email")
         )
         if found.id is not None:
             return Reviewer(found.id, None, found.tz, "workflow_owner", note)
@@ -270,24 +260,24 @@ class Directory:
         admin = sorted(self.admins)[0]
         return Reviewer(admin, None, self.timezone_of(admin), "admin", f"{note}: an admin reviews")
 
-    def _slack_by_email(self, email: str) -> _SlackUser:
+    def _slack_by_email(self, email: str) -> SlackAnswer:
         cached = self._fresh("email", email.lower())
         if cached is not None and cached.slack_user_id and cached.active:
-            return _SlackUser(cached.slack_user_id, email.lower(), cached.name, cached.tz)
+            return SlackAnswer(cached.slack_user_id, email.lower(), cached.name, cached.tz)
         try:
-            found = _slack_user(self.slack.users_lookupByEmail(email=email)["user"])
+            found = slack_answer(self.slack.users_lookupByEmail(email=email)["user"])
         except (SlackClientError, OSError) as error:
-            return _SlackUser(None, email.lower(), problem=_slack_problem(error))
+            return SlackAnswer(None, email.lower(), problem=slack_problem(error))
         return self._note_deactivated(found)
 
-    def _slack_info(self, slack_user_id: str) -> _SlackUser:
+    def _slack_info(self, slack_user_id: str) -> SlackAnswer:
         try:
-            found = _slack_user(self.slack.users_info(user=slack_user_id)["user"])
+            found = slack_answer(self.slack.users_info(user=slack_user_id)["user"])
         except (SlackClientError, OSError) as error:
-            return _SlackUser(None, problem=_slack_problem(error))
+            return SlackAnswer(None, problem=slack_problem(error))
         return self._note_deactivated(found)
 
-    def _note_deactivated(self, found: _SlackUser) -> _SlackUser:
+    def _note_deactivated(self, found: SlackAnswer) -> SlackAnswer:
         # A deactivated account is no reviewer from this moment, even if a cached row says
         # otherwise: mark it inactive now rather than at the end of the TTL.
         if found.deactivated and found.slack_id:
@@ -304,7 +294,7 @@ class Directory:
         return person
 
     def _save_person(
-        self, found: _SlackUser, sf_id: str | None, manager_sf: str | None, manager: str | None
+        self, found: SlackAnswer, sf_id: str | None, manager_sf: str | None, manager: str | None
     ) -> None:
         values: dict[str, Any] = {"slack_user_id": found.id, "email": found.email or None}
         values |= {"name": found.name, "tz": found.tz, "active": True}
@@ -325,55 +315,8 @@ class Directory:
         for attempt in (1, 2):
             try:
                 with self.db.write() as session:
-                    _upsert(session, values, now)
+                    upsert_person(session, values, now)
                 return
             except IntegrityError:
                 if attempt == 2:
                     log.warning("person cache not updated for %s (concurrent refresh)", values)
-
-
-def _upsert(session: Session, values: dict[str, Any], now: datetime) -> None:
-    keys = {name: values[name] for name in ("slack_user_id", "sf_user_id") if values.get(name)}
-    holders = {
-        name: session.exec(select(Person).where(col(getattr(Person, name)) == value)).first()
-        for name, value in keys.items()
-    }
-    person = next((row for row in holders.values() if row is not None), None)
-    person = person or Person(refreshed_at=now)
-    for name, holder in holders.items():
-        if holder is not None and holder is not person:
-            # the id now belongs to this person (e.g. a Slack account re-linked): move it
-            setattr(holder, name, None)
-    session.flush()
-    for name, value in values.items():
-        setattr(person, name, value)
-    session.add(person)
-
-
-def _slack_user(user: dict[str, Any]) -> _SlackUser:
-    profile = user.get("profile") or {}
-    email = str(profile.get("email") or "").lower()
-    name = str(user.get("real_name") or profile.get("real_name") or user.get("name") or "")
-    tz = str(user.get("tz") or "UTC")
-    slack_id = str(user["id"])
-    # users.info and users.lookupByEmail answer for deactivated accounts too, with
-    # `deleted: true` (https://api.slack.com/types/user): such a person cannot review.
-    if user.get("deleted"):
-        return _SlackUser(None, email, name, tz, "deactivated in Slack", slack_id)
-    return _SlackUser(slack_id, email, name, tz, slack_id=slack_id)
-
-
-def requested_assignee(item: Item) -> str | None:
-    """The reviewer the agent asked for, from the stored submission; a request, not a right."""
-    try:
-        raw = json.loads(item.raw)
-    except ValueError:
-        return None
-    value = raw.get("assignee") if isinstance(raw, dict) else None
-    return str(value) if value else None
-
-
-def _slack_problem(error: Exception) -> str:
-    if isinstance(error, SlackApiError):
-        return f"Slack: {error.response.get('error', 'error')}"
-    return f"Slack unreachable: {error}"
