@@ -154,7 +154,8 @@ def _escalate(
     rt: Runtime, item: Item, escalation: Escalation, now: datetime, report: SweepReport
 ) -> None:
     manager, note = escalation_target(item, rt.spec(item.workflow_id).spec.owner)
-    after = item.model_copy(update={"escalated": True})
+    above = {"escalated": True, "escalated_at": now, "manager": manager or item.manager}
+    after = item.model_copy(update=above)
     with rt.db.write() as session:
         done = lifecycle.update_item_if(
             session,
