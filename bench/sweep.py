@@ -41,6 +41,9 @@ class StaticPeople:
     def reviewer_for(self, item: object, owner: str) -> object:
         raise AssertionError("sweeps never route")
 
+    def resolve_owner(self, owner: str) -> str:
+        return owner
+
 
 def fill(settings: Settings, pending: int) -> float:
     """A fresh database with `pending` waiting items, DUE of them due now; returns sweep time."""

@@ -9,6 +9,7 @@ from typing import Any
 from bot.levels import Kind
 from bot.spec_model import Checks
 from bot.submission import Submission
+from bot.textnorm import skeleton
 
 # Explain-why content each kind must carry unless the spec says otherwise.
 DEFAULT_REQUIRED: dict[Kind, list[str]] = {
@@ -90,8 +91,10 @@ def _grounded(sub: Submission, min_sources: int, require_url: bool, on_fail: str
 
 
 def _banned(sub: Submission, terms: list[str], on_fail: str) -> CheckResult:
-    text = item_text(sub)
-    found = [t for t in terms if re.search(rf"(?<!\w){re.escape(t)}(?!\w)", text, re.IGNORECASE)]
+    # Compared as skeletons, so a soft hyphen, a zero-width space, fullwidth or Cyrillic letters
+    # cannot hide a banned word that a reader would still see.
+    text = skeleton(item_text(sub))
+    found = [t for t in terms if re.search(rf"(?<!\w){re.escape(skeleton(t))}(?!\w)", text)]
     detail = f"contains {', '.join(repr(t) for t in found)}" if found else "no banned terms"
     return CheckResult("banned_terms", not found, on_fail, detail)
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import autonomy, control, queries
+from bot import autonomy, control, decisions, lifecycle, queries
 from bot.blocks_home import HELP, queue_text, stats_text, status_text
+from bot.decisions import NotPermitted
 from bot.errors import AirlockError, InvalidInput
 from bot.release import held_count
 from bot.runtime import Runtime
 from bot.slack_ids import Command
 from bot.trace import item_view, render_trace
+from models import Item
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,7 @@ def _dispatch(rt: Runtime, user: str, command: Command, args: list[str], tz: str
     if command is Command.QUEUE:
         return Answer(queue_text(queries.my_queue(rt, user, limit=25), tz))
     if command is Command.TRACE:
-        item_id = _one(args, "trace <item id>")
-        with rt.db.read() as session:
-            view = item_view(session, item_id)
-        return Answer(f"```{render_trace(view)[:2900]}```")
+        return _trace(rt, user, _one(args, "trace <item id>"))
     if command is Command.PROMOTE:
         workflow = _one(args, "promote <workflow>")
         granted, found = autonomy.promote(rt, workflow, user)
@@ -88,6 +87,23 @@ def _resume(rt: Runtime, user: str, workflow: str) -> Answer:
         f"{len(released)} held item(s) released in order{rest}.",
         public=True,
     )
+
+
+def _trace(rt: Runtime, user: str, item_id: str) -> Answer:
+    # A trace holds the item's content: only the people who may act on it read it.
+    with rt.db.read() as session:
+        view = item_view(session, item_id)
+        item = session.get(Item, item_id)
+    assert item is not None  # item_view raised NotFound otherwise
+    owner = rt.spec(item.workflow_id).spec.owner
+    if not decisions.may_see(item, user, rt.settings.admins, owner):
+        with rt.db.write() as session:
+            lifecycle.append_item_event(session, item, "trace_refused", f"user:{user}", {})
+        raise NotPermitted(
+            f"only the reviewers of {item_id}, the owner of `{item.workflow_id}` and admins "
+            "can read its trace"
+        )
+    return Answer(f"```{render_trace(view)[:2900]}```")
 
 
 def _pause(rt: Runtime, user: str, args: list[str]) -> Answer:

@@ -22,6 +22,7 @@ class TimedItem(Protocol):
     reminded_at: datetime | None
     escalated: bool
     escalated_at: datetime | None
+    manager: str | None
     manager_card_ts: str | None
 
 
@@ -39,8 +40,10 @@ def schedule(item: TimedItem, escalation: Escalation) -> dict[str, datetime]:
     if escalation.expire_after:
         expire = anchor + escalation.expire_after
         if item.escalated and escalation.escalate_after:
-            if item.manager_card_ts is None or item.escalated_at is None:
-                return steps  # the manager has not seen it yet: expiry waits for the card
+            # The manager has not seen it yet: expiry waits for the card. With nobody above the
+            # reviewer (no manager card is sent) it counts from the escalation.
+            if item.escalated_at is None or (item.manager and item.manager_card_ts is None):
+                return steps
             left = escalation.expire_after - escalation.escalate_after
             expire = max(expire, item.escalated_at + left)
         steps["expire"] = expire

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
 from bot import lifecycle
 from bot.effects import needs_writeback, queue_effects
 from bot.errors import Forbidden, InvalidInput, NotFound
-from bot.levels import Authority, Status
+from bot.levels import Authority, Gate, Status
+from bot.policy import regate
 from bot.runtime import Runtime
 from models import Item
 from models.types import utcnow
@@ -37,6 +39,24 @@ def may_decide(item: Item, user: str, admins: frozenset[str]) -> bool:
     if user in admins or (item.assignee is not None and user == item.assignee):
         return True
     return item.escalated and item.manager is not None and user == item.manager
+
+
+def escalation_target(item: Item, owner: str) -> tuple[str | None, str | None]:
+    """Who is above the item's decider: their manager, else the workflow owner, else nobody.
+
+    Returns the person and, when the usual route does not apply, a note for the audit trail.
+    """
+    holder = item.assignee
+    if item.manager and item.manager != holder:
+        return item.manager, None
+    if owner and owner != holder:
+        return owner, f"no manager above <@{holder}> is known: the workflow owner decides"
+    return None, f"nobody is above <@{holder}>: they own the workflow and no manager is known"
+
+
+def may_see(item: Item, user: str, admins: frozenset[str], owner: str) -> bool:
+    """The item's reviewers (assignee, manager), its workflow's owner and admins."""
+    return user in admins or user == owner or user in {item.assignee, item.manager} - {None}
 
 
 def effective_changes(item: Item) -> list[dict[str, Any]]:
@@ -93,7 +113,45 @@ def edit(rt: Runtime, item_id: str, user: str, values: dict[str, Any]) -> Item:
     edits = {f: {"from": proposed[f], "to": v} for f, v in values.items() if proposed[f] != v}
     if not edits:
         return approve(rt, item_id, user)
-    return _decide(rt, item_id, user, Status.EDITED, {"verdict": "edited", "edits": edits})
+    decision = {"verdict": "edited", "edits": edits}
+    return _decide(rt, item_id, user, Status.EDITED, decision, vet=_vet_edit)
+
+
+class EditRaisesGate(Forbidden):
+    """The edited values need a gate above the editor's: the edit is refused, nothing changes."""
+
+    slug, title = "edit-raises-gate", "This edit needs a higher gate"
+
+
+def decider_right(item: Item, user: str, admins: frozenset[str], owner: str) -> Gate:
+    """The highest gate this decider may pass: manager for managers, the owner and admins."""
+    if user in admins or user == owner:
+        return Gate.MANAGER
+    if item.gate == Gate.MANAGER.value and user == item.assignee:
+        return Gate.MANAGER
+    if item.escalated and user == item.manager:
+        return Gate.MANAGER
+    return Gate.REP
+
+
+def _vet_edit(item: Item, user: str, rt: Runtime, decision: dict[str, Any]) -> None:
+    # The gate rules and checks run again on the edited values: a rep must not be able to raise
+    # an Amount past the manager threshold, or write pricing language, and approve it alone.
+    spec = rt.spec(item.workflow_id).spec
+    edited = {name: edit["to"] for name, edit in decision["edits"].items()}
+    gate, reasons = regate(item.raw, edited, spec)
+    right = decider_right(item, user, rt.settings.admins, spec.owner)
+    if gate.rank <= max(right.rank, Gate(item.gate).rank):
+        return
+    why = "; ".join(r.split(": ", 1)[-1] for r in reasons if r.startswith(("rule", "check")))
+    if gate is Gate.BLOCK:
+        text = f"Not saved: with these values the item would be blocked ({why}). Change them."
+    else:
+        text = (
+            f"Not saved: with these values the item needs a {gate.value} ({why}). Keep the "
+            "values within your approval, or reject it so the agent resubmits."
+        )
+    raise _Refused(text, {"gate": gate.value, "reasons": reasons, "edits": decision["edits"]})
 
 
 def reject(rt: Runtime, item_id: str, user: str, category: str, text: str = "") -> Item:
@@ -140,10 +198,28 @@ def _refuse(rt: Runtime, item: Item, user: str, wanted: str) -> NotPermitted:
 
 
 class _Refused(Exception):
-    """Raised inside the decision transaction so it rolls back before the refusal is logged."""
+    """Raised inside the decision transaction so it rolls back before the refusal is logged.
+
+    Without arguments: the person may not decide. With a message and data: they may, but not
+    this way (an edit that needs a higher gate).
+    """
+
+    def __init__(self, message: str = "", data: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message, self.data = message, data
 
 
-def _decide(rt: Runtime, item_id: str, user: str, to: Status, decision: dict[str, Any]) -> Item:
+Vet = Callable[[Item, str, Runtime, dict[str, Any]], None]
+
+
+def _decide(
+    rt: Runtime,
+    item_id: str,
+    user: str,
+    to: Status,
+    decision: dict[str, Any],
+    vet: Vet | None = None,
+) -> Item:
     # One transaction reads, authorises and decides; the compare-and-set settles races.
     try:
         with rt.db.write() as session:
@@ -152,6 +228,8 @@ def _decide(rt: Runtime, item_id: str, user: str, to: Status, decision: dict[str
                 raise NotFound(f"item {item_id} does not exist")
             if not may_decide(item, user, rt.settings.admins):
                 raise _Refused
+            if vet is not None and item.status == Status.PENDING.value:
+                vet(item, user, rt, decision)
             spec = rt.spec(item.workflow_id).spec
             writes = needs_writeback(item, spec, to)
             decided = lifecycle.transition(
@@ -168,7 +246,12 @@ def _decide(rt: Runtime, item_id: str, user: str, to: Status, decision: dict[str
                 writeback_state="queued" if writes else item.writeback_state,
             )
             queue_effects(session, decided, spec)
-    except _Refused:
-        raise _refuse(rt, _load(rt, item_id), user, to.value) from None
+    except _Refused as refused:
+        if refused.data is None:
+            raise _refuse(rt, _load(rt, item_id), user, to.value) from None
+        item = _load(rt, item_id)
+        with rt.db.write() as session:
+            lifecycle.append_item_event(session, item, "edit_refused", f"user:{user}", refused.data)
+        raise EditRaisesGate(refused.message, item_id=item_id) from None
     rt.kick()
     return decided

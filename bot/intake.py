@@ -74,14 +74,16 @@ def submit(rt: Runtime, *, token: str | None, raw: bytes, header_key: str | None
     keys.check_shape(token)
     sub, data = parse_submission(raw)
     idem_key = _idempotency_key(sub, data, header_key)
-    loaded = rt.spec(sub.workflow)
     request_hash = canonical_hash({k: v for k, v in data.items() if k != "idempotency_key"})
     key: Agent | None = None
     try:
         # One transaction: authenticate, replay or store; any refusal rolls all of it back.
+        # Authenticate (401), then scope (403), then the workflow (404): the 404 lists the
+        # loaded workflows, which only a caller allowed to submit there may learn.
         with rt.db.write_core() as conn:
             key = keys.authenticate(conn, token)
             _check_scope(key, sub.workflow)
+            loaded = rt.spec(sub.workflow)
             check_submission(sub, loaded.spec, rt.fields)  # cached describe only, no call out
             # No look-up for a replay here: the unique (key, idempotency key) index refuses a
             # second insert, and the IntegrityError path below answers with the first item.

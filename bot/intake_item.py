@@ -112,7 +112,8 @@ def item_values(
         "gate": verdict.gate.value,
         "gate_reasons": verdict.gate_reasons,
         "checks": [c.as_dict() for c in verdict.checks],
-        "assignee": sub.assignee,
+        # The agent's choice is only a request (kept in `raw`): the directory resolves who decides.
+        "assignee": None,
         "manager": None,
         "escalated": False,
         "status": verdict.status.value,

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
 
 from bot.checks import CheckResult, item_text, run_checks
+from bot.errors import InvalidInput
 from bot.levels import (
     DEFAULT_GATE,
     KIND_LEVEL,
@@ -17,8 +23,10 @@ from bot.levels import (
     max_gate,
     max_level,
 )
+from bot.record_ids import prefix_problem
 from bot.spec_model import GateWhen, WorkflowSpec
 from bot.submission import Submission
+from bot.textnorm import variants
 
 
 class OutputNotAllowed(Exception):
@@ -63,12 +71,29 @@ def enforce_allowlist(sub: Submission, spec: WorkflowSpec, level: Level) -> None
     if outside:
         fields = ", ".join(allowed.fields) or "none"
         problems.append(f"field {', '.join(outside)} is not in the allowlist (allowed: {fields})")
+    problems += _record_problems(sub, allowed.task_on)
     if level.rank > spec.level.rank:
         problems.append(
             f"this item is a {level.value} action, above the workflow's level {spec.level.value}"
         )
     if problems:
         raise OutputNotAllowed(problems)
+
+
+def _record_problems(sub: Submission, task_on: list[str] | None) -> list[str]:
+    if sub.record is None:
+        return []
+    problems = []
+    mismatch = prefix_problem(sub.record.sobject, sub.record.id)
+    if mismatch:
+        problems.append(mismatch)
+    if sub.task and task_on is not None and sub.record.sobject not in task_on:
+        where = ", ".join(task_on) or "no record"
+        problems.append(
+            f"tasks on {sub.record.sobject} are not allowed by allowed_outputs.task_on "
+            f"(allowed: {where})"
+        )
+    return problems
 
 
 def decide(sub: Submission, spec: WorkflowSpec, *, paused: bool) -> Verdict:
@@ -78,6 +103,32 @@ def decide(sub: Submission, spec: WorkflowSpec, *, paused: bool) -> Verdict:
     checks = run_checks(sub, spec.checks)
     gate, reasons = _gate(sub, spec, level, checks)
     return Verdict(level, gate, _status(spec, gate, paused), reasons, checks)
+
+
+def regate(raw: str, edits: dict[str, Any], spec: WorkflowSpec) -> tuple[Gate, list[str]]:
+    """The gate the item would get had the agent sent the reviewer's values (rules and checks).
+
+    `raw` is the stored submission; `edits` maps editable names (`Amount`, `task.subject`,
+    `message.body`, `summary`) to the reviewer's values.
+    """
+    data = json.loads(raw)
+    for name, value in edits.items():
+        head, _, rest = name.partition(".")
+        if head in ("task", "message") and rest and isinstance(data.get(head), dict):
+            data[head][rest] = value
+        elif name == "summary":
+            data["summary"] = value
+        else:
+            for change in data.get("changes") or []:
+                if str(change.get("field", "")).split(".")[-1] == name:
+                    change["value"] = value
+    try:
+        sub = Submission.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]) for e in exc.errors()[:3])
+        raise InvalidInput(f"the edited values are not valid: {problems}") from None
+    level = item_level(sub)
+    return _gate(sub, spec, level, run_checks(sub, spec.checks))
 
 
 def _gate(
@@ -129,13 +180,31 @@ def rule_matches(when: GateWhen, sub: Submission) -> bool:
 
 
 def _amount(sub: Submission) -> float:
-    amounts = [c.value for c in sub.changes if c.field.split(".")[-1] == "Amount"]
-    numbers = [float(a) for a in amounts if isinstance(a, int | float) and not isinstance(a, bool)]
-    return max(numbers, default=0.0)
+    amounts = [as_number(c.value) for c in sub.changes if c.field.split(".")[-1] == "Amount"]
+    return max((a for a in amounts if a is not None), default=0.0)
+
+
+def as_number(value: object) -> float | None:
+    """A finite number from a JSON number or a numeric string ("150000", "150,000.50")."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip().replace(",", "").replace("_", "")
+        if not _NUMBER.match(value):
+            return None
+    if not isinstance(value, int | float | str):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 def _any_match(patterns: list[str], texts: list[str]) -> bool:
-    return any(re.search(p, t) for p in patterns for t in texts)
+    # Tried on the text and on its skeletons, so look-alike Unicode cannot dodge a rule.
+    forms = [form for text in texts for form in variants(text)]
+    return any(re.search(p, t) for p in patterns for t in forms)
 
 
 def _describe(when: GateWhen) -> str:

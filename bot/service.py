@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.directory import Directory
 from bot.effects import CARD, NOTIFY, WEBHOOK, WRITEBACK
 from bot.outbox import OutboxWorker, Route
+from bot.owners import resolve_owners
 from bot.release import release_held
 from bot.runtime import Runtime, open_runtime
 from bot.salesforce import SalesforceClient, SalesforceConfig, config_from_settings
@@ -26,6 +27,7 @@ from bot.scheduler import Ticker
 from bot.server import create_app
 from bot.slack_client import make_client
 from bot.slack_delivery import CardRoute, ReviewerSource, notify_route
+from bot.specs import SpecError
 from bot.webhooks import webhook_route
 from bot.writeback import writeback_route
 
@@ -131,6 +133,11 @@ def build_service(
         "The Salesforce org's API requests in the last 24 h: used and limit (Sforce-Limit-Info)",
         lambda: usage_gauges(salesforce),
     )
+    try:
+        resolve_owners(rt, io.people)  # owners may be written as emails: Slack needs ids
+    except SpecError:
+        io.sandbox.stop()
+        raise
     bolt = build_bolt_app(rt, io.slack, io.signing_secret, io.people)
     worker = OutboxWorker(rt.db, outbox_routes(rt, io))
     holder: dict[str, Service] = {}

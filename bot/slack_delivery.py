@@ -59,6 +59,10 @@ class ReviewerSource(Protocol):
         """The person's IANA time zone, for showing them times (no network if cached_only)."""
         ...
 
+    def resolve_owner(self, owner: str) -> str:
+        """A workflow owner's Slack id (written as an id or an email); ValueError if none."""
+        ...
+
 
 def slack_failure(exc: SlackApiError) -> Outcome:
     """429 and 5xx wait and retry; errors retrying cannot fix give up with the reason."""
@@ -116,8 +120,8 @@ class CardRoute:
 
     def _post(self, item: Item) -> Outcome:
         owner = self.rt.spec(item.workflow_id).spec.owner
-        reviewer = self.directory.reviewer_for(item, owner)
-        user = reviewer.manager if item.gate == "manager" and reviewer.manager else reviewer.user
+        reviewer = self.directory.reviewer_for(item, owner)  # the decider at the item's gate
+        user = reviewer.user
         with self.rt.db.write() as session:
             item = lifecycle.update_item(
                 session,

@@ -51,6 +51,8 @@ class AllowedOutputs(_Section):
 
     kinds: list[Kind] = Field(min_length=1)
     fields: list[str] = Field(default_factory=list)
+    # The sObjects tasks may be created on (None: any record the agent names).
+    task_on: list[Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,79}$")]] | None = None
 
     @field_validator("fields")
     @classmethod

@@ -17,6 +17,7 @@ from sqlmodel import SQLModel, select
 from bot import lifecycle
 from bot.db import Database
 from bot.deadlines import due_step, next_due
+from bot.decisions import escalation_target
 from bot.effects import CARD, NOTIFY, queue_effects
 from bot.levels import Status
 from bot.outbox import enqueue
@@ -152,8 +153,9 @@ def _remind(
 def _escalate(
     rt: Runtime, item: Item, escalation: Escalation, now: datetime, report: SweepReport
 ) -> None:
-    manager = item.manager or rt.spec(item.workflow_id).spec.owner
-    after = item.model_copy(update={"escalated": True})
+    manager, note = escalation_target(item, rt.spec(item.workflow_id).spec.owner)
+    above = {"escalated": True, "escalated_at": now, "manager": manager or item.manager}
+    after = item.model_copy(update=above)
     with rt.db.write() as session:
         done = lifecycle.update_item_if(
             session,
@@ -161,13 +163,13 @@ def _escalate(
             {"escalated": False},
             actor="system",
             event="escalated",
-            data={"to": manager, "from": item.assignee},
+            data={"to": manager, "from": item.assignee} | ({"note": note} if note else {}),
             escalated=True,
             escalated_at=now,
-            manager=manager,
+            manager=manager or item.manager,
             next_due_at=next_due(after, escalation),
         )
-        if done:
+        if done and manager:
             common: dict[str, Any] = {"item_id": item.id, "workflow_id": item.workflow_id}
             enqueue(
                 session,

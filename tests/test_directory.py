@@ -3,7 +3,9 @@ cache and its TTL, and the owner fallback with a note."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -81,7 +83,7 @@ def item(record_id: str | None = None, assignee: str | None = None) -> Item:
         agent_key_id="key",
         idempotency_key="k",
         request_hash="h",
-        raw="{}",
+        raw=json.dumps({"assignee": assignee}),  # the agent's request; routing resolves it
         raw_hash="h",
         kind="field_update",
         title="Move the stage",
@@ -90,7 +92,7 @@ def item(record_id: str | None = None, assignee: str | None = None) -> Item:
         status="pending",
         record_sobject=sobject,
         record_id=record_id,
-        assignee=assignee,
+        assignee=assignee,  # ignored by routing now; kept so the old code reads the same request
     )
 
 
@@ -280,3 +282,53 @@ def test_fall_back_for_lead_owner_without_slack(directory: Directory) -> None:
         found = directory.reviewer_for(record, OWNER)
         assert (found.user, found.source) == (OWNER, "workflow_owner")
         assert found.note is not None and PEOPLE["U0LEO"].email in found.note
+
+
+def deactivate(slack: SlackStandin, slack_id: str) -> None:
+    slack.add_user(replace(slack_user(slack_id), deleted=True))
+
+
+def test_fall_back_for_deactivated_assignee(directory: Directory, slack: SlackStandin) -> None:
+    deactivate(slack, "U0PRIYA")
+    found = directory.reviewer_for(item(MAYA_OPP, assignee="U0PRIYA"), OWNER)
+    assert (found.user, found.source) == (OWNER, "workflow_owner")
+    assert found.note is not None and "deactivated in Slack" in found.note
+
+
+def test_fall_back_for_deactivated_record_owner(directory: Directory, slack: SlackStandin) -> None:
+    deactivate(slack, "U0MAYA")
+    found = directory.reviewer_for(item(MAYA_OPP), OWNER)
+    assert (found.user, found.source) == (OWNER, "workflow_owner")
+    assert found.note is not None and "deactivated in Slack" in found.note
+
+
+def test_fall_back_once_slack_says_deactivated(
+    directory: Directory, slack: SlackStandin, clock: Clock
+) -> None:
+    assert directory.reviewer_for(item(MAYA_OPP, assignee="U0PRIYA"), OWNER).user == "U0PRIYA"
+    deactivate(slack, "U0PRIYA")
+    clock.now += timedelta(hours=13)
+    assert directory.timezone_of("U0PRIYA") == "Asia/Kolkata"  # a reminder's look-up
+    found = directory.reviewer_for(item(MAYA_OPP, assignee="U0PRIYA"), OWNER)
+    assert (found.user, found.source) == (OWNER, "workflow_owner")
+    assert found.note is not None and "deactivated in Slack" in found.note
+
+
+def test_timezone_lookup_does_not_keep_stale_manager(
+    directory: Directory, salesforce: SalesforceStandin, clock: Clock
+) -> None:
+    assert directory.reviewer_for(item(MAYA_OPP, assignee="U0MAYA"), OWNER).manager == "U0SAM"
+    salesforce.set_field("User", PEOPLE["U0MAYA"].salesforce_id, "ManagerId", None)
+    clock.now += timedelta(hours=13)
+    directory.timezone_of("U0MAYA")  # a reminder's time-zone lookup
+    found = directory.reviewer_for(item(MAYA_OPP, assignee="U0MAYA"), OWNER)
+    assert (found.user, found.manager) == ("U0MAYA", None)
+
+
+def test_resolve_owner_email_to_slack_id(directory: Directory, slack: SlackStandin) -> None:
+    assert directory.resolve_owner(PEOPLE["U0OLIVIA"].email) == "U0OLIVIA"
+    with pytest.raises(ValueError, match="users_not_found"):
+        directory.resolve_owner("gone@nowhere.example")
+    deactivate(slack, "U0OLIVIA")
+    with pytest.raises(ValueError, match="deactivated"):
+        directory.resolve_owner("U0OLIVIA")

@@ -292,3 +292,49 @@ def test_health_metrics_openapi(api: httpx.Client) -> None:
     spec = api.get("/openapi.json").json()
     assert "/api/v1/items" in spec["paths"]
     assert_problem(api.get("/nowhere"), 404, "no such endpoint")
+
+
+@pytest.mark.parametrize("token", ["alk_nokey_wrongsecret", "alk_x_y"])
+def test_create_item_unknown_workflow_unauthenticated_is_401(
+    live: LiveServer, rt: Runtime, token: str
+) -> None:
+    # Authenticate first: a stranger must not learn which workflows exist from a 404.
+    response = httpx.post(
+        f"{live.url}/api/v1/items",
+        json=payloads.field_update(workflow="nope"),
+        headers={"Authorization": f"Bearer {token}"},
+        trust_env=False,
+    )
+    body = assert_problem(response, 401, "")
+    assert "opp-hygiene" not in response.text and "unknown workflow" not in body["detail"]
+
+
+def test_create_item_unknown_workflow_out_of_scope_is_403(live: LiveServer, rt: Runtime) -> None:
+    from bot import keys
+
+    with rt.db.write() as session:
+        _row, secret = keys.create_key(session, agent="briefer", workflows=["account-brief"])
+    response = httpx.post(
+        f"{live.url}/api/v1/items",
+        json=payloads.field_update(workflow="nope"),
+        headers={"Authorization": f"Bearer {secret}"},
+        trust_env=False,
+    )
+    assert_problem(response, 403, "scoped to: account-brief")
+    assert "opp-hygiene" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("record", "words"),
+    [
+        ({"sobject": "Account", "id": "001Ai0000000001IAA"}, "tasks on Account are not allowed"),
+        ({"sobject": "Opportunity", "id": "001Ai0000000001IAA"}, "001 is an Account id"),
+    ],
+)
+def test_create_item_task_on_refused(
+    api: httpx.Client, rt: Runtime, record: dict[str, str], words: str
+) -> None:
+    response = api.post("/api/v1/items", json=payloads.task(record=record))
+    body = assert_problem(response, 403, words)
+    assert body["verdict"] == "blocked"
+    assert item_count(rt) == 0

@@ -28,9 +28,9 @@ from tests.writeback_support import (
     notices,
     outcome,
     patches,
-    post,
     record,
     respec,
+    routed,
     settle,
     sf_client,
     update_body,
@@ -114,7 +114,7 @@ def test_redeliver_written_item_sends_nothing(
 def test_write_edited_value(
     rt: Runtime, agent_key: str, standin: SalesforceStandin, worker: OutboxWorker
 ) -> None:
-    item_id = post(rt, agent_key, update_body(OPP, STAGE))
+    item_id = routed(rt, agent_key, update_body(OPP, STAGE))
     decisions.edit(rt, item_id, REVIEWER, {"StageName": "Closed Won"})
     settle(rt, worker)
     assert record(standin, OPP)["StageName"] == "Closed Won"

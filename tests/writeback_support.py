@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlmodel import col, func, select
 
-from bot import decisions
+from bot import decisions, lifecycle
 from bot.effects import NOTIFY, WRITEBACK
 from bot.intake import submit
 from bot.outbox import OutboxWorker
@@ -79,9 +79,20 @@ def update_body(record_id: str, changes: list[dict[str, Any]], **over: Any) -> d
     )
 
 
-def approved(rt: Runtime, agent_key: str, body: dict[str, Any]) -> str:
-    """Submit and approve as the assignee: the item's write is queued."""
+def routed(rt: Runtime, agent_key: str, body: dict[str, Any]) -> str:
+    """Submit and make the reviewer its decider, as posting the card would (without Slack)."""
     item_id = post(rt, agent_key, body)
+    # The agent's `assignee` is only a request: routing makes someone the decider.
+    with rt.db.write() as session:
+        lifecycle.update_item(
+            session, item_id, actor="system", event="assigned", data={}, assignee=REVIEWER
+        )
+    return item_id
+
+
+def approved(rt: Runtime, agent_key: str, body: dict[str, Any]) -> str:
+    """Submit, route to the reviewer and approve: the item's write is queued."""
+    item_id = routed(rt, agent_key, body)
     decisions.approve(rt, item_id, REVIEWER)
     return item_id
 
