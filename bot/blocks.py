@@ -261,7 +261,7 @@ def _outcome(card: Card) -> list[Block]:
         text = f": {esc(clip(decision['text'], 500))}" if decision.get("text") else ""
         lines.append(f"Reason: *{decision['reason'].replace('_', ' ')}*{text}")
     blocks = [section("\n".join(lines), "outcome")]
-    salesforce = writeback_lines(v)
+    salesforce = writeback_lines(v, card.tz)
     return blocks + ([section("\n".join(salesforce), "salesforce")] if salesforce else [])
 
 
@@ -283,14 +283,20 @@ def _waiting(card: Card) -> list[Block]:
     return [context("\n".join(lines))] if lines else []
 
 
-def writeback_lines(v: dict[str, Any]) -> list[str]:
+def writeback_lines(v: dict[str, Any], tz: str = "UTC") -> list[str]:
     """What happened in Salesforce, per field: written, conflict (with values) or failed."""
     state = v.get("writeback_state", "none")
     if state == "none":
         return []
+    details = v.get("writeback") or {}
+    if state == "queued" and details.get("waiting_since"):
+        since = local_time(datetime.fromisoformat(details["waiting_since"]), tz)
+        return [
+            f":hourglass_flowing_sand: Salesforce: waiting for Salesforce since {since} "
+            f"({details.get('retry') or 'unavailable'}); it keeps retrying, nothing is lost"
+        ]
     if state == "queued":
         return [":hourglass_flowing_sand: Salesforce: queued (waits and retries if it is down)"]
-    details = v.get("writeback") or {}
     lines = [f"Salesforce: *{state}*"]
     unwritten = [r for r in details.get("results", []) if r["state"] != "written"]
     for r in unwritten[: SHOWN["fields"]]:

@@ -1,4 +1,4 @@
-"""The `airlock` command: serve, database, workflows, keys, trace and audit."""
+"""The `airlock` command: serve, database, workflows, keys, trace, audit and outbox."""
 
 from __future__ import annotations
 
@@ -31,10 +31,15 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 workflows_app = typer.Typer(help="Workflow operating specs.", no_args_is_help=True)
 keys_app = typer.Typer(help="Agent API keys.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+outbox_app = typer.Typer(
+    help="Side effects not getting delivered: list them, requeue them.",
+    invoke_without_command=True,
+)
 app.add_typer(db_app, name="db")
 app.add_typer(workflows_app, name="workflows")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(outbox_app, name="outbox")
 
 
 def _settings() -> Settings:
@@ -319,6 +324,35 @@ def export_evals(
     typer.echo(
         f"exported {len(lines)} judged item(s) to {out if out != '-' else 'stdout'}", err=True
     )
+
+
+@outbox_app.callback()
+def outbox(ctx: typer.Context) -> None:
+    """List stuck and dead outbox rows per kind (the same as `airlock outbox list`)."""
+    if ctx.invoked_subcommand is None:
+        outbox_list()
+
+
+@outbox_app.command("list")
+def outbox_list() -> None:
+    """List stuck (failing, still retrying) and dead (given up) rows per kind."""
+    from bot.outbox_admin import render, stuck_rows
+
+    typer.echo(render(stuck_rows(_migrated_db(_settings()))))
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    kind: Annotated[str, typer.Option(help="Only this kind, e.g. salesforce.write.")] = "",
+    item: Annotated[str, typer.Option(help="Only this item's rows.")] = "",
+) -> None:
+    """Requeue stuck and dead rows now, with a fresh attempt budget; audited on each item."""
+    from bot.outbox_admin import requeue
+
+    rows = requeue(_migrated_db(_settings()), kind=kind or None, item_id=item or None)
+    for row in rows:
+        typer.echo(f"requeued #{row.id} {row.kind} {row.item_id or row.workflow_id or ''}")
+    typer.echo(f"{len(rows)} row(s) requeued")
 
 
 def _open(opener: Callable[[Settings], Runtime]) -> Runtime:

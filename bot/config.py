@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.spec_model import parse_duration
 
 
 class ConfigError(Exception):
@@ -26,6 +29,8 @@ class Settings(BaseSettings):
     tick_seconds: float = Field(5.0, alias="AIRLOCK_TICK_SECONDS", gt=0)
     max_body_bytes: int = Field(256 * 1024, alias="AIRLOCK_MAX_BODY_BYTES", ge=1024)
     workers: bool = Field(True, alias="AIRLOCK_WORKERS")
+    # How long an outbox row may wait out an outage (limits, 5xx, timeouts) before it is given up.
+    outbox_give_up_after: timedelta = Field(timedelta(days=3), alias="AIRLOCK_OUTBOX_GIVE_UP_AFTER")
 
     slack_bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")
@@ -46,6 +51,11 @@ class Settings(BaseSettings):
     salesforce_api_usage_ceiling: float = Field(
         0.9, alias="SALESFORCE_API_USAGE_CEILING", gt=0, le=1
     )
+
+    @field_validator("outbox_give_up_after", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> timedelta:
+        return parse_duration(value)
 
     @property
     def admins(self) -> frozenset[str]:

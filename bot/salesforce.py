@@ -249,7 +249,7 @@ class SalesforceClient:
         except SimpleSalesforceError as error:
             code, message = error_details(error.content)
             raise SalesforceError(
-                classify(code, error.status), message, error.status, code
+                classify(code, error.status, message), message, error.status, code
             ) from error
         except requests.RequestException as error:
             # timeouts and refused or dropped connections: the request may be retried later

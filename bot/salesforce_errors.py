@@ -9,7 +9,18 @@ from typing import Any, Literal
 import requests
 
 ErrorKind = Literal["retryable", "auth", "limit", "fatal"]
-_RETRYABLE_CODES = frozenset({"UNABLE_TO_LOCK_ROW"})
+# Salesforce answers that say "not now" rather than "never", from the REST API's "Status Codes and
+# Error Responses" (developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm)
+# and the StatusCode / ExceptionCode lists of the SOAP API reference:
+# - UNABLE_TO_LOCK_ROW: another transaction holds the record (or a parent) locked.
+# - QUERY_TIMEOUT: the SOQL query ran out of time; it is a 400, yet the same query succeeds later.
+# - UNKNOWN_EXCEPTION: an internal failure, answered per record inside a Collections result.
+# - SERVER_UNAVAILABLE: the instance is busy or in maintenance.
+_RETRYABLE_CODES = frozenset(
+    {"UNABLE_TO_LOCK_ROW", "QUERY_TIMEOUT", "UNKNOWN_EXCEPTION", "SERVER_UNAVAILABLE"}
+)
+# A trigger or flow failed; when what it hit was lock contention, the save succeeds on retry.
+_WRAPPING_CODES = frozenset({"CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY"})
 
 
 class SalesforceError(Exception):
@@ -41,11 +52,19 @@ class RecordResult:
     kind: ErrorKind | None = None
 
 
-def classify(error_code: str | None, status: int | None = None) -> ErrorKind:
-    """Map a Salesforce error code (and HTTP status, if any) to what the caller should do."""
+def classify(error_code: str | None, status: int | None = None, message: str = "") -> ErrorKind:
+    """Map a Salesforce error code (and HTTP status and message, if any) to what to do.
+
+    limit: back off for minutes and alert (REQUEST_LIMIT_EXCEEDED, the org's rolling allowance);
+    retryable: 5xx, timeouts, lock contention, even when wrapped by a trigger or flow;
+    auth: the session expired or was refused (one re-login, then wait);
+    fatal: everything else, a refusal retrying cannot change.
+    """
     if error_code == "REQUEST_LIMIT_EXCEEDED":
         return "limit"
     if error_code in _RETRYABLE_CODES or (status is not None and status >= 500):
+        return "retryable"
+    if error_code in _WRAPPING_CODES and "UNABLE_TO_LOCK_ROW" in message:
         return "retryable"
     if status == 401 or error_code == "INVALID_SESSION_ID":
         return "auth"
@@ -68,7 +87,7 @@ def record_result(record_id: str, result: Mapping[str, Any]) -> RecordResult:
     if result.get("success"):
         return RecordResult(id=str(result.get("id") or record_id), success=True)
     code, message = error_details(result.get("errors") or [])
-    kind = classify(code)
+    kind = classify(code, None, message)
     return RecordResult(record_id, False, code, message, kind)
 
 

@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.directory import Directory
 from bot.effects import CARD, NOTIFY, WEBHOOK, WRITEBACK
 from bot.outbox import OutboxWorker, Route
+from bot.outbox_giveup import GiveUp
 from bot.owners import resolve_owners
 from bot.release import release_held
 from bot.runtime import Runtime, open_runtime
@@ -139,7 +140,12 @@ def build_service(
         io.sandbox.stop()
         raise
     bolt = build_bolt_app(rt, io.slack, io.signing_secret, io.people)
-    worker = OutboxWorker(rt.db, outbox_routes(rt, io))
+    worker = OutboxWorker(
+        rt.db,
+        outbox_routes(rt, io),
+        give_up_after=settings.outbox_give_up_after,
+        on_give_up=GiveUp(rt),
+    )
     holder: dict[str, Service] = {}
     ticker = Ticker(lambda: holder["svc"].tick(), settings.tick_seconds)
     if settings.workers:

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot import lifecycle
 from bot.blocks import Card, resume_prompt, review_card
@@ -17,24 +16,14 @@ from bot.directory import Reviewer
 from bot.levels import Status
 from bot.outbox import Outcome, Route
 from bot.runtime import Runtime
+from bot.slack_errors import slack_failure
 from bot.trace import item_summary
 from models import Item, Outbox
 
 log = logging.getLogger(__name__)
-_GIVE_UP = frozenset(
-    {
-        "channel_not_found",
-        "user_not_found",
-        "users_not_found",
-        "invalid_auth",
-        "account_inactive",
-        "invalid_blocks",
-        "not_authed",
-        "is_archived",
-        "msg_blocks_too_long",
-        "user_disabled",
-    }
-)
+CARD_EVENT = "airlock_card"  # Slack message metadata event_type of every card Airlock posts
+HISTORY_PAGE = 200
+CLOCK_SKEW = 60.0  # seconds: Slack's clock and ours may disagree a little
 
 
 def dm_target(client: WebClient, person: str) -> str:
@@ -64,19 +53,6 @@ class ReviewerSource(Protocol):
         ...
 
 
-def slack_failure(exc: SlackApiError) -> Outcome:
-    """429 and 5xx wait and retry; errors retrying cannot fix give up with the reason."""
-    response = exc.response
-    error = str(response.get("error", "")) if response is not None else ""
-    status = getattr(response, "status_code", 0) or 0
-    if status == 429 or error == "ratelimited":
-        wait = float(response.headers.get("Retry-After", 30)) if response is not None else 30.0
-        return Outcome.retry("Slack rate limit", delay=max(1.0, wait))
-    if error in _GIVE_UP:
-        return Outcome.dead(f"Slack refused: {error}")
-    return Outcome.retry(f"Slack error {status}: {error or exc}")
-
-
 def card_for(rt: Runtime, item: Item, tz: str, *, for_manager: bool = False) -> Card:
     """Everything the card builder needs for one item."""
     spec = rt.spec(item.workflow_id).spec
@@ -103,22 +79,24 @@ class CardRoute:
         return {row.id or 0: self._one(row) for row in rows}
 
     def _one(self, row: Outbox) -> Outcome:
-        with self.rt.db.read() as session:
-            item = session.get(Item, row.item_id)
-        if item is None:
-            return Outcome.dead(f"item {row.item_id} no longer exists")
+        # Any failure stays with its row: the other cards of the batch are not posted again.
         try:
+            with self.rt.db.read() as session:
+                item = session.get(Item, row.item_id)
+            if item is None:
+                return Outcome.dead(f"item {row.item_id} no longer exists")
             if row.payload.get("manager") and not item.manager_card_ts:
-                return self._post_to_manager(item)
+                return self._post_to_manager(item, row)
             if item.card_ts:
                 return self._update(item)
             if row.payload.get("update"):
                 return Outcome.done("no card was ever posted; nothing to update")
-            return self._post(item)
-        except SlackApiError as exc:
+            return self._post(item, row)
+        except Exception as exc:
+            log.exception("card for item %s failed", row.item_id)
             return slack_failure(exc)
 
-    def _post(self, item: Item) -> Outcome:
+    def _post(self, item: Item, row: Outbox) -> Outcome:
         owner = self.rt.spec(item.workflow_id).spec.owner
         reviewer = self.directory.reviewer_for(item, owner)  # the decider at the item's gate
         user = reviewer.user
@@ -137,29 +115,74 @@ class CardRoute:
                 assignee=user,
                 manager=reviewer.manager,
             )
-        return self._deliver_card(item, user, card_for(self.rt, item, reviewer.tz), "card")
+        card = card_for(self.rt, item, reviewer.tz)
+        return self._deliver_card(item, user, card, "card", row)
 
-    def _post_to_manager(self, item: Item) -> Outcome:
+    def _post_to_manager(self, item: Item, row: Outbox) -> Outcome:
         manager = dm_target(self.client, item.manager or self.rt.spec(item.workflow_id).spec.owner)
         card = card_for(self.rt, item, self._tz(manager), for_manager=True)
-        return self._deliver_card(item, manager, card, "manager_card")
+        return self._deliver_card(item, manager, card, "manager_card", row)
 
-    def _deliver_card(self, item: Item, user: str, card: Card, which: str) -> Outcome:
-        """Post a card to a DM and store where it lives (`card_*` or `manager_card_*`)."""
-        blocks, text = review_card(card)
-        posted = self.client.chat_postMessage(channel=user, blocks=blocks, text=text)
-        where = {f"{which}_channel": posted["channel"], f"{which}_ts": posted["ts"]}
-        where |= self._clock_starts(item, which, posted["ts"])
+    def _deliver_card(self, item: Item, user: str, card: Card, which: str, row: Outbox) -> Outcome:
+        """Post a card to a DM, or adopt the one an earlier attempt posted; store where it is.
+
+        Every card carries message metadata naming its item and step. When an earlier attempt
+        may have reached Slack (a crash before the ts was stored, or an answer lost on the way
+        back), the DM's history is read first, so the card is posted at most once.
+        """
+        event = f"{which}_posted"
+        found = self._posted_before(user, item.id, which, row) if _maybe_posted(row) else None
+        if found is not None:
+            channel, ts = found
+            event = f"{which}_adopted"
+        else:
+            blocks, text = review_card(card)
+            payload = {"item_id": item.id, "step": which}
+            metadata = {"event_type": CARD_EVENT, "event_payload": payload}
+            posted = self.client.chat_postMessage(
+                channel=user, blocks=blocks, text=text, metadata=metadata
+            )
+            channel, ts = str(posted["channel"]), str(posted["ts"])
+        where = {f"{which}_channel": channel, f"{which}_ts": ts}
+        where |= self._clock_starts(item, which, ts)
         with self.rt.db.write() as session:
             lifecycle.update_item(
                 session,
                 item.id,
                 actor="system",
-                event=f"{which}_posted",
-                data={"channel": posted["channel"], "ts": posted["ts"], "to": user},
+                event=event,
+                data={"channel": channel, "ts": ts, "to": user},
                 **where,
             )
-        return Outcome.done(f"{which.replace('_', ' ')} posted to {user}", {"ts": posted["ts"]})
+        verb = "found already posted" if event.endswith("adopted") else "posted"
+        return Outcome.done(f"{which.replace('_', ' ')} {verb} to {user}", {"ts": ts})
+
+    def _posted_before(
+        self, user: str, item_id: str, which: str, row: Outbox
+    ) -> tuple[str, str] | None:
+        """The (channel, ts) of this card if an earlier attempt posted it, read from history."""
+        channel = str(self.client.conversations_open(users=user)["channel"]["id"])
+        oldest = f"{row.created_at.timestamp() - CLOCK_SKEW:.6f}"
+        cursor: str | None = None
+        while True:
+            page = self.client.conversations_history(
+                channel=channel,
+                oldest=oldest,
+                limit=HISTORY_PAGE,
+                include_all_metadata=True,
+                cursor=cursor,
+            )
+            for message in page.get("messages") or []:
+                meta = message.get("metadata") or {}
+                payload = meta.get("event_payload") or {}
+                if meta.get("event_type") == CARD_EVENT and payload == {
+                    "item_id": item_id,
+                    "step": which,
+                }:
+                    return channel, str(message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not page.get("has_more") or not cursor:
+                return None
 
     def _clock_starts(self, item: Item, which: str, ts: str) -> dict[str, Any]:
         """Timers run from when the reviewer can see the card, not from intake (issue 10.18)."""
@@ -192,6 +215,11 @@ class CardRoute:
 
     def _tz(self, user: str | None) -> str:
         return self.directory.timezone_of(user) if user else "UTC"
+
+
+def _maybe_posted(row: Outbox) -> bool:
+    """Whether an earlier attempt at this row may have reached Slack."""
+    return row.attempts > 1 or row.last_error is not None
 
 
 def notice_text(rt: Runtime, row: Outbox) -> str:
@@ -228,6 +256,8 @@ def notify_route(rt: Runtime, client: WebClient) -> Route:
     def deliver(rows: Sequence[Outbox]) -> dict[int, Outcome]:
         outcomes = {}
         for row in rows:
+            # Caught per row: a DM already sent in this batch is never sent again for another's
+            # failure.
             try:
                 client.chat_postMessage(
                     channel=dm_target(client, row.payload["to"]),
@@ -235,7 +265,8 @@ def notify_route(rt: Runtime, client: WebClient) -> Route:
                     blocks=notice_blocks(rt, row),
                 )
                 outcomes[row.id or 0] = Outcome.done(f"told {row.payload['to']}")
-            except SlackApiError as exc:
+            except Exception as exc:
+                log.exception("notice %s failed", row.id)
                 outcomes[row.id or 0] = slack_failure(exc)
         return outcomes
 

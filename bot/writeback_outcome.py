@@ -101,17 +101,21 @@ def _wait(session: Session, job: WriteJob, reason: str, admins: frozenset[str]) 
     stored = session.get(Item, job.item.id, populate_existing=True)
     kept = (stored.writeback if stored else None) or {}  # as stored: a task intent must survive
     waiting = {k: v for k, v in kept.items() if k in _KEEP_WHILE_WAITING}
-    waiting |= {"retry": reason, "attempts": job.row.attempts}
-    lifecycle.update_item(
-        session,
-        job.item.id,
-        actor="system",
-        event="writeback_retry",
-        data=waiting,
-        writeback=waiting,
-    )
+    # Outages do not spend attempts (Outcome.wait); the card says since when Salesforce is awaited.
+    since = (job.row.result or {}).get("waiting_since") or utcnow().isoformat()
+    waiting |= {"retry": reason, "attempts": job.row.attempts, "waiting_since": since}
+    if waiting != kept:  # one event per change of reason, not one per retry of a long outage
+        lifecycle.update_item(
+            session,
+            job.item.id,
+            actor="system",
+            event="writeback_retry",
+            data=waiting,
+            writeback=waiting,
+        )
     _tell_waiting(session, job, admins)
-    return Outcome.retry(reason, job.delay)
+    # an API limit or refused credentials stop every write of the org, not just this one
+    return Outcome.wait(reason, job.delay, hold=job.alert is not None)
 
 
 def _has_card(item: Item) -> bool:

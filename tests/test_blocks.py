@@ -243,3 +243,12 @@ def test_reject_modal_and_reader() -> None:
     assert read_reject(
         {REJECT_BLOCK: select_state("tone"), REJECT_TEXT_BLOCK: text_state(" too pushy ")}
     ) == ("tone", "too pushy", {})
+
+
+def test_writeback_lines_say_since_when_salesforce_is_awaited() -> None:
+    waiting = {"retry": "Salesforce retryable: 503", "waiting_since": "2026-11-24T15:00:00+00:00"}
+    lines = writeback_lines(view(writeback_state="queued", writeback=waiting), "America/New_York")
+    assert lines == [
+        ":hourglass_flowing_sand: Salesforce: waiting for Salesforce since Tue 24 Nov 10:00 EST "
+        "(Salesforce retryable: 503); it keeps retrying, nothing is lost"
+    ]

@@ -6,7 +6,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
@@ -22,6 +22,20 @@ def fill(rt: Runtime, n: int, kind: str = "test.effect", workflow: str | None = 
             enqueue(
                 session, kind=kind, dedupe_key=f"{kind}:{i}", payload={"n": i}, workflow_id=workflow
             )
+
+
+class FakeClock:
+    """A clock tests move by hand."""
+
+    def __init__(self) -> None:
+        self.start = (utcnow() + timedelta(seconds=1)).replace(microsecond=0)
+        self.now = self.start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
 
 
 def rows(rt: Runtime) -> list[Outbox]:
@@ -152,3 +166,148 @@ def test_backoff_grows_and_caps() -> None:
     assert 1.6 <= delays[0] <= 2.4
     assert delays[3] > delays[1]
     assert max(delays) <= 900 * 1.2
+
+
+def test_poison_row_fails_alone(rt: Runtime) -> None:
+    fill(rt, 5)
+    log: Counter[int] = Counter()
+
+    def deliver(batch_rows: Sequence[Outbox]) -> dict[int, Outcome]:
+        if any(row.payload["n"] == 2 for row in batch_rows):
+            raise FileNotFoundError("workflows/gone.yml")  # one row's handler blows up
+        for row in batch_rows:
+            log[row.payload["n"]] += 1
+        return {row.id or 0: Outcome.done() for row in batch_rows}
+
+    worker = OutboxWorker(rt.db, {"test.effect": Route(deliver, batch_size=5)})
+    worker.run_once()
+    by_n = {row.payload["n"]: row for row in rows(rt)}
+    assert log == Counter({0: 1, 1: 1, 3: 1, 4: 1})
+    assert {n: r.status for n, r in by_n.items() if n != 2} == dict.fromkeys([0, 1, 3, 4], "done")
+    assert by_n[2].status == "pending"
+    assert "FileNotFoundError" in (by_n[2].last_error or "")
+
+
+def test_wait_spends_no_attempts_until_deadline(rt: Runtime) -> None:
+    fill(rt, 1)
+    clock = FakeClock()
+    told: list[str] = []
+
+    def down(batch_rows: Sequence[Outbox]) -> dict[int, Outcome]:
+        return {r.id or 0: Outcome.wait("Salesforce 503", delay=3600) for r in batch_rows}
+
+    worker = OutboxWorker(
+        rt.db,
+        {"test.effect": Route(down)},
+        clock=clock,
+        give_up_after=timedelta(days=2),
+        on_give_up=lambda _session, row, reason: told.append(f"{row.id}:{reason}"),
+    )
+    for _ in range(40):  # 40 hours of outage: far more than 12 attempts
+        assert worker.run_once() == 1
+        row = rows(rt)[0]
+        assert row.status == "pending" and row.attempts == 0
+        clock.advance(hours=1)
+    assert (row.result or {}).get("waiting_since") == (clock.start).isoformat()
+    clock.advance(hours=9)
+    worker.run_once()
+    row = rows(rt)[0]
+    assert row.status == "dead"
+    assert "gave up after waiting since" in (row.last_error or "")
+    assert len(told) == 1 and "Salesforce 503" in told[0]
+
+
+def test_worker_crash_loop_is_not_claimed_forever(rt: Runtime) -> None:
+    fill(rt, 1)
+    told: list[str] = []
+    crasher = OutboxWorker(rt.db, {}, worker_id="crasher", lease=timedelta(milliseconds=1))
+    for _ in range(12):  # each claim is a worker that died before it could report
+        assert len(crasher.claim(["test.effect"], 10)) == 1
+        time.sleep(0.005)
+    assert crasher.claim(["test.effect"], 10) == []
+    log: Counter[int] = Counter()
+    rescuer = OutboxWorker(
+        rt.db,
+        {"test.effect": recording_route(log)},
+        on_give_up=lambda _session, row, reason: told.append(reason),
+    )
+    assert rescuer.run_once() == 0
+    row = rows(rt)[0]
+    assert row.status == "dead" and log == Counter()
+    assert "12" in (row.last_error or "") and len(told) == 1
+    rescuer.run_once()
+    assert len(told) == 1
+
+
+def test_lease_renewed_while_a_slow_batch_works(rt: Runtime) -> None:
+    fill(rt, 6)
+    log: Counter[int] = Counter()
+    route = recording_route(log, pause=1.0, batch=3)
+    lease = timedelta(milliseconds=300)
+    workers = [
+        OutboxWorker(rt.db, {"test.effect": route}, worker_id=f"w{i}", lease=lease)
+        for i in range(2)
+    ]
+    threads = [threading.Thread(target=w.drain, kwargs={"max_rounds": 10}) for w in workers]
+    for t in threads:
+        t.start()
+        time.sleep(0.05)
+    for t in threads:
+        t.join()
+    assert sorted(log) == list(range(6))
+    assert set(log.values()) == {1}, f"delivered twice: {log}"
+
+
+def test_claim_shrinks_to_fit_the_lease(rt: Runtime) -> None:
+    fill(rt, 20)
+    sizes: list[int] = []
+
+    def slow(batch_rows: Sequence[Outbox]) -> dict[int, Outcome]:
+        sizes.append(len(batch_rows))
+        time.sleep(0.05 * len(batch_rows))  # 50 ms a row
+        return {row.id or 0: Outcome.done() for row in batch_rows}
+
+    worker = OutboxWorker(
+        rt.db, {"test.effect": Route(slow, batch_size=10)}, lease=timedelta(milliseconds=400)
+    )
+    worker.drain()
+    assert sizes[0] == 10
+    # 400 ms of lease at 50 ms a row: later claims take what fits in half the lease
+    assert max(sizes[1:]) <= 4
+    assert sum(sizes) == 20
+
+
+def test_recovery_releases_rows_waiting_out_the_outage(rt: Runtime) -> None:
+    fill(rt, 3)
+    clock = FakeClock()
+    up = {"now": False}
+
+    def service(batch_rows: Sequence[Outbox]) -> dict[int, Outcome]:
+        if up["now"]:
+            return {r.id or 0: Outcome.done() for r in batch_rows}
+        return {r.id or 0: Outcome.wait("503", delay=1800) for r in batch_rows}
+
+    worker = OutboxWorker(rt.db, {"test.effect": Route(service, batch_size=1)}, clock=clock)
+    assert worker.drain() == 3  # each waits half an hour
+    up["now"] = True
+    clock.advance(minutes=30, seconds=1)
+    assert worker.run_once() == 1  # the first row is due; it gets through
+    assert worker.run_once() == 1 and worker.run_once() == 1  # the others are released at once
+    assert {r.status for r in rows(rt)} == {"done"}
+
+
+def test_hold_kind_while_service_refuses_everyone(rt: Runtime) -> None:
+    fill(rt, 10)
+    clock = FakeClock()
+    sizes: list[int] = []
+
+    def limited(batch_rows: Sequence[Outbox]) -> dict[int, Outcome]:
+        sizes.append(len(batch_rows))
+        return {r.id or 0: Outcome.wait("limit", delay=300, hold=True) for r in batch_rows}
+
+    worker = OutboxWorker(rt.db, {"test.effect": Route(limited, batch_size=5)}, clock=clock)
+    assert worker.run_once() == 5
+    assert worker.run_once() == 0 and worker.holding("test.effect")  # the other 5 not tried
+    clock.advance(seconds=301)
+    assert worker.run_once() == 1  # one row probes; the rest wait for its answer
+    assert sizes == [5, 1]

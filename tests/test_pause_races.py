@@ -63,7 +63,7 @@ def test_cards_claimed_before_a_pause_are_not_sent(service: Service, agent_key: 
     rows = worker.claim([CARD], 10)
     assert len(rows) == 3
     control.pause(rt, WORKFLOW, OWNER, "stop")
-    worker._deliver(worker.routes[CARD], rows)
+    worker._deliver(CARD, worker.routes[CARD], rows)
     assert [m for i in items for m in slack.messages_for("U0MAYA") if i in m.text] == []
     with rt.db.read() as session:
         back = [session.get(Outbox, r.id) for r in rows]

@@ -78,11 +78,14 @@ class SlackMessage:
     thread_ts: str | None = None
     ephemeral_user: str | None = None
     history: list[Body] = field(default_factory=list)
+    metadata: Body | None = None
 
-    def to_api(self) -> Body:
-        """The message object Slack returns."""
+    def to_api(self, *, with_metadata: bool = False) -> Body:
+        """The message object Slack returns (metadata only when the caller asks for it)."""
         body: Body = {"type": "message", "ts": self.ts, "text": self.text, "blocks": self.blocks}
         body |= {"user": BOT_USER_ID, "bot_id": BOT_ID, "team": TEAM_ID}
+        if with_metadata and self.metadata is not None:
+            body["metadata"] = self.metadata
         return body if self.thread_ts is None else body | {"thread_ts": self.thread_ts}
 
 
@@ -112,6 +115,10 @@ class Fault:
     times: int
     retry_after: int | None
     error: str | None
+    # "applied, answer lost": the call takes effect, then the caller gets the failure (after
+    # `hang` seconds, long enough for its read timeout if set).
+    applied: bool = False
+    hang: float = 0.0
 
     def answer(self) -> Answer:
         wait = 1 if self.retry_after is None and self.status == 429 else self.retry_after

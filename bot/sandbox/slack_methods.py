@@ -21,6 +21,7 @@ from bot.sandbox.slack_api import (
     dm_channel_id,
 )
 from bot.sandbox.slack_blockkit import check_message, check_view
+from bot.sandbox.slack_history import check_metadata, history
 
 # Conversation ids: C (channel), G (private or group DM), D (DM); U/W user ids address a DM.
 # A name (#deals) or an email is not an id: chat.postMessage answers channel_not_found.
@@ -57,6 +58,7 @@ class SlackMethods:
             "users.info": self._user_info,
             "users.lookupByEmail": self._lookup_by_email,
             "conversations.open": self._open_conversation,
+            "conversations.history": self._history,
         }
 
     def _next_ts(self) -> str:
@@ -143,6 +145,7 @@ class SlackMethods:
         channel = self._channel(params)
         text, blocks = _content("chat.postMessage", params, None)
         msg = SlackMessage(channel, self._next_ts(), text, blocks, params.get("thread_ts"))
+        msg.metadata = check_metadata(params)
         self._state.messages[(channel, msg.ts)] = msg
         return {"channel": channel, "ts": msg.ts, "message": msg.to_api()}
 
@@ -200,6 +203,14 @@ class SlackMethods:
             if user.email.lower() == email:
                 return {"user": user.to_api()}
         raise SlackApiFailure("users_not_found")
+
+    def _history(self, params: Params) -> Body:
+        channel = _required(params, "channel", "channel_not_found")
+        in_channel = [m for (c, _ts), m in self._state.messages.items() if c == channel]
+        is_dm = any(dm_channel_id(user) == channel for user in self._users)
+        if not in_channel and not is_dm:
+            raise SlackApiFailure("channel_not_found")
+        return history(in_channel, params)
 
     def _open_conversation(self, params: Params) -> Body:
         if params.get("channel"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -111,6 +112,25 @@ class SlackStandin(SlackMethods):
         with self._lock:
             self._state.faults.append(Fault(method, status, times, retry_after, error))
 
+    def lose_answer(
+        self,
+        method: str,
+        times: int = 1,
+        status: int = 500,
+        error: str = "fatal_error",
+        hang: float = 0.0,
+    ) -> None:
+        """The next `times` calls to `method` take effect, but their answer is a failure.
+
+        Slack documents the case: `fatal_error` "... It's possible some aspect of the operation
+        succeeded before the error was raised" (docs.slack.dev/reference/methods/chat.postMessage,
+        Errors). With `hang`, the failure comes after that many seconds: a caller whose read
+        timeout is shorter sees a timeout instead, as when the answer is lost on the network.
+        """
+        fault = Fault(method, status, times, None, error, applied=True, hang=hang)
+        with self._lock:
+            self._state.faults.append(fault)
+
     def set_delay(self, method: str, seconds: float) -> None:
         """Hold answers to `method` ("*" for any) for `seconds`."""
         with self._lock:
@@ -179,20 +199,30 @@ class SlackStandin(SlackMethods):
         time.sleep(delay)
         with self._lock:
             params: Params = {}
+            fault = self._take_fault(method)
             try:
                 params = parse_params(query, body, content_type)
-                answer = self._answer(method, params, authorization)
+                answer = self._answer(method, params, authorization, fault)
             except SlackApiFailure as failure:
                 answer = 200, {}, failure.body()
             self._state.calls.append(SlackCall(method, params, received, answer[0]))
-            return answer
+        if fault is not None and fault.applied:
+            time.sleep(fault.hang)
+            return fault.answer()
+        return answer
 
-    def _answer(self, method: str, params: Params, authorization: str | None) -> Answer:
+    def _take_fault(self, method: str) -> Fault | None:
         fault = next(
             (f for f in self._state.faults if f.times > 0 and f.method in (method, "*")), None
         )
         if fault is not None:
             fault.times -= 1
+        return fault
+
+    def _answer(
+        self, method: str, params: Params, authorization: str | None, fault: Fault | None = None
+    ) -> Answer:
+        if fault is not None and not fault.applied:
             return fault.answer()
         check_token(authorization, params, method)
         api = self._methods.get(method)
@@ -207,6 +237,11 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], standin: SlackStandin) -> None:
         super().__init__(address, _Handler)
         self.standin = standin
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A caller that timed out (lose_answer with hang) has gone: nothing to report.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

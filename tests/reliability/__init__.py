@@ -1,0 +1,1 @@
+"""Reliability scenarios: many items under injected faults, crashes and competing workers."""
