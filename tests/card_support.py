@@ -39,6 +39,10 @@ class FixedReviewer:
         """Everyone is in UTC."""
         return "UTC"
 
+    def resolve_owner(self, owner: str) -> str:
+        """Owners are written as Slack ids here."""
+        return owner
+
 
 def card_worker(
     rt: Runtime, slack: SlackStandin, *, timeout: int = 2, lease: float = 5.0, worker_id: str = "w"
