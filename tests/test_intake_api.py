@@ -327,7 +327,7 @@ def test_create_item_unknown_workflow_out_of_scope_is_403(live: LiveServer, rt: 
 @pytest.mark.parametrize(
     ("record", "words"),
     [
-        ({"sobject": "Account", "id": "001Ai0000000001IAA"}, "tasks on Account are not allowed"),
+        ({"sobject": "Case", "id": "500Ai0000000001IAA"}, "tasks on Case are not allowed"),
         ({"sobject": "Opportunity", "id": "001Ai0000000001IAA"}, "001 is an Account id"),
     ],
 )

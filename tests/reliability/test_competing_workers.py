@@ -27,6 +27,7 @@ from models import Outbox
 from tests import payloads
 from tests.card_support import REVIEWER, TOKEN, FixedReviewer, cards_per_item, pending_items
 from tests.reliability.figures import report
+from tests.test_lifecycle import assign
 from tests.writeback_support import post, sf_client
 
 LEASE = timedelta(seconds=1.0)
@@ -72,6 +73,7 @@ def test_deliver_once_with_two_workers_slower_than_lease(
         )
         tasks.append(post(rt, agent_key, body))
     for item_id in tasks:
+        assign(rt, item_id, REVIEWER)  # the agent's assignee decides only once routed
         decisions.approve(rt, item_id, REVIEWER)
     cards = pending_items(rt, agent_key, 10, prefix="slow")
     slack.set_delay("chat.postMessage", SLOW)
