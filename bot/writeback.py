@@ -21,6 +21,7 @@ from bot.salesforce_ids import id_key
 from bot.salesforce_usage import RECHECK_SECONDS, UsageGate
 from bot.submission import qualify
 from bot.writeback_isolate import read_current, write_records
+from bot.writeback_order import RecordOrder, explain_implicit
 from bot.writeback_outcome import WriteJob, settle
 from bot.writeback_tasks import create_once, record_intent
 from models import Item, Outbox, Workflow
@@ -88,9 +89,13 @@ class _Delivery:
         for job in jobs:
             if _plan(job):
                 by_sobject.setdefault(job.item.record_sobject or "", []).append(job)
+        with self.rt.db.read() as session:
+            order = RecordOrder.load(session, jobs)
         for sobject, group in by_sobject.items():
             for wave in _waves(group):
-                self._write_fields(sobject, wave)
+                ready = order.admit(wave)
+                self._write_fields(sobject, ready)
+                order.record(ready)
         for job in jobs:
             if job.item.task and not job.settled:
                 self._create_task(job)
@@ -119,6 +124,7 @@ class _Delivery:
                 outcomes[row.id or 0] = Outcome.retry("workflow paused", PAUSED_DELAY)
             else:
                 jobs.append(WriteJob(row, item, self.rt.spec(item.workflow_id).spec))
+        jobs.sort(key=lambda job: job.row.id or 0)  # confirmed first, written first
         return jobs, outcomes
 
     def _write_fields(self, sobject: str, wave: list[WriteJob]) -> None:
@@ -131,6 +137,8 @@ class _Delivery:
             if not job.settled
             and _check(job, found.get(id_key(job.item.record_id)), self.rt.fields)
         ]
+        for job in wave:
+            explain_implicit(job)
         # a record refused for an unknown field means the org changed: describe it again
         write_records(self._call, self.client, sobject, ready, self.rt.fields.invalidate)
 

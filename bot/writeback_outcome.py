@@ -36,6 +36,7 @@ class WriteJob:
     alert: str | None = None  # "limit" | "auth": trouble to tell people about
     error: str | None = None
     task_id: str | None = None
+    implicit: dict[str, str] = field(default_factory=dict)  # field -> item Airlock wrote it for
 
     @property
     def settled(self) -> bool:
@@ -51,6 +52,10 @@ class WriteJob:
         self.retry = f"Salesforce {error.kind}: {error.message or error}"
         self.delay = {"limit": LIMIT_DELAY, "auth": AUTH_DELAY}.get(error.kind)
         self.alert = error.kind if error.kind in ("limit", "auth") else None
+
+    def hold(self, reason: str, delay: float | None) -> None:
+        """Not sent in this delivery (an earlier write of the same field goes first)."""
+        self.retry, self.delay = reason, delay
 
     def fail(self, message: str) -> None:
         """Fail for good; fields still waiting to be sent are marked failed with the reason."""
