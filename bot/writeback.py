@@ -143,11 +143,10 @@ class _Delivery:
         write_records(self._call, self.client, sobject, ready, self.rt.fields.invalidate)
 
     def _create_task(self, job: WriteJob) -> None:
-        earlier = bool((job.item.writeback or {}).get("task_intent"))
-        job.item = record_intent(self.rt.db, job.item)
+        job.item, earlier = record_intent(self.rt.db, job.item)
         try:
             job.task_id = self._call(
-                partial(create_once, look_first=earlier), self.client, job.item
+                partial(create_once, look_first=earlier), self.client, job.item, job.spec
             )
         except SalesforceError as error:
             job.setback(error)

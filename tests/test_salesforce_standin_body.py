@@ -1,15 +1,17 @@
 """The Salesforce stand-in refuses, for the whole request, a body real Salesforce cannot
 deserialize (unknown field, unreadable date/datetime/number) and a SOQL query naming a column
-the integration user cannot see."""
+the integration user cannot see; SOQL compares datetimes (a Task's creation window)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from bot.salesforce import SalesforceClient, SalesforceError
+from bot.salesforce import SalesforceClient, SalesforceError, soql_literal
+from bot.salesforce_soql_text import soql_datetime
 from bot.sandbox.salesforce_seed import make_id
 from bot.sandbox.salesforce_standin import SalesforceStandin
 from tests.writeback_support import sf_client
@@ -88,3 +90,14 @@ def test_refuse_soql_on_missing_column(client: SalesforceClient) -> None:
     error = refused.value
     assert (error.status, error.error_code) == (400, "INVALID_FIELD")
     assert "No such column 'Forecast__c' on entity 'Opportunity'" in error.message
+
+
+def test_compare_datetimes_in_soql(client: SalesforceClient) -> None:
+    task_id = client.create("Task", {"Subject": "Call", "WhatId": OPP})
+    now = datetime.now(UTC)
+    query = "SELECT Id FROM Task WHERE WhatId = {} AND CreatedDate {} {}"
+    since = soql_datetime(now - timedelta(minutes=1))
+    assert client.query(query.format(soql_literal(OPP), ">=", since)) == [{"Id": task_id}]
+    later = soql_datetime(now + timedelta(minutes=1))
+    assert client.query(query.format(soql_literal(OPP), ">=", later)) == []
+    assert client.query(query.format(soql_literal(OPP), "<", later)) == [{"Id": task_id}]
