@@ -22,12 +22,11 @@ from typing import Any
 
 from bot.salesforce import SalesforceClient, SalesforceError
 from bot.salesforce_ids import id_key
-from bot.writeback_outcome import WriteJob
+from bot.writeback_outcome import WriteJob, unreadable
 from bot.writeback_tasks import provenance_fields
 
 Call = Callable[..., Any]  # _Delivery._call: stops calling after a limit or auth error
 _NO_SUCH_COLUMN = re.compile(r"No such column '([^']+)' on (?:entity|sobject of type) '?(\w+)")
-_UNDESERIALIZABLE = re.compile(r"from \w+ value (.*?) or request may be missing", re.DOTALL)
 
 
 def refused_request(error: SalesforceError) -> bool:
@@ -157,13 +156,7 @@ def _write_refused(
 
 
 def _value_reason(error: SalesforceError, record: Mapping[str, Any]) -> str:
-    """Salesforce's message, led by the field whose value it could not read when it says which
-    value that was (JSON_PARSER_ERROR names the value and a column, not the field)."""
+    """Salesforce's message, led by the field whose value it could not read."""
     detail = f"{error.error_code}: {error.message}" if error.error_code else error.message
-    match = _UNDESERIALIZABLE.search(error.message or "")
-    if match is not None:
-        value = match[1]
-        fields = [name for name, sent in record.items() if name != "Id" and str(sent) == value]
-        if fields:
-            return f"{', '.join(fields)}: Salesforce cannot read the value {value!r}. {detail}"
-    return detail or str(error)
+    named = unreadable(error, record)
+    return f"{named} {detail}" if named else detail or str(error)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +21,20 @@ LIMIT_DELAY = 300.0  # REQUEST_LIMIT_EXCEEDED: the org's rolling allowance needs
 AUTH_DELAY = 900.0  # credentials refused after a fresh login need a person, not a quick retry
 _SEVERITY = {"written": 0, "conflict": 1, "failed": 2, "refused": 2}
 _STATES = ("written", "conflict", "failed")
-_KEEP_WHILE_WAITING = ("task_intent", "task_id")
+_KEEP_WHILE_WAITING = ("task_intent", "task_intent_at", "task_id")
+_UNDESERIALIZABLE = re.compile(r"from \w+ value (.*?) or request may be missing", re.DOTALL)
+
+
+def unreadable(error: SalesforceError, record: Mapping[str, Any]) -> str | None:
+    """ "Field: Salesforce cannot read the value 'x'." for a JSON_PARSER_ERROR, whose message names
+    the value and a column of the body but not the field; None when no sent value matches."""
+    match = _UNDESERIALIZABLE.search(error.message or "")
+    if match is None:
+        return None
+    fields = [name for name, sent in record.items() if name != "Id" and str(sent) == match[1]]
+    if not fields:
+        return None
+    return f"{', '.join(fields)}: Salesforce cannot read the value {match[1]!r}."
 
 
 @dataclass

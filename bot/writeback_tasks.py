@@ -13,6 +13,7 @@ from bot.salesforce import SalesforceClient, SalesforceError, soql_literal
 from bot.salesforce_ids import id_key
 from bot.salesforce_soql_text import soql_datetime
 from bot.spec_model import WorkflowSpec
+from bot.writeback_outcome import unreadable
 from models import Item
 from models.types import utcnow
 
@@ -147,9 +148,13 @@ def create_once(
     except SalesforceError as error:
         # a unique external-id field refuses a second Task for the item: that one is ours
         found = find_task(client, item, spec) if error.error_code == "DUPLICATE_VALUE" else None
-        if found is None:
+        if found is not None:
+            return found
+        named = unreadable(error, fields)
+        if named is None:
             raise
-        return found
+        message = f"{named} {error.message}"
+        raise SalesforceError(error.kind, message, error.status, error.error_code) from error
 
 
 def find_task(client: SalesforceClient, item: Item, spec: WorkflowSpec) -> str | None:
