@@ -9,9 +9,10 @@ Salesforce answers some faults of ONE record for the WHOLE request:
 - sObject Collections: a body Salesforce cannot deserialize (a date that is not a date, an
   unknown field) is HTTP 400 before any record is saved ("If the request isn't well formed, the
   API returns a 400 Bad Request", REST API Developer Guide, "Update Records Using sObject
-  Collections"). A refusal naming a field fails the records carrying it; otherwise the request
-  is split in halves until the records at fault stand alone. Nothing was applied, so the
-  healthy records are sent again exactly once.
+  Collections"). A refusal naming a field fails the records carrying it; one naming a value
+  sends the records without that value together and splits the others; otherwise the request is
+  split in halves until the records at fault stand alone. Nothing was applied, so the healthy
+  records are sent again exactly once.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 from bot.salesforce import SalesforceClient, SalesforceError
 from bot.salesforce_ids import id_key
-from bot.writeback_outcome import WriteJob, unreadable
+from bot.writeback_outcome import WriteJob, unreadable, unreadable_value
 from bot.writeback_tasks import provenance_fields
 
 Call = Callable[..., Any]  # _Delivery._call: stops calling after a limit or auth error
@@ -150,9 +151,21 @@ def _write_refused(
     if len(jobs) == 1:
         jobs[0].fail(_value_reason(error, records[0]))
         return
+    value = unreadable_value(error)
+    suspects = [job for job, record in zip(jobs, records, strict=True) if _sends(record, value)]
+    if suspects and len(suspects) < len(jobs):
+        # the records not sending the value Salesforce could not read go out together; only
+        # the suspects are split further (the same text may be fine in a text field)
+        write_records(call, client, sobject, [job for job in jobs if job not in suspects])
+        write_records(call, client, sobject, suspects)
+        return
     half = len(jobs) // 2
     write_records(call, client, sobject, jobs[:half], on_invalid_field)
     write_records(call, client, sobject, jobs[half:], on_invalid_field)
+
+
+def _sends(record: Mapping[str, Any], value: str | None) -> bool:
+    return value is not None and any(str(v) == value for k, v in record.items() if k != "Id")
 
 
 def _value_reason(error: SalesforceError, record: Mapping[str, Any]) -> str:

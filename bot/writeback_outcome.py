@@ -28,13 +28,17 @@ _UNDESERIALIZABLE = re.compile(r"from \w+ value (.*?) or request may be missing"
 def unreadable(error: SalesforceError, record: Mapping[str, Any]) -> str | None:
     """ "Field: Salesforce cannot read the value 'x'." for a JSON_PARSER_ERROR, whose message names
     the value and a column of the body but not the field; None when no sent value matches."""
+    value = unreadable_value(error)
+    fields = [name for name, sent in record.items() if name != "Id" and str(sent) == value]
+    if value is None or not fields:
+        return None
+    return f"{', '.join(fields)}: Salesforce cannot read the value {value!r}."
+
+
+def unreadable_value(error: SalesforceError) -> str | None:
+    """The value a JSON_PARSER_ERROR says Salesforce could not deserialize, as text."""
     match = _UNDESERIALIZABLE.search(error.message or "")
-    if match is None:
-        return None
-    fields = [name for name, sent in record.items() if name != "Id" and str(sent) == match[1]]
-    if not fields:
-        return None
-    return f"{', '.join(fields)}: Salesforce cannot read the value {match[1]!r}."
+    return None if match is None else match[1]
 
 
 @dataclass

@@ -101,7 +101,8 @@ def test_fail_only_items_with_unreadable_values(
     workflows_dir: Path,
 ) -> None:
     _allow(rt, workflows_dir)
-    values = ["Closed Won", "next Friday", "Book the demo", "2027-06-30", "later"]
+    # the same text is fine in NextStep (a text field): only the date is at fault
+    values = ["Closed Won", "next Friday", "next Friday", "2027-06-30", "later"]
     fields = ["StageName", "CloseDate", "NextStep", "CloseDate", "Amount"]
     items = [
         approved(rt, agent_key, update_body(opp, _change(field, value)))
@@ -138,3 +139,36 @@ def test_fail_items_of_a_workflow_whose_provenance_field_is_missing(
         assert error.startswith("Opportunity.Missing_Field__c cannot be written: INVALID_FIELD")
     assert len(patches(standin)) == 1  # the named field fails both at once, no bisection
     assert standin.applied_writes("Opportunity") == []
+
+
+def test_isolate_few_bad_values_in_a_full_wave(
+    rt: Runtime,
+    agent_key: str,
+    standin: SalesforceStandin,
+    worker: OutboxWorker,
+    workflows_dir: Path,
+) -> None:
+    _allow(rt, workflows_dir)
+    opps = [standin.add("Opportunity", {"Name": f"Deal {n}", "NextStep": "-"}) for n in range(200)]
+    bad = {17, 101, 188}  # a reviewer typed a date Salesforce cannot read
+    items = [
+        approved(
+            rt,
+            agent_key,
+            update_body(
+                opp,
+                _change("CloseDate", "next Friday") if n in bad else _change("NextStep", f"s{n}"),
+            ),
+        )
+        for n, opp in enumerate(opps)
+    ]
+    standin.reset_calls()
+    settle(rt, worker)
+    states = Counter(load(rt, item_id).writeback_state for item_id in items)
+    applied = Counter(write.id for write in standin.applied_writes("Opportunity"))
+    calls = len(patches(standin))
+    print(f"\n200 items, {len(bad)} faulty: {calls} PATCH calls, {states}")
+    assert states == {"written": 197, "failed": 3}
+    assert set(applied.values()) == {1} and len(applied) == 197  # none lost, none twice
+    assert {load(rt, items[n]).writeback_state for n in bad} == {"failed"}
+    assert calls <= 2 + 2 * len(bad)  # the healthy 197 go out together after the refusal
