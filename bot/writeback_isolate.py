@@ -156,8 +156,9 @@ def _write_refused(
     if suspects and len(suspects) < len(jobs):
         # the records not sending the value Salesforce could not read go out together; only
         # the suspects are split further (the same text may be fine in a text field)
-        write_records(call, client, sobject, [job for job in jobs if job not in suspects])
-        write_records(call, client, sobject, suspects)
+        rest = [job for job in jobs if job not in suspects]
+        write_records(call, client, sobject, rest, on_invalid_field)
+        write_records(call, client, sobject, suspects, on_invalid_field)
         return
     half = len(jobs) // 2
     write_records(call, client, sobject, jobs[:half], on_invalid_field)

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
+from sqlmodel import col
 
 from bot.effects import WRITEBACK
 from bot.outbox import OutboxWorker
@@ -82,7 +83,7 @@ def test_later_write_waits_for_pending_earlier_one(
     older = _stage(rt, agent_key, "Negotiation/Review")
     with rt.db.write() as session:  # the older write is backing off after a failed attempt
         later = utcnow() + timedelta(hours=1)
-        session.execute(update(Outbox).where(Outbox.item_id == older).values(due_at=later))
+        session.execute(update(Outbox).where(col(Outbox.item_id) == older).values(due_at=later))
     newer = _stage(rt, agent_key, "Closed Won")
     assert worker.run_once() == 1
     assert standin.applied_writes() == []
@@ -99,13 +100,13 @@ def test_requeued_older_approval_does_not_overwrite_newer(
 ) -> None:
     older = _stage(rt, agent_key, "Negotiation/Review")
     with rt.db.write() as session:  # it gave up (dead) before the newer approval came
-        session.execute(update(Outbox).where(Outbox.item_id == older).values(status="dead"))
+        session.execute(update(Outbox).where(col(Outbox.item_id) == older).values(status="dead"))
     _stage(rt, agent_key, "Closed Won")
     settle(rt, worker)
     with rt.db.write() as session:  # a person requeues the old write
-        requeue = update(Outbox).where(Outbox.item_id == older, Outbox.kind == WRITEBACK)
+        requeue = update(Outbox).where(col(Outbox.item_id) == older, col(Outbox.kind) == WRITEBACK)
         session.execute(requeue.values(status="pending", due_at=utcnow()))
-        session.execute(update(Item).where(Item.id == older).values(writeback_state="queued"))
+        session.execute(update(Item).where(col(Item.id) == older).values(writeback_state="queued"))
     settle(rt, worker)
     assert record(standin, OPP)["StageName"] == "Closed Won"
     assert _stages_written(standin) == ["Closed Won"]
