@@ -172,3 +172,18 @@ def test_isolate_few_bad_values_in_a_full_wave(
     assert set(applied.values()) == {1} and len(applied) == 197  # none lost, none twice
     assert {load(rt, items[n]).writeback_state for n in bad} == {"failed"}
     assert calls <= 2 + 2 * len(bad)  # the healthy 197 go out together after the refusal
+
+
+def test_fail_only_items_changing_field_hidden_after_approval(
+    rt: Runtime, agent_key: str, standin: SalesforceStandin, worker: OutboxWorker
+) -> None:
+    stage = approved(rt, agent_key, update_body(OPPS[0], _change("StageName", "Closed Won")))
+    step = approved(rt, agent_key, update_body(OPPS[1], _change("NextStep", "Call the CFO")))
+    standin.hide_field("Opportunity", "NextStep")  # field-level security changed meanwhile
+    settle(rt, worker)
+    assert (load(rt, stage).writeback_state, load(rt, step).writeback_state) == (
+        "written",
+        "failed",
+    )
+    assert "Opportunity.NextStep cannot be read" in outcome(rt, step)["error"]
+    assert _writes_per_record(standin) == {OPPS[0]: 1}
