@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from bot.decisions import effective_changes
 from bot.effects import WRITEBACK
+from bot.salesforce_ids import id_key
 from bot.writeback_outcome import WriteJob
 from models import Item, Outbox
 from models.types import utcnow
@@ -28,8 +29,8 @@ MAX_WAIT = 900.0
 
 
 def record_key(item: Item) -> str:
-    """A 15-character id names the same record as its 18-character form."""
-    return (item.record_id or "")[:15]
+    """15 and 18 characters, any case: the same record."""
+    return id_key(item.record_id)
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,14 @@ class RecordOrder:
         here = {job.row.id for job in jobs}
         if not keys:
             return order
+        prefix = func.lower(func.substr(Item.record_id, 1, 15))  # narrows; id_key decides
         query = (
             select(Outbox, Item)
             .join(Item, col(Item.id) == col(Outbox.item_id))
-            .where(col(Outbox.kind) == WRITEBACK, func.substr(Item.record_id, 1, 15).in_(keys))
+            .where(col(Outbox.kind) == WRITEBACK, prefix.in_({key[:15].lower() for key in keys}))
         )
         for row, item in session.exec(query):
-            if row.id in here:
+            if row.id in here or record_key(item) not in keys:
                 continue
             if row.status == "pending":
                 names = frozenset(c["field"] for c in effective_changes(item))
