@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from bot import decisions
 from bot.runtime import Runtime
 from bot.salesforce import SalesforceClient
 from bot.sandbox.salesforce_seed import make_id
@@ -25,7 +24,6 @@ from tests.writeback_support import (
     approved,
     load,
     outcome,
-    post,
     respec,
     settle,
     sf_client,
@@ -113,16 +111,3 @@ def test_record_task_intent_by_compare_and_set(rt: Runtime, agent_key: str) -> N
     second, earlier = record_intent(rt.db, stale)
     assert earlier  # the second deliverer must look for the first one's Task before creating
     assert second.writeback == first.writeback  # the first intent (and its time) stands
-
-
-def test_fail_task_with_unreadable_due_date_naming_the_field(
-    rt: Runtime, agent_key: str, standin: SalesforceStandin, client: SalesforceClient
-) -> None:
-    body = payloads.task(record={"sobject": "Opportunity", "id": OPP}, assignee=REVIEWER)
-    item_id = post(rt, agent_key, body)
-    decisions.edit(rt, item_id, REVIEWER, {"task.due_date": "next Friday"})  # free text
-    settle(rt, write_worker(rt, client))
-    assert load(rt, item_id).writeback_state == "failed"
-    error = outcome(rt, item_id)["error"]
-    assert error.startswith("JSON_PARSER_ERROR: ActivityDate: Salesforce cannot read the value")
-    assert standin.records("Task") == {}
