@@ -73,8 +73,6 @@ def test_older_approval_retried_after_lock_never_overwrites_newer(
         "written",
         "written",
     )
-    # the newer one waited instead of being sent while the older one retried
-    assert write_row(rt, newer).attempts >= 2
 
 
 def test_later_write_waits_for_pending_earlier_one(
