@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +27,11 @@ def soql_literal(value: SoqlValue) -> str:
     if isinstance(value, int | float):
         return format(Decimal(repr(value)), "f")  # SOQL has no exponent notation
     return "'" + value.translate(_SOQL_ESCAPES) + "'"
+
+
+def soql_datetime(moment: datetime) -> str:
+    """A SOQL datetime literal (unquoted, UTC), e.g. 2026-11-28T09:30:00Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def checked_name(name: str, pattern: re.Pattern[str], what: str) -> str:

@@ -188,6 +188,8 @@ class Writeback(_Section):
     enabled: bool = True
     authority_field: str | None = None
     item_field: str | None = None
+    # a Task field (ideally a unique External ID) holding the item id: how a retry finds the Task
+    task_item_field: str | None = Field(None, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 class WorkflowSpec(_Section):

@@ -20,8 +20,10 @@ from bot.salesforce_fields import FieldCatalog
 from bot.salesforce_ids import id_key
 from bot.salesforce_usage import RECHECK_SECONDS, UsageGate
 from bot.submission import qualify
+from bot.writeback_isolate import read_current, write_records
+from bot.writeback_order import RecordOrder, explain_implicit
 from bot.writeback_outcome import WriteJob, settle
-from bot.writeback_tasks import create_once, provenance_fields, record_intent
+from bot.writeback_tasks import create_once, record_intent
 from models import Item, Outbox, Workflow
 
 log = logging.getLogger(__name__)
@@ -87,9 +89,13 @@ class _Delivery:
         for job in jobs:
             if _plan(job):
                 by_sobject.setdefault(job.item.record_sobject or "", []).append(job)
+        with self.rt.db.read() as session:
+            order = RecordOrder.load(session, jobs)
         for sobject, group in by_sobject.items():
             for wave in _waves(group):
-                self._write_fields(sobject, wave)
+                ready = order.admit(wave)
+                self._write_fields(sobject, ready)
+                order.record(ready)
         for job in jobs:
             if job.item.task and not job.settled:
                 self._create_task(job)
@@ -118,51 +124,29 @@ class _Delivery:
                 outcomes[row.id or 0] = Outcome.retry("workflow paused", PAUSED_DELAY)
             else:
                 jobs.append(WriteJob(row, item, self.rt.spec(item.workflow_id).spec))
+        jobs.sort(key=lambda job: job.row.id or 0)  # confirmed first, written first
         return jobs, outcomes
 
     def _write_fields(self, sobject: str, wave: list[WriteJob]) -> None:
-        """ONE SOQL read of the current values, the conflict check, ONE collections PATCH."""
-        names = sorted({name for job in wave for name in job.send})
-        ids = [id_key(job.item.record_id) for job in wave]  # the canonical 18-character form
-        try:
-            current = self._call(self.client.read_fields, sobject, ids, names)
-        except SalesforceError as error:
-            for job in wave:
-                job.setback(error)
-            return
-        found = {id_key(record_id): values for record_id, values in current.items()}
+        """ONE SOQL read of the current values, the conflict check, ONE collections PATCH (more
+        calls only around a field or value Salesforce refuses for the whole request)."""
+        found = read_current(self._call, self.client, sobject, wave)
         ready = [
             job
             for job in wave
-            if _check(job, found.get(id_key(job.item.record_id)), self.rt.fields)
+            if not job.settled
+            and _check(job, found.get(id_key(job.item.record_id)), self.rt.fields)
         ]
-        records = [
-            {"Id": id_key(job.item.record_id)}
-            | {name: change["value"] for name, change in job.send.items()}
-            | provenance_fields(job.item, job.spec)
-            for job in ready
-        ]
-        try:
-            answers = self._call(self.client.update_records, sobject, records)
-        except SalesforceError as error:
-            for job in ready:
-                job.setback(error)
-            return
-        for job, answer in zip(ready, answers, strict=True):
-            if answer.success:
-                job.send = {}
-            else:
-                kind = answer.kind or "fatal"
-                job.setback(SalesforceError(kind, answer.message or "", None, answer.error_code))
-                if answer.error_code == "INVALID_FIELD":
-                    self.rt.fields.invalidate()
+        for job in wave:
+            explain_implicit(job)
+        # a record refused for an unknown field means the org changed: describe it again
+        write_records(self._call, self.client, sobject, ready, self.rt.fields.invalidate)
 
     def _create_task(self, job: WriteJob) -> None:
-        earlier = bool((job.item.writeback or {}).get("task_intent"))
-        job.item = record_intent(self.rt.db, job.item)
+        job.item, earlier = record_intent(self.rt.db, job.item)
         try:
             job.task_id = self._call(
-                partial(create_once, look_first=earlier), self.client, job.item
+                partial(create_once, look_first=earlier), self.client, job.item, job.spec
             )
         except SalesforceError as error:
             job.setback(error)

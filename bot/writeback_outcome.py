@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +21,24 @@ LIMIT_DELAY = 300.0  # REQUEST_LIMIT_EXCEEDED: the org's rolling allowance needs
 AUTH_DELAY = 900.0  # credentials refused after a fresh login need a person, not a quick retry
 _SEVERITY = {"written": 0, "conflict": 1, "failed": 2, "refused": 2}
 _STATES = ("written", "conflict", "failed")
-_KEEP_WHILE_WAITING = ("task_intent", "task_id")
+_KEEP_WHILE_WAITING = ("task_intent", "task_intent_at", "task_id")
+_UNDESERIALIZABLE = re.compile(r"from \w+ value (.*?) or request may be missing", re.DOTALL)
+
+
+def unreadable(error: SalesforceError, record: Mapping[str, Any]) -> str | None:
+    """ "Field: Salesforce cannot read the value 'x'." for a JSON_PARSER_ERROR, whose message names
+    the value and a column of the body but not the field; None when no sent value matches."""
+    value = unreadable_value(error)
+    fields = [name for name, sent in record.items() if name != "Id" and str(sent) == value]
+    if value is None or not fields:
+        return None
+    return f"{', '.join(fields)}: Salesforce cannot read the value {value!r}."
+
+
+def unreadable_value(error: SalesforceError) -> str | None:
+    """The value a JSON_PARSER_ERROR says Salesforce could not deserialize, as text."""
+    match = _UNDESERIALIZABLE.search(error.message or "")
+    return None if match is None else match[1]
 
 
 @dataclass
@@ -36,6 +55,7 @@ class WriteJob:
     alert: str | None = None  # "limit" | "auth": trouble to tell people about
     error: str | None = None
     task_id: str | None = None
+    implicit: dict[str, str] = field(default_factory=dict)  # field -> item Airlock wrote it for
 
     @property
     def settled(self) -> bool:
@@ -51,6 +71,10 @@ class WriteJob:
         self.retry = f"Salesforce {error.kind}: {error.message or error}"
         self.delay = {"limit": LIMIT_DELAY, "auth": AUTH_DELAY}.get(error.kind)
         self.alert = error.kind if error.kind in ("limit", "auth") else None
+
+    def hold(self, reason: str, delay: float | None) -> None:
+        """Not sent in this delivery (an earlier write of the same field goes first)."""
+        self.retry, self.delay = reason, delay
 
     def fail(self, message: str) -> None:
         """Fail for good; fields still waiting to be sent are marked failed with the reason."""

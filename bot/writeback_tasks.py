@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import lifecycle
 from bot.db import Database
+from bot.errors import NotFound
 from bot.levels import Authority
-from bot.salesforce import SalesforceClient
+from bot.salesforce import SalesforceClient, SalesforceError, soql_literal
 from bot.salesforce_ids import id_key
+from bot.salesforce_soql_text import soql_datetime
 from bot.spec_model import WorkflowSpec
+from bot.writeback_outcome import unreadable
 from models import Item
+from models.types import utcnow
 
 SUBJECT_LIMIT = 255  # Task.Subject is a 255-character text field
 DESCRIPTION_LIMIT = 32_000
 WHO_SOBJECTS = frozenset({"Lead", "Contact"})  # people: Task.WhoId; everything else: WhatId
+CLOCK_SKEW = timedelta(minutes=5)  # Airlock's clock against Salesforce's CreatedDate
+CANDIDATES = 200  # the record's Tasks created since the intent, searched for the item's marker
 
 
 def authority_text(item: Item) -> str:
@@ -89,35 +96,93 @@ def task_fields(item: Item) -> dict[str, Any]:
     return fields
 
 
-def record_intent(db: Database, item: Item) -> Item:
-    """Commit the intent to create the item's Task (its Subject) before Salesforce is called."""
-    stored = item.writeback or {}
-    if stored.get("task_intent") or stored.get("task_id"):
-        return item
-    subject = task_subject(item)
+def record_intent(db: Database, item: Item) -> tuple[Item, bool]:
+    """Commit the intent to create the item's Task (its Subject, and when) before Salesforce is
+    called, by compare-and-set; returns the stored item and whether an intent already existed
+    (an earlier attempt, or another deliverer, may have created the Task)."""
     with db.write() as session:
-        return lifecycle.update_item(
+        stored = session.get(Item, item.id, populate_existing=True)
+        if stored is None:
+            raise NotFound(f"item {item.id} does not exist")
+        details = stored.writeback or {}
+        if details.get("task_intent") or details.get("task_id"):
+            return stored, True
+        subject = task_subject(stored)
+        # wall-clock time: it is compared with Salesforce's CreatedDate, not Airlock's schedule
+        intent = {"task_intent": subject, "task_intent_at": utcnow().isoformat()}
+        recorded = lifecycle.update_item_if(
             session,
             item.id,
+            {"audit_seq": stored.audit_seq},  # nobody changed the item since it was read
             actor="system",
             event="writeback_task_intent",
             data={"subject": subject},
-            writeback=stored | {"task_intent": subject},
+            writeback=details | intent,
         )
+    if recorded is not None:
+        return recorded, False
+    with db.read() as session:  # lost the race: the other deliverer's intent stands
+        return session.get(Item, item.id) or stored, True
 
 
-def create_once(client: SalesforceClient, item: Item, *, look_first: bool) -> str:
+def create_once(
+    client: SalesforceClient, item: Item, spec: WorkflowSpec, *, look_first: bool
+) -> str:
     """The Task's id: with `look_first` (an intent from an earlier attempt), the Task that
-    attempt may have created, found by its Subject marker; else a new one.
+    attempt may have created, found by what people do not edit; else a new one.
 
     Call record_intent first; raises SalesforceError for the caller to classify.
     """
     stored = item.writeback or {}
     if stored.get("task_id"):
         return str(stored["task_id"])
-    subject = str(stored.get("task_intent") or task_subject(item))
     # the earlier attempt may have died after Salesforce created it but before we recorded it
-    found = client.find_one("Task", "Subject", subject) if look_first else None
+    found = find_task(client, item, spec) if look_first else None
     if found is not None:
-        return str(found["Id"])
-    return client.create("Task", task_fields(item) | {"Subject": subject})
+        return found
+    fields = task_fields(item) | {"Subject": str(stored.get("task_intent") or task_subject(item))}
+    if spec.writeback.task_item_field:
+        fields[spec.writeback.task_item_field] = item.id
+    try:
+        return client.create("Task", fields)
+    except SalesforceError as error:
+        # a unique external-id field refuses a second Task for the item: that one is ours
+        found = find_task(client, item, spec) if error.error_code == "DUPLICATE_VALUE" else None
+        if found is not None:
+            return found
+        named = unreadable(error, fields)
+        if named is None:
+            raise
+        message = f"{named} {error.message}"
+        raise SalesforceError(error.kind, message, error.status, error.error_code) from error
+
+
+def find_task(client: SalesforceClient, item: Item, spec: WorkflowSpec) -> str | None:
+    """The Task created for the item, if any: by the item id in the spec's `task_item_field`,
+    else among the record's Tasks created since the intent, by the item's marker in the Subject
+    or in the provenance footer of the Description (people edit one, rarely both)."""
+    if spec.writeback.task_item_field:
+        found = client.find_one("Task", spec.writeback.task_item_field, item.id)
+        return None if found is None else str(found["Id"])
+    since = _intent_time(item) - CLOCK_SKEW
+    where = [f"CreatedDate >= {soql_datetime(since)}"]
+    if item.record_id:
+        relation = "WhoId" if item.record_sobject in WHO_SOBJECTS else "WhatId"
+        where.insert(0, f"{relation} = {soql_literal(id_key(item.record_id))}")
+    rows = client.query(
+        f"SELECT Id, Subject, Description FROM Task WHERE {' AND '.join(where)} "
+        f"ORDER BY CreatedDate LIMIT {CANDIDATES}"
+    )
+    marker, footer = f"[airlock:{item.id}]", f"from item {item.id} ("
+    for row in rows:
+        if marker in str(row.get("Subject") or "") or footer in str(row.get("Description") or ""):
+            return str(row["Id"])
+    return None
+
+
+def _intent_time(item: Item) -> datetime:
+    text = (item.writeback or {}).get("task_intent_at")
+    if not text:  # an intent recorded before the time was kept: look back a day
+        return utcnow() - timedelta(days=1)
+    parsed = datetime.fromisoformat(str(text))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

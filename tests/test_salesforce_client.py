@@ -114,7 +114,7 @@ def test_update_records_partial_success(
         [
             {"Id": OPPS[0], "StageName": "Negotiation/Review"},
             {"Id": missing, "StageName": "Closed Won"},
-            {"Id": OPPS[1], "Bogus__c": "x"},
+            {"Id": OPPS[1], "SystemModstamp": "2027-01-01T00:00:00.000+0000"},  # read-only
         ],
     )
     assert results[0] == RecordResult(OPPS[0], True)
@@ -123,8 +123,8 @@ def test_update_records_partial_success(
         "NOT_FOUND",
         "fatal",
     )
-    assert (results[2].error_code, results[2].kind) == ("INVALID_FIELD", "fatal")
-    assert "Bogus__c" in (results[2].message or "")
+    assert (results[2].error_code, results[2].kind) == ("INVALID_FIELD_FOR_INSERT_UPDATE", "fatal")
+    assert "SystemModstamp" in (results[2].message or "")
     assert standin.get("Opportunity", OPPS[0])["StageName"] == "Negotiation/Review"  # type: ignore[index]
     assert len(standin.calls_matching("PATCH", "composite/sobjects")) == len(standin.calls) == 1
 

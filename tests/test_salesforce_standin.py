@@ -182,18 +182,23 @@ def test_query_pages_follow_next_records_url(
     )
 
 
+STAMP = "2027-01-01T00:00:00.000+0000"
+
+
 def test_composite_patch_partial_success(
     standin: SalesforceStandin, http: requests.Session
 ) -> None:
     missing = make_id("Opportunity", 999)
-    records = [opp(OPP_1, NextStep="Send quote"), opp(missing, NextStep="x"), opp(OPP_2, Bogus=1)]
+    # a read-only field fails its record; an unknown field would fail the whole request
+    read_only = opp(OPP_2, SystemModstamp=STAMP)
+    records = [opp(OPP_1, NextStep="Send quote"), opp(missing, NextStep="x"), read_only]
     records.append(opp("U0MAYA", NextStep="x"))  # a Slack id where a record id belongs
     status, results = composite(http, standin, allOrNone=False, records=records)
     assert status == 200
     assert results[0] == {"id": OPP_1, "success": True, "errors": []}
     codes = [r["errors"][0]["statusCode"] for r in results[1:]]
-    assert codes == ["NOT_FOUND", "INVALID_FIELD", "MALFORMED_ID"]
-    assert results[2]["errors"][0]["fields"] == ["Bogus"]
+    assert codes == ["NOT_FOUND", "INVALID_FIELD_FOR_INSERT_UPDATE", "MALFORMED_ID"]
+    assert results[2]["errors"][0]["fields"] == ["SystemModstamp"]
     assert standin.get("Opportunity", OPP_1)["NextStep"] == "Send quote"  # type: ignore[index]
 
 
@@ -201,10 +206,10 @@ def test_composite_all_or_none_rolls_back(
     standin: SalesforceStandin, http: requests.Session
 ) -> None:
     before = standin.get("Opportunity", OPP_1)
-    records = [opp(OPP_1, NextStep="Send quote"), opp(OPP_2, Bogus=1)]
+    records = [opp(OPP_1, NextStep="Send quote"), opp(OPP_2, SystemModstamp=STAMP)]
     _status, results = composite(http, standin, allOrNone=True, records=records)
     codes = [r["errors"][0]["statusCode"] for r in results]
-    assert codes == ["ALL_OR_NONE_OPERATION_ROLLED_BACK", "INVALID_FIELD"]
+    assert codes == ["ALL_OR_NONE_OPERATION_ROLLED_BACK", "INVALID_FIELD_FOR_INSERT_UPDATE"]
     assert standin.get("Opportunity", OPP_1) == before
 
 

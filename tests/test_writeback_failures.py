@@ -69,7 +69,10 @@ def test_fail_on_rejected_record_and_tell_owner(
     item_id = approved(rt, agent_key, update_body(OPP, STAGE))
     settle(rt, worker)
     item = load(rt, item_id)
-    message = "INVALID_FIELD: No such column 'Missing_Field__c' on sobject of type Opportunity"
+    message = (
+        "Opportunity.Missing_Field__c cannot be written: "
+        "INVALID_FIELD: No such column 'Missing_Field__c' on sobject of type Opportunity"
+    )
     assert (item.writeback_state, outcome(rt, item_id)["error"]) == ("failed", message)
     assert outcome(rt, item_id)["results"][0]["state"] == "failed"
     assert write_row(rt, item_id).status == "dead"

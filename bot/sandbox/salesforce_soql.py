@@ -1,10 +1,13 @@
-"""The SOQL subset the sandbox answers: SELECT, FROM, WHERE (= and IN, AND), ORDER BY, LIMIT."""
+"""The SOQL subset the sandbox answers: SELECT, FROM, WHERE (=, IN, comparisons, AND), ORDER BY,
+LIMIT. Dates and datetimes are unquoted literals, compared as instants (SOQL and SOSL Reference,
+"Date Formats and Date Literals": `CreatedDate > 2005-10-08T01:02:03Z`)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
@@ -16,20 +19,32 @@ from bot.sandbox.salesforce_seed import (
     UNFILTERABLE_FIELDS,
 )
 
-Scalar = str | int | float | bool | None
+Scalar = str | int | float | bool | datetime | None
 Records = Mapping[str, Mapping[str, Mapping[str, Any]]]
 Schema = Mapping[str, frozenset[str]]
 SUPPORTED = (
-    "the sandbox supports SELECT fields FROM object [WHERE f = v AND f IN (v, ...)] "
+    "the sandbox supports SELECT fields FROM object [WHERE f = v AND f IN (v, ...) AND f >= v] "
     "[ORDER BY f [ASC|DESC]] [LIMIT n]"
 )
 _TOKEN = re.compile(
-    r"\s*(?:(?P<string>'(?:[^'\\]|\\.)*')|(?P<number>-?\d+(?:\.\d+)?(?![\w-]))"
-    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)|(?P<symbol>[=(),]))"
+    r"\s*(?:(?P<string>'(?:[^'\\]|\\.)*')"
+    r"|(?P<datetime>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}))"
+    r"|(?P<number>-?\d+(?:\.\d+)?(?![\w-]))"
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)|(?P<symbol>[<>!]=|[=(),<>]))"
 )
 _SALESFORCE_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
 _LITERAL_NAMES: dict[str, Scalar] = {"true": True, "false": False, "null": None}
+_COMPARISONS = frozenset({"=", "!=", "<", "<=", ">", ">="})
+
+
+def _instant(text: str) -> datetime | None:
+    """A SOQL datetime literal or a stored datetime ("...+0000"), as an aware instant."""
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 class SoqlError(Exception):
@@ -43,10 +58,11 @@ class SoqlError(Exception):
 
 @dataclass(frozen=True)
 class Condition:
-    """`field = value` (one value) or `field IN (values)`."""
+    """`field = value` (one value), `field IN (values)`, or `field >= value` (any of <>! =)."""
 
     field: str
     values: tuple[Scalar, ...]
+    op: str = "="
 
     @cached_property
     def id_keys(self) -> frozenset[str]:
@@ -82,6 +98,8 @@ def _tokenize(soql: str) -> list[tuple[str, Any]]:
             value: Any = re.sub(r"\\(.)", lambda m: _ESCAPES.get(m[1], m[1]), text[1:-1])
         elif kind == "number":
             value = float(text) if "." in text else int(text)
+        elif kind == "datetime":
+            value = _instant(text)
         else:
             value = text
         tokens.append((kind, value))
@@ -115,7 +133,7 @@ class _Parser:
 
     def literal(self) -> Scalar:
         kind, value = self.tokens[self.position] if self.position < len(self.tokens) else ("", "")
-        if kind in ("string", "number"):
+        if kind in ("string", "number", "datetime"):
             self.position += 1
             return value
         if kind == "name" and str(value).lower() in _LITERAL_NAMES:
@@ -134,8 +152,10 @@ class _Parser:
                 values.append(self.literal())
             self.take("symbol", ")")
             return Condition(field, tuple(values))
-        self.take("symbol", "=")
-        return Condition(field, (self.literal(),))
+        op = self.take("symbol")
+        if op not in _COMPARISONS:
+            raise SoqlError("MALFORMED_QUERY", f"unexpected {op!r} after {field}; {SUPPORTED}")
+        return Condition(field, (self.literal(),), op)
 
     def where(self) -> str:
         """Describe the current position for an error message."""
@@ -225,11 +245,32 @@ def _value(records: Records, sobject: str, row: Mapping[str, Any], path: tuple[s
 
 
 def _matches(actual: Any, condition: Condition) -> bool:
-    """`actual` equals one of the condition's values, ids compared in their 18-character form."""
-    if isinstance(actual, str) and condition.id_keys:
-        # 15 and 18 characters name one record (ID Field Type, SOAP API Developer Guide)
-        return id_key(actual) in condition.id_keys
-    return any(_equal(actual, value) for value in condition.values)
+    """`actual` satisfies the condition: equals one of its values (ids compared in their
+    18-character form), differs, or compares (<, <=, >, >=) with its one value."""
+    if condition.op in ("=", "!="):
+        if isinstance(actual, str) and condition.id_keys:
+            # 15 and 18 characters name one record (ID Field Type, SOAP API Developer Guide)
+            found = id_key(actual) in condition.id_keys
+        else:
+            found = any(_equal(actual, value) for value in condition.values)
+        return found is (condition.op == "=")
+    expected = condition.values[0]
+    if isinstance(expected, datetime):
+        actual = _instant(actual) if isinstance(actual, str) else None
+    if actual is None or expected is None or isinstance(actual, bool):
+        return False  # null never compares, as in SOQL
+    try:
+        return bool(_ORDERINGS[condition.op](actual, expected))
+    except TypeError:
+        return False
+
+
+_ORDERINGS = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
 
 
 def _equal(actual: Any, expected: Scalar) -> bool:
@@ -237,6 +278,8 @@ def _equal(actual: Any, expected: Scalar) -> bool:
         return actual.casefold() == expected.casefold()  # text equality is case-insensitive
     if isinstance(actual, bool) or isinstance(expected, bool):
         return actual is expected
+    if isinstance(expected, datetime):
+        return isinstance(actual, str) and _instant(actual) == expected
     return bool(actual == expected)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.salesforce_ids import id_key
 from bot.sandbox.salesforce_describe import FieldValueError, check_values, describe_answer, rounded
+from bot.sandbox.salesforce_json import BodyError, check_body
 from bot.sandbox.salesforce_rules import (
     PICKLIST_DEFAULTS,
     RuleError,
@@ -140,6 +141,7 @@ class RecordStore:
             if head == "sobjects" and len(rest) == 1 and method == "POST":
                 fields = body if isinstance(body, dict) else {}
                 self.check_fields(self.sobject(rest[0]), fields)
+                self.check_body(self.sobject(rest[0]), fields)
                 return 201, {"id": self.insert(rest[0], fields), "success": True, "errors": []}
             if head == "sobjects" and rest[1:] == ["describe"] and method == "GET":
                 return self.describe(self.sobject(rest[0]), version)
@@ -165,6 +167,7 @@ class RecordStore:
         if method == "PATCH":
             fields = body if isinstance(body, dict) else {}
             self.check_fields(sobject, fields)
+            self.check_body(sobject, fields)
             self._update(sobject, record, fields)
             return 204, None
         if method == "DELETE":
@@ -207,6 +210,12 @@ class RecordStore:
         if len(records) > COMPOSITE_LIMIT:
             message = "record limit reached. cannot submit more than 200 records into this call"
             raise ApiError(400, "EXCEEDED_ID_LIMIT", message)
+        for record in records:
+            # the body is mapped onto typed records before any is saved: one bad one fails all
+            if isinstance(record, dict) and isinstance(record.get("attributes"), dict):
+                sobject = str(record["attributes"].get("type"))
+                if sobject in self.schema:
+                    self.check_body(sobject, _fields_of(record))
         errors = [self._composite_error(method, record) for record in records]
         if body.get("allOrNone") and any(errors):
             rolled_back = ApiError(400, "ALL_OR_NONE_OPERATION_ROLLED_BACK", "Record rolled back")
@@ -280,6 +289,14 @@ class RecordStore:
 
     def _stored(self, sobject: str, fields: dict[str, Any]) -> dict[str, Any]:
         return rounded(fields, self.metadata[sobject]) if self.round_on_write else dict(fields)
+
+    def check_body(self, sobject: str, fields: dict[str, Any]) -> None:
+        """Refuse the whole request for a field or value Salesforce cannot deserialize."""
+        try:
+            visible = {name: self.metadata[sobject][name].type for name in self.schema[sobject]}
+            check_body(sobject, visible, fields)
+        except BodyError as error:
+            raise ApiError(400, error.code, error.message) from None
 
     def insert(self, sobject: str, fields: dict[str, Any], *, log: bool = True) -> str:
         """Create a record (the caller checked the fields) and return its id."""
