@@ -252,18 +252,40 @@ def trace(
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Re-hash every chain; exit 1 naming each item whose events were altered."""
+    """Check every chain, every item row and the signed checkpoints; exit 1 naming each problem."""
     from bot.audit import verify
 
-    db = _migrated_db(_settings())
+    settings = _settings()
+    db = _migrated_db(settings)
     with db.read() as session:
-        checked, problems = verify(session)
-    for p in problems:
+        found = verify(session, settings.audit_key_value)
+    for note in found.notes:
+        typer.echo(f"note: {note}", err=True)
+    for p in found.problems:
         typer.echo(f"TAMPERED {p}", err=True)
-    if problems:
-        typer.echo(f"{len(problems)} broken chain(s) out of {checked}", err=True)
+    if found.problems:
+        typer.echo(f"{len(found.problems)} problem(s) in {found.checked} chains", err=True)
         raise typer.Exit(1)
-    typer.echo(f"ok: {checked} chains verified, no tampering found")
+    typer.echo(
+        f"ok: {found.checked} chains and {found.checkpoints} checkpoint(s) verified, "
+        "no tampering found"
+    )
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the current stream heads now; print the newest checkpoint to keep off this machine."""
+    from bot.checkpoint import latest, write_checkpoint
+
+    settings = _settings()
+    db = _migrated_db(settings)
+    write_checkpoint(db, settings.audit_key_value)
+    with db.read() as session:
+        cp = latest(session)
+    if cp is None:
+        typer.echo("no audit events yet: nothing to checkpoint")
+        return
+    typer.echo(f"checkpoint #{cp.seq} {cp.at.isoformat()} {cp.signature}")
 
 
 @app.command()

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     tick_seconds: float = Field(5.0, alias="AIRLOCK_TICK_SECONDS", gt=0)
     max_body_bytes: int = Field(256 * 1024, alias="AIRLOCK_MAX_BODY_BYTES", ge=1024)
     workers: bool = Field(True, alias="AIRLOCK_WORKERS")
+    # Signs audit checkpoints; keep it outside the database (a secret store, the environment).
+    audit_key: SecretStr | None = Field(None, alias="AIRLOCK_AUDIT_KEY")
 
     slack_bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")
@@ -51,6 +53,11 @@ class Settings(BaseSettings):
     def admins(self) -> frozenset[str]:
         """Slack user ids with admin rights."""
         return frozenset(a.strip() for a in self.admins_csv.split(",") if a.strip())
+
+    @property
+    def audit_key_value(self) -> str | None:
+        """The checkpoint signing key, or None when unset."""
+        return self.audit_key.get_secret_value() if self.audit_key else None
 
     @property
     def slack_sandbox(self) -> bool:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot import autopause, digest, field_check, timers
+from bot import autopause, checkpoint, digest, field_check, timers
 from bot.app import build_bolt_app
 from bot.config import Settings
 from bot.directory import Directory
@@ -31,6 +32,9 @@ from bot.writeback import writeback_route
 
 log = logging.getLogger(__name__)
 DIGEST_HOUR_UTC = 9
+# How often the stream heads are signed: a chain rewritten since the last checkpoint is the
+# window `audit verify` cannot see into, so keep it short; a checkpoint with nothing new is free.
+CHECKPOINT_SECONDS = 60.0
 
 
 @dataclass
@@ -56,9 +60,10 @@ class Service:
     app: FastAPI
 
     socket_mode: Any = None
+    checkpointed_at: datetime | None = None
 
     def tick(self) -> None:
-        """One round of background work: timers, auto-pause, then due side effects."""
+        """One round of background work: timers, auto-pause, due side effects, checkpoint."""
         field_check.refresh(self.rt)  # describe() when due; never on the intake path
         if not self.rt.settings.workers:
             return  # an API-only replica only keeps the field metadata its intake checks fresh
@@ -66,6 +71,15 @@ class Service:
         timers.sweep(self.rt, self.integrations.people)
         autopause.check_all(self.rt)
         self.worker.drain(max_rounds=10)
+        self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Sign the audit stream heads when the last checkpoint is older than a minute."""
+        now = self.rt.clock()
+        if self.checkpointed_at and (now - self.checkpointed_at).total_seconds() < CHECKPOINT_SECONDS:
+            return
+        checkpoint.write_checkpoint(self.rt.db, self.rt.settings.audit_key_value, now)
+        self.checkpointed_at = now
 
     def start(self) -> None:
         """Start ticking (API-only replicas: field metadata only), and Socket Mode if set."""
