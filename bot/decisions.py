@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from bot import lifecycle
+from bot import lifecycle, refusals
 from bot.effects import needs_writeback, queue_effects
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.levels import Authority, Status
@@ -125,13 +125,14 @@ def authorize(rt: Runtime, item_id: str, user: str, wanted: str) -> Item:
 
 def _refuse(rt: Runtime, item: Item, user: str, wanted: str) -> NotPermitted:
     with rt.db.write() as session:
-        lifecycle.append_item_event(
-            session,
-            item,
-            "decision_refused",
-            f"user:{user}",
-            {"wanted": wanted, "assignee": item.assignee},
-        )
+        if refusals.worth_logging(session, item.id, "decision_refused", f"user:{user}", utcnow()):
+            lifecycle.append_item_event(
+                session,
+                item,
+                "decision_refused",
+                f"user:{user}",
+                {"wanted": wanted, "assignee": item.assignee},
+            )
     who = f"<@{item.assignee}>" if item.assignee else "the assigned reviewer"
     return NotPermitted(
         f"only {who}, their manager after escalation, or an admin can decide this item",

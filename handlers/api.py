@@ -9,7 +9,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from bot import keys
-from bot.errors import Forbidden, PayloadTooLarge
+from bot.errors import Forbidden, NotFound
+from bot.http_input import read_limited
 from bot.intake import submit
 from bot.queries import workflow_detail
 from bot.runtime import Runtime
@@ -31,7 +32,9 @@ def build_router(rt: Runtime) -> APIRouter:
     @router.post("/items", status_code=201, openapi_extra=_INTAKE_DOC)
     async def create_item(request: Request) -> JSONResponse:
         """Submit one agent output (docs/intake.md: the intake body v1)."""
-        raw = await _read_limited(request, rt.settings.max_body_bytes)
+        raw = await read_limited(
+            request.stream(), request.headers.get("content-length"), rt.settings.max_body_bytes
+        )
         result = await run_in_threadpool(
             submit,
             rt,
@@ -52,7 +55,9 @@ def build_router(rt: Runtime) -> APIRouter:
         with rt.db.read() as session:
             key = keys.authenticate(session, _bearer(request))
             view = item_view(session, item_id)
-        _require_scope(key, view["workflow"])
+        if not keys.in_scope(key, view["workflow"]):
+            # The same answer as a missing item: a key must not learn what exists outside it.
+            raise NotFound(f"item {item_id!r} does not exist: check the id returned at intake")
         return view
 
     @router.get("/workflows")
@@ -84,15 +89,3 @@ def _bearer(request: Request) -> str | None:
 def _require_scope(key: keys.Agent, workflow_id: str) -> None:
     if not keys.in_scope(key, workflow_id):
         raise Forbidden(f"agent key {key.key_id} is not scoped to workflow {workflow_id!r}")
-
-
-async def _read_limited(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
-    return bytes(body)

@@ -1,0 +1,91 @@
+"""Reading untrusted request bodies: a size cap while streaming, and JSON parsed defensively.
+
+Python's `json` accepts what Airlock must refuse with a 4xx: `NaN`/`Infinity` (not JSON, RFC 8259
+section 6), integers past the interpreter's 4,300-digit conversion limit (a ValueError), nesting
+deep enough to exhaust the recursion limit (a RecursionError), and NUL characters, which
+PostgreSQL cannot store in text or jsonb.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from bot.errors import InvalidInput, PayloadTooLarge
+
+MAX_DEPTH = 32
+
+
+async def read_limited(stream: AsyncIterator[bytes], declared: str | None, limit: int) -> bytes:
+    """The whole body, refusing (413) as soon as it is known to exceed `limit` bytes."""
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit} bytes")
+    body = bytearray()
+    async for chunk in stream:
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
+    return bytes(body)
+
+
+class JsonRefused(ValueError):
+    """The bytes are not JSON Airlock accepts; the message says why."""
+
+
+def _no_constant(name: str) -> Any:
+    raise JsonRefused(f"{name} is not a JSON number; send a finite number or null")
+
+
+def loads(raw: bytes | str) -> Any:
+    """Parse JSON, raising JsonRefused for NaN, huge integers and deep nesting."""
+    try:
+        data = json.loads(raw, parse_constant=_no_constant)
+    except RecursionError:
+        raise JsonRefused(f"the JSON is nested too deeply (the limit is {MAX_DEPTH})") from None
+    except JsonRefused:
+        raise
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, the int digit limit
+        text = str(exc)
+        if "digits" in text:
+            text = "a number has too many digits (integers are limited to 4,300 digits)"
+        raise JsonRefused(text) from None
+    if _depth(data) > MAX_DEPTH:
+        raise JsonRefused(f"the JSON is nested too deeply (the limit is {MAX_DEPTH})")
+    return data
+
+
+def _depth(data: Any) -> int:
+    deepest, todo = 0, [(data, 1)]
+    while todo:
+        value, level = todo.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, level)
+            children = value.values() if isinstance(value, dict) else value
+            todo.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def refuse_nul(data: Any) -> None:
+    """422 naming every field whose text (or key) holds a NUL character."""
+    bad: list[str] = []
+    todo: list[tuple[Any, str]] = [(data, "")]
+    while todo:
+        value, path = todo.pop()
+        if isinstance(value, str) and "\x00" in value:
+            bad.append(path or "(body)")
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                where = f"{path}.{key}" if path else str(key)
+                if "\x00" in key:
+                    bad.append(where)
+                todo.append((child, where))
+        elif isinstance(value, list):
+            todo.extend((child, f"{path}.{i}" if path else str(i)) for i, child in enumerate(value))
+    if bad:
+        bad.sort()
+        errors = [{"field": f, "message": "NUL characters (\\u0000) are not allowed"} for f in bad]
+        raise InvalidInput(
+            f"fix these fields: {', '.join(bad[:5])}: remove the NUL characters (\\u0000)",
+            errors=errors,
+        )
