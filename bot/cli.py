@@ -58,24 +58,28 @@ def serve(
     """Run the HTTP server, workers and scheduler (sandbox stand-ins when unconfigured)."""
     import uvicorn
 
+    from bot.http_server import server_config
     from bot.listen import listening_socket
+    from bot.sandbox.boot import WARNING, check_sandbox
     from bot.sandbox.session import banner, sandbox_settings, start_session
     from bot.service import build_service
 
     settings = sandbox_settings(_settings())
-    bind = host or ("127.0.0.1" if settings.slack_sandbox else "0.0.0.0")
+    bind = host or ("127.0.0.1" if settings.sandbox_active else "0.0.0.0")
+    check_sandbox(settings, bind)
     # Before the database, stand-ins or keys exist: a busy port changes nothing.
     sock = listening_socket(bind, settings.port)
     eventlog.configure()
     service = build_service(settings)
     session = start_session(service, bind, settings.port)
     if session is not None:
+        typer.echo(WARNING, err=True)
         typer.echo(banner(session))
     typer.echo(
         f"airlock: {len(service.rt.specs.specs)} workflows loaded; "
         f"listening on http://{bind}:{settings.port}"
     )
-    config = uvicorn.Config(
+    config = server_config(
         service.app, host=bind, port=settings.port, log_level="info", timeout_graceful_shutdown=10
     )
     uvicorn.Server(config).run(sockets=[sock])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     tick_seconds: float = Field(5.0, alias="AIRLOCK_TICK_SECONDS", gt=0)
     max_body_bytes: int = Field(256 * 1024, alias="AIRLOCK_MAX_BODY_BYTES", ge=1024)
     workers: bool = Field(True, alias="AIRLOCK_WORKERS")
+    # Stand-ins for Slack and Salesforce: `auto` only when neither is configured (and only ever on
+    # loopback, see bot/sandbox/boot.py); never silently beside a real service.
+    sandbox: Literal["auto", "on", "off"] = Field("auto", alias="AIRLOCK_SANDBOX")
     # Signs audit checkpoints; keep it outside the database (a secret store, the environment).
     audit_key: SecretStr | None = Field(None, alias="AIRLOCK_AUDIT_KEY")
 
@@ -60,14 +63,30 @@ class Settings(BaseSettings):
         return self.audit_key.get_secret_value() if self.audit_key else None
 
     @property
+    def sandbox_active(self) -> bool:
+        """Stand-ins may run: AIRLOCK_SANDBOX=on, or auto with neither service configured."""
+        if self.sandbox == "auto":
+            return not self.slack_bot_token and not self.salesforce_instance_url
+        return self.sandbox == "on"
+
+    @property
     def slack_sandbox(self) -> bool:
-        """No Slack credentials: run on the local stand-in."""
-        return not self.slack_bot_token
+        """Slack runs on the local stand-in (sandbox mode, no Slack credentials)."""
+        return self.sandbox_active and not self.slack_bot_token
 
     @property
     def salesforce_sandbox(self) -> bool:
-        """No Salesforce org configured: run on the local stand-in."""
-        return not self.salesforce_instance_url
+        """Salesforce runs on the local stand-in (sandbox mode, no org configured)."""
+        return self.sandbox_active and not self.salesforce_instance_url
+
+    def missing_services(self) -> list[str]:
+        """What `airlock serve` needs but has neither configured nor a stand-in for."""
+        missing = []
+        if not self.slack_bot_token and not self.slack_sandbox:
+            missing.append("Slack (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)")
+        if not self.salesforce_instance_url and not self.salesforce_sandbox:
+            missing.append("Salesforce (SALESFORCE_INSTANCE_URL and its credentials)")
+        return missing
 
     @model_validator(mode="after")
     def _check_pairs(self) -> Self:

@@ -12,6 +12,8 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from starlette.requests import ClientDisconnect
+
 from bot.errors import InvalidInput, PayloadTooLarge
 
 MAX_DEPTH = 32
@@ -22,10 +24,14 @@ async def read_limited(stream: AsyncIterator[bytes], declared: str | None, limit
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit} bytes")
     body = bytearray()
-    async for chunk in stream:
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
+    try:
+        async for chunk in stream:
+            body += chunk
+            if len(body) > limit:
+                raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
+    except ClientDisconnect:
+        # Gone (or cut off by the read deadline) mid-body: nothing to answer, nothing to log.
+        raise InvalidInput("the client disconnected before sending the whole body") from None
     return bytes(body)
 
 

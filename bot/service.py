@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 
 from bot import autopause, checkpoint, digest, field_check, timers
 from bot.app import build_bolt_app
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.directory import Directory
 from bot.effects import CARD, NOTIFY, WEBHOOK, WRITEBACK
 from bot.outbox import OutboxWorker, Route
@@ -103,8 +103,13 @@ class Service:
 
 
 def connect(settings: Settings, rt: Runtime) -> Integrations:
-    """Clients for the configured services, starting stand-ins for the missing ones."""
+    """Clients for the configured services, starting stand-ins only in sandbox mode."""
+    missing = settings.missing_services()
+    if missing:
+        raise ConfigError(f"{' and '.join(missing)} not configured (AIRLOCK_SANDBOX={settings.sandbox})")
     box = start_sandbox(slack=settings.slack_sandbox, salesforce=settings.salesforce_sandbox)
+    if box.slack or box.salesforce:
+        log.warning("SANDBOX MODE: local stand-ins for %s", box.describe())
     if box.slack:
         slack = make_client(SANDBOX_BOT_TOKEN, box.slack.base_url)
         secret = box.signing_secret

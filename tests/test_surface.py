@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Iterator
 
@@ -157,3 +158,39 @@ def test_get_item_out_of_scope_looks_missing(api: httpx.Client, rt: Runtime) -> 
     )
     with rt.db.read() as session:
         assert session.exec(select(func.count()).select_from(Item)).one() == 1
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        b"",
+        b"POST /api/v1/items HTTP/1.1\r\nHost: x\r\n",
+        b"POST /api/v1/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 500\r\n\r\n{\"workflow\": ",
+    ],
+    ids=["nothing", "half-headers", "half-body"],
+)
+def test_slow_requests_are_cut_off(
+    live: LiveServer, rt: Runtime, monkeypatch: pytest.MonkeyPatch, sent: bytes
+) -> None:
+    from bot.http_server import GuardedH11Protocol
+
+    monkeypatch.setattr(GuardedH11Protocol, "read_seconds", 0.5)
+    with socket.create_connection(("127.0.0.1", live.port), timeout=5) as conn:
+        conn.sendall(sent)
+        started = time.monotonic()
+        answer = conn.recv(4096)  # b"" once the server closes the connection
+        waited = time.monotonic() - started
+    assert not answer.startswith(b"HTTP/1.1 5"), answer
+    assert waited < 4
+    assert item_count(rt) == 0
+
+
+def test_serve_limits_connections_and_header_size() -> None:
+    from bot.http_server import GuardedH11Protocol, server_config
+
+    config = server_config(object(), host="127.0.0.1", port=1)
+    assert config.http is GuardedH11Protocol
+    assert config.limit_concurrency == 256
+    assert config.timeout_keep_alive == 5
+    assert config.h11_max_incomplete_event_size == 16 * 1024
