@@ -24,6 +24,16 @@ INPUT_TEXT_LIMIT = 3000
 # static_select: at most 100 options, a value at most 150 characters (slack_sdk Option).
 MAX_OPTIONS, OPTION_VALUE = 100, 150
 LONG_TEXT = {"task.description", "message.body", "summary", "Description"}
+# The most characters a reviewer may type per field: the intake limits where Airlock sets them,
+# else 255, the usual length of a Salesforce text field (field metadata, when known, is exact).
+TEXT_LIMITS = {
+    "task.description": 32000,
+    "Description": 32000,
+    "message.body": 20000,
+    "summary": 20000,
+    "message.subject": 500,
+}
+STRING_LIMIT = 255
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 _REASON_LABELS = {
@@ -233,6 +243,15 @@ def _typed(name: str, old: Any, raw: str | None) -> Any:
             return date.fromisoformat(raw).isoformat()
         except ValueError:
             raise ValueError("Pick a date, e.g. 2026-12-01") from None
+    return _checked_text(name, raw)
+
+
+def _checked_text(name: str, raw: str) -> str:
+    limit = TEXT_LIMITS.get(name, STRING_LIMIT)
+    if len(raw) > limit:
+        raise ValueError(f"This field holds at most {limit} characters; this has {len(raw)}")
+    if "\x00" in raw:
+        raise ValueError("Remove the NUL character (\\u0000) from this value")
     return raw
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import socket
+import stat
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -53,6 +55,10 @@ def _nested(depth: int) -> bytes:
         (json.dumps(payloads.brief(reasons=["ok", "x\u0000"])).encode(), 422, "reasons.1"),
         (json.dumps(payloads.brief(sources=[{"title": "t", "excerpt": "\u0000"}])).encode(),
          422, "sources.0.excerpt"),
+        (json.dumps(payloads.task(task={"subject": "s", "due_date": 0})).encode(),
+         422, "task.due_date"),
+        (json.dumps(payloads.task(task={"subject": "s", "due_date": 1764288000})).encode(),
+         422, "YYYY-MM-DD"),
     ],
 )
 def test_create_item_hostile_json_is_4xx(
@@ -194,3 +200,37 @@ def test_serve_limits_connections_and_header_size() -> None:
     assert config.limit_concurrency == 256
     assert config.timeout_keep_alive == 5
     assert config.h11_max_incomplete_event_size == 16 * 1024
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "typed", "words"),
+    [
+        ("NextStep", "Call back", "x" * 3592, "at most 255 characters"),
+        ("task.subject", "Reply", "y" * 256, "at most 255 characters"),
+        ("message.body", "Hi", "z" * 20001, "at most 20000 characters"),
+        ("NextStep", "Call back", "a\x00b", "NUL"),
+    ],
+)
+def test_edit_values_length_checked(name: str, old: str, typed: str, words: str) -> None:
+    from bot.blocks_views import read_edit_values
+    from bot.slack_ids import FIELD_BLOCK_PREFIX
+
+    block = f"{FIELD_BLOCK_PREFIX}{name}"
+    state = {block: {"value": {"type": "plain_text_input", "value": typed}}}
+    values, errors = read_edit_values(state, {name: old})
+    assert words in errors.get(block, ""), errors
+    fine = {block: {"value": {"type": "plain_text_input", "value": "x" * 255}}}
+    assert read_edit_values(fine, {name: old}) == ({name: "x" * 255}, {})
+
+
+def test_sqlite_file_is_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "airlock.db"
+    db = Database(f"sqlite:///{path}")
+    db.upgrade()
+    with db.write() as session:
+        session.add(
+            Workflow(id="w", name="w", owner="U1", level="read_only", mode="review", version="1")
+        )
+    db.dispose()
+    for made in (path, *path.parent.glob("airlock.db-*")):
+        assert stat.S_IMODE(made.stat().st_mode) == 0o600, made
