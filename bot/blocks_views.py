@@ -267,7 +267,7 @@ def reject_modal(item_id: str, title: str) -> Block:
         "Reject",
         "Reject",
         [
-            {"type": "section", "text": {"type": "mrkdwn", "text": clip(f"_{title}_")}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": clip(f"_{esc(title)}_")}},
             {
                 "type": "input",
                 "block_id": REJECT_BLOCK,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import autonomy, control, queries
+from bot.blocks import esc
 from bot.blocks_home import HELP, queue_text, stats_text, status_text
 from bot.errors import AirlockError, InvalidInput
 from bot.release import held_count
@@ -51,7 +52,7 @@ def _dispatch(rt: Runtime, user: str, command: Command, args: list[str], tz: str
         item_id = _one(args, "trace <item id>")
         with rt.db.read() as session:
             view = item_view(session, item_id)
-        return Answer(f"```{render_trace(view)[:2900]}```")
+        return Answer(f"```{esc(render_trace(view)[:2900])}```")
     if command is Command.PROMOTE:
         workflow = _one(args, "promote <workflow>")
         granted, found = autonomy.promote(rt, workflow, user)
