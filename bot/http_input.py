@@ -72,26 +72,30 @@ def _depth(data: Any) -> int:
     return deepest
 
 
-def refuse_nul(data: Any) -> None:
-    """422 naming every field whose text (or key) holds a NUL character."""
+def _unstorable(text: str) -> bool:
+    # NUL: PostgreSQL text and jsonb refuse it. Lone surrogates ("\ud800" is valid JSON): no
+    # UTF-8 encoding exists, so neither database driver can send them.
+    return "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def refuse_unstorable(data: Any) -> None:
+    """422 naming every field whose text (or key) holds NUL or a lone UTF-16 surrogate."""
     bad: list[str] = []
     todo: list[tuple[Any, str]] = [(data, "")]
     while todo:
         value, path = todo.pop()
-        if isinstance(value, str) and "\x00" in value:
+        if isinstance(value, str) and _unstorable(value):
             bad.append(path or "(body)")
         elif isinstance(value, dict):
             for key, child in value.items():
                 where = f"{path}.{key}" if path else str(key)
-                if "\x00" in key:
+                if _unstorable(key):
                     bad.append(where)
                 todo.append((child, where))
         elif isinstance(value, list):
             todo.extend((child, f"{path}.{i}" if path else str(i)) for i, child in enumerate(value))
     if bad:
         bad.sort()
-        errors = [{"field": f, "message": "NUL characters (\\u0000) are not allowed"} for f in bad]
-        raise InvalidInput(
-            f"fix these fields: {', '.join(bad[:5])}: remove the NUL characters (\\u0000)",
-            errors=errors,
-        )
+        message = "NUL characters (\\u0000) and lone surrogates (\\ud800) are not allowed"
+        errors = [{"field": f, "message": message} for f in bad]
+        raise InvalidInput(f"fix these fields: {', '.join(bad[:5])}: {message}", errors=errors)

@@ -55,7 +55,7 @@ def parse_submission(raw: bytes) -> tuple[Submission, dict[str, Any]]:
         raise MalformedJson(f"the body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object with workflow, kind, title, ...")
-    http_input.refuse_nul(data)
+    http_input.refuse_unstorable(data)
     try:
         return Submission.model_validate(data), data
     except ValidationError as exc:

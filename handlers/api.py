@@ -17,10 +17,34 @@ from bot.runtime import Runtime
 from bot.submission import Submission
 from bot.trace import item_view
 
+
+
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """The model's JSON Schema with its `$defs` written in place.
+
+    pydantic points nested models at `#/$defs/...`, which inside /openapi.json resolves against
+    the OpenAPI document's root, where there is no `$defs`: clients and fuzzers could not read
+    the intake body's schema. The models are not recursive, so inlining terminates.
+    """
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    return dict(resolve(schema))
+
+
 _INTAKE_DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": Submission.model_json_schema()}},
+        "content": {"application/json": {"schema": _inlined(Submission.model_json_schema())}},
     }
 }
 

@@ -55,6 +55,7 @@ def _nested(depth: int) -> bytes:
         (json.dumps(payloads.brief(reasons=["ok", "x\u0000"])).encode(), 422, "reasons.1"),
         (json.dumps(payloads.brief(sources=[{"title": "t", "excerpt": "\u0000"}])).encode(),
          422, "sources.0.excerpt"),
+        (b'{"workflow": "account-brief", "kind": "brief", "title": "\\ud800x"}', 422, "title"),
         (json.dumps(payloads.task(task={"subject": "s", "due_date": 0})).encode(),
          422, "task.due_date"),
         (json.dumps(payloads.task(task={"subject": "s", "due_date": 1764288000})).encode(),
