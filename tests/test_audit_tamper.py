@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from typing import Any
 
+from pydantic import SecretStr
 from sqlmodel import col, select
 
 from bot import checkpoint, decisions
@@ -215,3 +216,27 @@ def test_verify_without_key_says_signed_checkpoints_were_not_checked(
     result = airlock(env, "audit", "verify", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "set AIRLOCK_AUDIT_KEY" in result.stderr
+
+
+def test_serve_ticker_signs_checkpoints(
+    settings: Any, rt: Runtime, agent_key: str, keyed_env: dict[str, str], tmp_path: Path
+) -> None:
+    from bot.service import build_service
+    from models import AuditCheckpoint
+
+    rt.settings = settings.model_copy(update={"audit_key": SecretStr(KEY)})
+    service = build_service(rt.settings, rt)
+    try:
+        item_id = post(rt, agent_key, payloads.field_update())
+        service.checkpoint()
+        service.checkpoint()  # within the minute: nothing new
+        with rt.db.read() as session:
+            rows = session.exec(select(AuditCheckpoint)).all()
+        assert [(cp.seq, cp.signed) for cp in rows] == [(1, True)]
+        assert item_id in rows[0].heads
+    finally:
+        service.stop()
+    run_sql(rt, "DELETE FROM event WHERE stream = :i", i=item_id)
+    run_sql(rt, "DELETE FROM outbox WHERE item_id = :i", i=item_id)
+    run_sql(rt, "DELETE FROM item WHERE id = :i", i=item_id)
+    verify_fails(keyed_env, tmp_path, f"TAMPERED {item_id}: the whole stream is gone")
