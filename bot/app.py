@@ -14,6 +14,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.exc import IntegrityError
 
 from bot import slack_guard
+from bot.db import Database
 from bot.errors import PayloadTooLarge
 from bot.http_input import read_limited
 from bot.runtime import Runtime
@@ -66,7 +67,7 @@ def build_bolt_app(
     return app
 
 
-def slack_endpoint(app: App, signing_secret: str, rt: Runtime) -> Any:
+def slack_endpoint(app: App, signing_secret: str, db: Database, *, max_body_bytes: int) -> Any:
     """FastAPI handler for /slack/events; Bolt dispatches in a worker thread, never on the loop."""
     verifier = SignatureVerifier(signing_secret)
 
@@ -75,14 +76,14 @@ def slack_endpoint(app: App, signing_secret: str, rt: Runtime) -> Any:
         # Cap the body while reading it: an unauthenticated sender must not make us hold more.
         try:
             raw = await read_limited(
-                request.stream(), headers.get("content-length"), rt.settings.max_body_bytes
+                request.stream(), headers.get("content-length"), max_body_bytes
             )
         except PayloadTooLarge as exc:
             return Response(content=exc.detail, status_code=413)
         # Check the signature before parsing, so a forged or mangled body is a 401, not a crash.
         if not slack_guard.valid_signature(verifier, raw, headers):
             return Response(content="invalid or stale Slack signature", status_code=401)
-        if not await run_in_threadpool(slack_guard.first_use, rt.db, headers):
+        if not await run_in_threadpool(slack_guard.first_use, db, headers):
             if "x-slack-retry-num" in headers:  # Slack re-sending bytes we already took
                 return Response(status_code=200)
             log.warning("replayed Slack request refused (signature already used)")

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, case, update
+from sqlalchemy import RowMapping, Table, case, update
 from sqlmodel import Session, SQLModel, col, select
 
 from bot import eventlog
@@ -72,7 +72,7 @@ def workflow_stream(workflow_id: str) -> str:
     return f"workflow:{workflow_id}"
 
 
-def item_state(row: Mapping[str, Any]) -> dict[str, str]:
+def item_state(row: Mapping[str, Any] | RowMapping) -> dict[str, str]:
     """Short digests of an item row's bound fields, the same whether read from Python or SQL."""
     return {name: canonical_hash(row[name])[:16] for name in BOUND_FIELDS}
 

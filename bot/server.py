@@ -60,7 +60,10 @@ def create_app(
     app.include_router(build_router(rt))
     if slack is not None:
         app.add_api_route(
-            "/slack/events", slack_endpoint(*slack, rt), methods=["POST"], include_in_schema=False
+            "/slack/events",
+            slack_endpoint(*slack, rt.db, max_body_bytes=rt.settings.max_body_bytes),
+            methods=["POST"],
+            include_in_schema=False,
         )
     _install_errors(app)
     _install_ops(app, rt)

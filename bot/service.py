@@ -76,7 +76,10 @@ class Service:
     def checkpoint(self) -> None:
         """Sign the audit stream heads when the last checkpoint is older than a minute."""
         now = self.rt.clock()
-        if self.checkpointed_at and (now - self.checkpointed_at).total_seconds() < CHECKPOINT_SECONDS:
+        if (
+            self.checkpointed_at
+            and (now - self.checkpointed_at).total_seconds() < CHECKPOINT_SECONDS
+        ):
             return
         checkpoint.write_checkpoint(self.rt.db, self.rt.settings.audit_key_value, now)
         self.checkpointed_at = now
@@ -106,7 +109,9 @@ def connect(settings: Settings, rt: Runtime) -> Integrations:
     """Clients for the configured services, starting stand-ins only in sandbox mode."""
     missing = settings.missing_services()
     if missing:
-        raise ConfigError(f"{' and '.join(missing)} not configured (AIRLOCK_SANDBOX={settings.sandbox})")
+        raise ConfigError(
+            f"{' and '.join(missing)} not configured (AIRLOCK_SANDBOX={settings.sandbox})"
+        )
     box = start_sandbox(slack=settings.slack_sandbox, salesforce=settings.salesforce_sandbox)
     if box.slack or box.salesforce:
         log.warning("SANDBOX MODE: local stand-ins for %s", box.describe())

@@ -18,7 +18,6 @@ from bot.submission import Submission
 from bot.trace import item_view
 
 
-
 def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
     """The model's JSON Schema with its `$defs` written in place.
 

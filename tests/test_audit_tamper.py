@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-
-import pytest
 from typing import Any
 
+import pytest
 from pydantic import SecretStr
 from sqlmodel import col, select
 
@@ -22,14 +21,14 @@ from bot.runtime import Runtime
 from models import Event
 from tests import payloads
 from tests.test_audit_cli import airlock, run_sql
-from tests.test_audit_cli import env as env  # noqa: F401  (fixture)
+from tests.test_audit_cli import env as env
 from tests.test_lifecycle import assign, post
 
 KEY = "test-audit-key-kept-outside-the-database"
 
 
 @pytest.fixture
-def keyed_env(env: dict[str, str]) -> dict[str, str]:  # noqa: F811
+def keyed_env(env: dict[str, str]) -> dict[str, str]:
     return env | {"AIRLOCK_AUDIT_KEY": KEY}
 
 
@@ -211,7 +210,7 @@ def test_verify_catches_deleted_checkpoint(
 
 
 def test_verify_without_key_says_signed_checkpoints_were_not_checked(
-    story: str, env: dict[str, str], tmp_path: Path  # noqa: F811
+    story: str, env: dict[str, str], tmp_path: Path
 ) -> None:
     result = airlock(env, "audit", "verify", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -49,7 +49,7 @@ def mrkdwn_texts(blocks: Any) -> str:
 
 def test_message_draft_escaped_on_the_card() -> None:
     message = {"to": [f"{PING}@x.com"], "subject": HOSTILE, "body": f"Hi {LINK}"}
-    blocks, fallback = review_card(Card(view(kind="message_draft", message=message), "W"))
+    blocks, _fallback = review_card(Card(view(kind="message_draft", message=message), "W"))
     text = mrkdwn_texts(blocks)
     assert_escaped(text)
     assert "&lt;https://evil.example|Reset your password&gt;" in text
@@ -70,7 +70,9 @@ def test_modal_subtitles_escaped() -> None:
 def test_reminder_and_blocked_notices_escaped(rt: Runtime, agent_key: str) -> None:
     item_id = post(rt, agent_key, payloads.field_update(title=HOSTILE))
     for reason in ("reminder", "blocked"):
-        row = Outbox(kind="slack.notify", dedupe_key="x", item_id=item_id, payload={"reason": reason})
+        row = Outbox(
+            kind="slack.notify", dedupe_key="x", item_id=item_id, payload={"reason": reason}
+        )
         assert_escaped(notice_text(rt, row))
 
 

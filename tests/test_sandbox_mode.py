@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, Settings
-from bot.sandbox.live import free_port
 from bot.sandbox.boot import check_sandbox
+from bot.sandbox.live import free_port
 
 REAL_SALESFORCE = {
     "SALESFORCE_INSTANCE_URL": "https://acme.my.salesforce.com",

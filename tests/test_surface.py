@@ -39,7 +39,8 @@ def slack(live: LiveServer, service: Service) -> Iterator[SlackDriver]:
 
 def _nested(depth: int) -> bytes:
     inner = "[" * depth + "]" * depth
-    return f'{{"workflow": "account-brief", "kind": "brief", "title": "t", "reasons": {inner}}}'.encode()
+    head = '{"workflow": "account-brief", "kind": "brief", "title": "t", "reasons": '
+    return f"{head}{inner}}}".encode()
 
 
 @pytest.mark.parametrize(
@@ -47,19 +48,36 @@ def _nested(depth: int) -> bytes:
     [
         (_nested(5000), 400, "nested"),
         (_nested(100), 400, "nested"),
-        (b'{"workflow": "account-brief", "kind": "brief", "title": "t", "confidence": '
-         + b"1" * 5000 + b"}", 400, "digits"),
-        (b'{"workflow": "account-brief", "kind": "brief", "title": "t", "confidence": NaN}',
-         400, "NaN"),
+        (
+            b'{"workflow": "account-brief", "kind": "brief", "title": "t", "confidence": '
+            + b"1" * 5000
+            + b"}",
+            400,
+            "digits",
+        ),
+        (
+            b'{"workflow": "account-brief", "kind": "brief", "title": "t", "confidence": NaN}',
+            400,
+            "NaN",
+        ),
         (json.dumps(payloads.brief(title="a\u0000b")).encode(), 422, "title"),
         (json.dumps(payloads.brief(reasons=["ok", "x\u0000"])).encode(), 422, "reasons.1"),
-        (json.dumps(payloads.brief(sources=[{"title": "t", "excerpt": "\u0000"}])).encode(),
-         422, "sources.0.excerpt"),
+        (
+            json.dumps(payloads.brief(sources=[{"title": "t", "excerpt": "\u0000"}])).encode(),
+            422,
+            "sources.0.excerpt",
+        ),
         (b'{"workflow": "account-brief", "kind": "brief", "title": "\\ud800x"}', 422, "title"),
-        (json.dumps(payloads.task(task={"subject": "s", "due_date": 0})).encode(),
-         422, "task.due_date"),
-        (json.dumps(payloads.task(task={"subject": "s", "due_date": 1764288000})).encode(),
-         422, "YYYY-MM-DD"),
+        (
+            json.dumps(payloads.task(task={"subject": "s", "due_date": 0})).encode(),
+            422,
+            "task.due_date",
+        ),
+        (
+            json.dumps(payloads.task(task={"subject": "s", "due_date": 1764288000})).encode(),
+            422,
+            "YYYY-MM-DD",
+        ),
     ],
 )
 def test_create_item_hostile_json_is_4xx(
@@ -173,7 +191,7 @@ def test_get_item_out_of_scope_looks_missing(api: httpx.Client, rt: Runtime) -> 
         b"",
         b"POST /api/v1/items HTTP/1.1\r\nHost: x\r\n",
         b"POST /api/v1/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        b"Content-Length: 500\r\n\r\n{\"workflow\": ",
+        b'Content-Length: 500\r\n\r\n{"workflow": ',
     ],
     ids=["nothing", "half-headers", "half-body"],
 )
@@ -218,7 +236,7 @@ def test_edit_values_length_checked(name: str, old: str, typed: str, words: str)
 
     block = f"{FIELD_BLOCK_PREFIX}{name}"
     state = {block: {"value": {"type": "plain_text_input", "value": typed}}}
-    values, errors = read_edit_values(state, {name: old})
+    _values, errors = read_edit_values(state, {name: old})
     assert words in errors.get(block, ""), errors
     fine = {block: {"value": {"type": "plain_text_input", "value": "x" * 255}}}
     assert read_edit_values(fine, {name: old}) == ({name: "x" * 255}, {})

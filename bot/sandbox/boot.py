@@ -39,7 +39,9 @@ class Sandbox:
 
     def describe(self) -> str:
         """Which stand-ins run, for the warning `airlock serve` logs."""
-        return " and ".join(n for n, s in (("Slack", self.slack), ("Salesforce", self.salesforce)) if s)
+        return " and ".join(
+            n for n, s in (("Slack", self.slack), ("Salesforce", self.salesforce)) if s
+        )
 
     def stop(self) -> None:
         """Stop whatever was started."""

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import socket
 import time
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,7 +20,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-
 from sqlmodel import func, select
 
 from bot.audit import verify
@@ -31,7 +30,7 @@ from tests.conftest import LiveServer
 # Cases per operation: schemathesis' own default is 100. 1,000 per operation takes the figure
 # printed below; CI runs AIRLOCK_FUZZ_CASES (default chosen to stay well under 90 s in all).
 CASES = int(os.environ.get("AIRLOCK_FUZZ_CASES", "400"))
-FIGURES: dict[str, tuple[int, float, int]] = {}
+
 
 @pytest.fixture
 def auth(agent_key: str) -> dict[str, str]:
@@ -42,43 +41,49 @@ def test_fuzz_operations_never_answer_5xx(
     live: LiveServer, auth: dict[str, str], rt: Runtime
 ) -> None:
     served = schemathesis.openapi.from_url(f"{live.url}/openapi.json")
-    operations = [result.ok() for result in served.get_all_operations()]
-    created = 0
+    operations = [result.ok() for result in served.get_all_operations()]  # type: ignore[union-attr]
     assert len(operations) >= 5
+    created = 0
     for operation in operations:
-        name = f"{operation.method.upper()} {operation.path}"
-        figures = {"cases": 0, "worst": 0, "created": 0}
-
-        strategy = st.one_of(
-            operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
-            operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
-        )
-
-        @given(case=strategy)
-        @settings(
-            max_examples=CASES,
-            deadline=None,
-            derandomize=True,
-            suppress_health_check=list(HealthCheck),
-            database=None,
-        )
-        def check(case: Any) -> None:
-            response = case.call(base_url=live.url, headers=auth, timeout=10)
-            case.validate_response(response, checks=[not_a_server_error])
-            figures["cases"] += 1
-            figures["worst"] = max(figures["worst"], response.status_code)
-            replayed = response.headers.get("Idempotent-Replayed") == "true"
-            figures["created"] += response.status_code == 201 and not replayed
-
         started = time.monotonic()
-        check()
-        FIGURES[name] = (figures["cases"], time.monotonic() - started, figures["worst"])
+        figures = fuzz(operation, live.url, auth)
+        name = f"{operation.method.upper()} {operation.path}"
+        print(
+            f"fuzz {name}: {figures['cases']} cases in {time.monotonic() - started:.1f} s, "
+            f"highest status {figures['worst']}, {figures['created']} created"
+        )
         created += figures["created"]
-    for name, (cases, seconds, worst) in FIGURES.items():
-        print(f"fuzz {name}: {cases} cases in {seconds:.1f} s, highest status {worst}")
     # No partial rows: exactly the items answered 201 exist, each with an intact trail.
     assert stored_items(rt) == created
     assert_trail_intact(rt)
+
+
+def fuzz(operation: Any, base_url: str, auth: dict[str, str]) -> dict[str, int]:
+    """Valid and invalid cases for one operation; fails on the first 5xx."""
+    figures = {"cases": 0, "worst": 0, "created": 0}
+    strategy = st.one_of(
+        operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
+        operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
+    )
+
+    @given(case=strategy)
+    @settings(
+        max_examples=CASES,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
+    def check(case: Any) -> None:
+        response = case.call(base_url=base_url, headers=auth, timeout=10)
+        case.validate_response(response, checks=[not_a_server_error])
+        figures["cases"] += 1
+        figures["worst"] = max(figures["worst"], response.status_code)
+        replayed = response.headers.get("Idempotent-Replayed") == "true"
+        figures["created"] += response.status_code == 201 and not replayed
+
+    check()
+    return figures
 
 
 def stored_items(rt: Runtime) -> int:
@@ -122,9 +127,7 @@ NASTY = [
 def test_nasty_bodies_answer_4xx_and_store_nothing(
     api: httpx.Client, rt: Runtime, body: bytes
 ) -> None:
-    response = api.post(
-        "/api/v1/items", content=body, headers={"Content-Type": "application/json"}
-    )
+    response = api.post("/api/v1/items", content=body, headers={"Content-Type": "application/json"})
     assert 400 <= response.status_code < 500, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert stored_items(rt) == 0
@@ -149,7 +152,9 @@ def test_oversized_bodies_refused_with_bounded_memory(live: LiveServer, rt: Runt
             except httpx.RemoteProtocolError:
                 pass  # the server answered 413 and closed while we were still sending
     grown = rss_mb() - before
-    print(f"8 x 64 MiB posts: refused in {time.monotonic() - started:.1f} s, RSS grew {grown:.1f} MB")
+    print(
+        f"8 x 64 MiB posts: refused in {time.monotonic() - started:.1f} s, RSS grew {grown:.1f} MB"
+    )
     assert grown < 50
     assert stored_items(rt) == 0
 
