@@ -200,9 +200,13 @@ def notice_modal(title: str, text: str) -> Block:
 
 
 def read_edit_values(
-    state: dict[str, Any], proposed: dict[str, Any]
+    state: dict[str, Any], proposed: dict[str, Any], limits: dict[str, int] | None = None
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Typed values from a submitted Edit modal, and errors keyed by block id."""
+    """Typed values from a submitted Edit modal, and errors keyed by block id.
+
+    `limits` are text lengths known from the org's field metadata; other text fields get
+    TEXT_LIMITS or STRING_LIMIT.
+    """
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     editable, _read_only = split_fields(proposed)
@@ -210,7 +214,7 @@ def read_edit_values(
         block = f"{FIELD_BLOCK_PREFIX}{name}"
         raw = _raw(state.get(block, {}).get("value", {}))
         try:
-            values[name] = _typed(name, old, raw)
+            values[name] = _typed(name, old, raw, (limits or {}).get(name))
         except ValueError as exc:
             errors[block] = str(exc)
     return values, errors
@@ -223,7 +227,7 @@ def _raw(action: dict[str, Any]) -> str | None:
     return action.get("selected_date") or action.get("value")
 
 
-def _typed(name: str, old: Any, raw: str | None) -> Any:
+def _typed(name: str, old: Any, raw: str | None, limit: int | None = None) -> Any:
     kind = input_kind(name, old)
     if raw in (None, ""):
         if old not in (None, ""):
@@ -243,11 +247,10 @@ def _typed(name: str, old: Any, raw: str | None) -> Any:
             return date.fromisoformat(raw).isoformat()
         except ValueError:
             raise ValueError("Pick a date, e.g. 2026-12-01") from None
-    return _checked_text(name, raw)
+    return _checked_text(raw, limit or TEXT_LIMITS.get(name, STRING_LIMIT))
 
 
-def _checked_text(name: str, raw: str) -> str:
-    limit = TEXT_LIMITS.get(name, STRING_LIMIT)
+def _checked_text(raw: str, limit: int) -> str:
     if len(raw) > limit:
         raise ValueError(f"This field holds at most {limit} characters; this has {len(raw)}")
     if "\x00" in raw:

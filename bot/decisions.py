@@ -10,6 +10,7 @@ from bot.effects import needs_writeback, queue_effects
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.levels import Authority, Status
 from bot.runtime import Runtime
+from bot.submission import qualify
 from models import Item
 from models.types import utcnow
 
@@ -80,6 +81,17 @@ def edit_choices(rt: Runtime, item: Item) -> dict[str, tuple[str, ...]]:
         if meta is not None and meta.type == "picklist" and meta.picklist:
             choices[change["field"]] = meta.picklist
     return choices
+
+
+def edit_limits(rt: Runtime, item: Item) -> dict[str, int]:
+    """Text lengths the org's field metadata sets for the fields a reviewer may edit."""
+    limits: dict[str, int] = {}
+    for change in item.changes:
+        sobject, _, name = qualify(item.record_sobject or "", change["field"]).rpartition(".")
+        meta = rt.fields.field(sobject, name)
+        if meta is not None and meta.length:
+            limits[change["field"]] = meta.length
+    return limits
 
 
 def edit(rt: Runtime, item_id: str, user: str, values: dict[str, Any]) -> Item:

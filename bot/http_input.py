@@ -1,9 +1,10 @@
 """Reading untrusted request bodies: a size cap while streaming, and JSON parsed defensively.
 
-Python's `json` accepts what Airlock must refuse with a 4xx: `NaN`/`Infinity` (not JSON, RFC 8259
-section 6), integers past the interpreter's 4,300-digit conversion limit (a ValueError), nesting
-deep enough to exhaust the recursion limit (a RecursionError), and NUL characters, which
-PostgreSQL cannot store in text or jsonb.
+Python's `json` accepts what Airlock must refuse with a 4xx: integers past the interpreter's
+4,300-digit conversion limit (a ValueError), nesting deep enough to exhaust the recursion limit (a
+RecursionError), NUL characters, which PostgreSQL cannot store in text or jsonb, and lone
+surrogates, which no database driver can encode. (`NaN` and `Infinity` are refused by the
+submission models, with a 422 naming the field.)
 """
 
 from __future__ import annotations
@@ -39,18 +40,12 @@ class JsonRefused(ValueError):
     """The bytes are not JSON Airlock accepts; the message says why."""
 
 
-def _no_constant(name: str) -> Any:
-    raise JsonRefused(f"{name} is not a JSON number; send a finite number or null")
-
-
 def loads(raw: bytes | str) -> Any:
-    """Parse JSON, raising JsonRefused for NaN, huge integers and deep nesting."""
+    """Parse JSON, raising JsonRefused for huge integers and deep nesting."""
     try:
-        data = json.loads(raw, parse_constant=_no_constant)
+        data = json.loads(raw)
     except RecursionError:
         raise JsonRefused(f"the JSON is nested too deeply (the limit is {MAX_DEPTH})") from None
-    except JsonRefused:
-        raise
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, the int digit limit
         text = str(exc)
         if "digits" in text:

@@ -57,8 +57,8 @@ def _nested(depth: int) -> bytes:
         ),
         (
             b'{"workflow": "account-brief", "kind": "brief", "title": "t", "confidence": NaN}',
-            400,
-            "NaN",
+            422,
+            "confidence",
         ),
         (json.dumps(payloads.brief(title="a\u0000b")).encode(), 422, "title"),
         (json.dumps(payloads.brief(reasons=["ok", "x\u0000"])).encode(), 422, "reasons.1"),
@@ -253,3 +253,24 @@ def test_sqlite_file_is_owner_only(tmp_path: Path) -> None:
     db.dispose()
     for made in (path, *path.parent.glob("airlock.db-*")):
         assert stat.S_IMODE(made.stat().st_mode) == 0o600, made
+
+
+def test_edit_length_follows_field_metadata(rt: Runtime, agent_key: str) -> None:
+    from bot import decisions
+    from bot.blocks_views import read_edit_values
+    from bot.slack_ids import FIELD_BLOCK_PREFIX
+    from models.types import utcnow
+    from tests.test_lifecycle import get, post
+
+    body = payloads.field_update(changes=[{"field": "NextStep", "value": "Call back"}])
+    item = get(rt, post(rt, agent_key, body))
+    assert decisions.edit_limits(rt, item) == {}  # nothing described yet: 255 applies
+    rt.fields.load(
+        "Opportunity", {"fields": [{"name": "NextStep", "type": "string", "length": 80}]}, utcnow()
+    )
+    limits = decisions.edit_limits(rt, item)
+    assert limits == {"NextStep": 80}
+    block = f"{FIELD_BLOCK_PREFIX}NextStep"
+    state = {block: {"value": {"type": "plain_text_input", "value": "x" * 81}}}
+    _values, errors = read_edit_values(state, {"NextStep": "Call back"}, limits)
+    assert "at most 80 characters" in errors[block]
