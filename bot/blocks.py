@@ -242,7 +242,9 @@ def _warnings(v: dict[str, Any]) -> list[Block]:
     if not failed:
         return []
     shown = failed[: SHOWN["checks"]]
-    lines = [f":warning: {c['name']} ({c['on_fail']}): {esc(clip(c['detail'], LINE))}" for c in shown]
+    lines = [
+        f":warning: {c['name']} ({c['on_fail']}): {esc(clip(c['detail'], LINE))}" for c in shown
+    ]
     lines += more(len(shown), len(failed), "failed checks", _trace(v))
     return [context("\n".join(lines))]
 
