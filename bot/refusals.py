@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from models import Event
+from models import Event, Item, Workflow
 
 WINDOW = timedelta(hours=1)
 MAX_PER_WINDOW = 20
@@ -20,6 +20,13 @@ MAX_PER_WINDOW = 20
 
 def worth_logging(session: Session, stream: str, type_: str, actor: str, now: datetime) -> bool:
     """Whether this refusal adds something the trail does not already say in this window."""
+    # Lock the stream's row first (PostgreSQL; SQLite writers are serial anyway), so two
+    # concurrent refusals cannot both see "none yet" and both append.
+    if stream.startswith("workflow:"):
+        owner = select(Workflow.id).where(col(Workflow.id) == stream.removeprefix("workflow:"))
+    else:
+        owner = select(Item.id).where(col(Item.id) == stream)
+    session.exec(owner.with_for_update()).first()
     recent = session.exec(
         select(Event.actor)
         .where(
