@@ -49,9 +49,11 @@ def baseline_app(url: str) -> FastAPI:
     return app
 
 
-def bolt_baseline_app() -> FastAPI:
+def bolt_baseline_app(url: str) -> FastAPI:
     """A bare Bolt app that only acks Approve, behind the same endpoint and thread pool."""
     secret = os.environ["SLACK_SIGNING_SECRET"]
+    db = Database(url)
+    db.upgrade()  # the endpoint remembers accepted signatures (replay refusal) in the database
     bolt = App(
         signing_secret=secret,
         token_verification_enabled=False,
@@ -63,7 +65,8 @@ def bolt_baseline_app() -> FastAPI:
         ack()
 
     app = FastAPI()
-    app.add_api_route("/slack/events", slack_endpoint(bolt, secret), methods=["POST"])
+    endpoint = slack_endpoint(bolt, secret, db, max_body_bytes=256 * 1024)
+    app.add_api_route("/slack/events", endpoint, methods=["POST"])
     app.add_api_route("/healthz", lambda: {"status": "ok"}, methods=["GET"])
     return app
 
@@ -74,7 +77,7 @@ def main() -> None:
     if kind == "baseline":
         app = baseline_app(url)
     elif kind == "bolt":
-        app = bolt_baseline_app()
+        app = bolt_baseline_app(url)
     else:
         settings = Settings(
             _env_file=None,

@@ -13,6 +13,10 @@ from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.exc import IntegrityError
 
+from bot import slack_guard
+from bot.db import Database
+from bot.errors import PayloadTooLarge
+from bot.http_input import read_limited
 from bot.runtime import Runtime
 from bot.slack_delivery import ReviewerSource
 from models import SlackEvent
@@ -63,15 +67,27 @@ def build_bolt_app(
     return app
 
 
-def slack_endpoint(app: App, signing_secret: str) -> Any:
+def slack_endpoint(app: App, signing_secret: str, db: Database, *, max_body_bytes: int) -> Any:
     """FastAPI handler for /slack/events; Bolt dispatches in a worker thread, never on the loop."""
     verifier = SignatureVerifier(signing_secret)
 
     async def endpoint(request: Request) -> Response:
-        raw = await request.body()
+        headers = dict(request.headers)
+        # Cap the body while reading it: an unauthenticated sender must not make us hold more.
+        try:
+            raw = await read_limited(
+                request.stream(), headers.get("content-length"), max_body_bytes
+            )
+        except PayloadTooLarge as exc:
+            return Response(content=exc.detail, status_code=413)
         # Check the signature before parsing, so a forged or mangled body is a 401, not a crash.
-        if not verifier.is_valid_request(raw, dict(request.headers)):
+        if not slack_guard.valid_signature(verifier, raw, headers):
             return Response(content="invalid or stale Slack signature", status_code=401)
+        if not await run_in_threadpool(slack_guard.first_use, db, headers):
+            if "x-slack-retry-num" in headers:  # Slack re-sending bytes we already took
+                return Response(status_code=200)
+            log.warning("replayed Slack request refused (signature already used)")
+            return Response(content="this signed request was already used", status_code=401)
         bolt_request = BoltRequest(
             body=raw.decode("utf-8"), query=request.url.query, headers=dict(request.headers)
         )

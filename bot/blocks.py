@@ -59,7 +59,12 @@ def clip(text: str, limit: int = SECTION_LIMIT) -> str:
 
 
 def esc(text: object) -> str:
-    """Escape agent-written text for mrkdwn, so it cannot ping @channel or forge links."""
+    """Escape agent-written text for mrkdwn, so it cannot ping @channel or forge links.
+
+    Slack reads &, < and > as control characters and asks for &amp;, &lt; and &gt; instead
+    (https://api.slack.com/reference/surfaces/formatting#escaping). Every string an agent (or
+    Salesforce) wrote goes through here on its way to mrkdwn or a notification's text.
+    """
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -93,7 +98,8 @@ def review_card(card: Card) -> tuple[list[Block], str]:
     if v["status"] == "pending":
         blocks.append(_buttons(v["id"]))
     blocks.append(context(f"Item `{v['id']}` · {v['authority']} · {_trace(v)}"))
-    fallback = f"{clip(v['title'], HEADER_LIMIT)} ({_STATUS.get(v['status'], v['status'])})"
+    # The fallback is the notification text (pushes, the sidebar): mrkdwn, so escaped too.
+    fallback = f"{esc(clip(v['title'], HEADER_LIMIT))} ({_STATUS.get(v['status'], v['status'])})"
     return within_budget(fit(blocks), _trace(v)), fallback
 
 
@@ -236,7 +242,9 @@ def _warnings(v: dict[str, Any]) -> list[Block]:
     if not failed:
         return []
     shown = failed[: SHOWN["checks"]]
-    lines = [f":warning: {c['name']} ({c['on_fail']}): {clip(c['detail'], LINE)}" for c in shown]
+    lines = [
+        f":warning: {c['name']} ({c['on_fail']}): {esc(clip(c['detail'], LINE))}" for c in shown
+    ]
     lines += more(len(shown), len(failed), "failed checks", _trace(v))
     return [context("\n".join(lines))]
 

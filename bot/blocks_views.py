@@ -24,6 +24,16 @@ INPUT_TEXT_LIMIT = 3000
 # static_select: at most 100 options, a value at most 150 characters (slack_sdk Option).
 MAX_OPTIONS, OPTION_VALUE = 100, 150
 LONG_TEXT = {"task.description", "message.body", "summary", "Description"}
+# The most characters a reviewer may type per field: the intake limits where Airlock sets them,
+# else 255, the usual length of a Salesforce text field (field metadata, when known, is exact).
+TEXT_LIMITS = {
+    "task.description": 32000,
+    "Description": 32000,
+    "message.body": 20000,
+    "summary": 20000,
+    "message.subject": 500,
+}
+STRING_LIMIT = 255
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 _REASON_LABELS = {
@@ -190,9 +200,13 @@ def notice_modal(title: str, text: str) -> Block:
 
 
 def read_edit_values(
-    state: dict[str, Any], proposed: dict[str, Any]
+    state: dict[str, Any], proposed: dict[str, Any], limits: dict[str, int] | None = None
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Typed values from a submitted Edit modal, and errors keyed by block id."""
+    """Typed values from a submitted Edit modal, and errors keyed by block id.
+
+    `limits` are text lengths known from the org's field metadata; other text fields get
+    TEXT_LIMITS or STRING_LIMIT.
+    """
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     editable, _read_only = split_fields(proposed)
@@ -200,7 +214,7 @@ def read_edit_values(
         block = f"{FIELD_BLOCK_PREFIX}{name}"
         raw = _raw(state.get(block, {}).get("value", {}))
         try:
-            values[name] = _typed(name, old, raw)
+            values[name] = _typed(name, old, raw, (limits or {}).get(name))
         except ValueError as exc:
             errors[block] = str(exc)
     return values, errors
@@ -213,7 +227,7 @@ def _raw(action: dict[str, Any]) -> str | None:
     return action.get("selected_date") or action.get("value")
 
 
-def _typed(name: str, old: Any, raw: str | None) -> Any:
+def _typed(name: str, old: Any, raw: str | None, limit: int | None = None) -> Any:
     kind = input_kind(name, old)
     if raw in (None, ""):
         if old not in (None, ""):
@@ -233,6 +247,14 @@ def _typed(name: str, old: Any, raw: str | None) -> Any:
             return date.fromisoformat(raw).isoformat()
         except ValueError:
             raise ValueError("Pick a date, e.g. 2026-12-01") from None
+    return _checked_text(raw, limit or TEXT_LIMITS.get(name, STRING_LIMIT))
+
+
+def _checked_text(raw: str, limit: int) -> str:
+    if len(raw) > limit:
+        raise ValueError(f"This field holds at most {limit} characters; this has {len(raw)}")
+    if "\x00" in raw:
+        raise ValueError("Remove the NUL character (\\u0000) from this value")
     return raw
 
 
@@ -248,7 +270,7 @@ def reject_modal(item_id: str, title: str) -> Block:
         "Reject",
         "Reject",
         [
-            {"type": "section", "text": {"type": "mrkdwn", "text": clip(f"_{title}_")}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": clip(f"_{esc(title)}_")}},
             {
                 "type": "input",
                 "block_id": REJECT_BLOCK,

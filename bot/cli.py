@@ -63,24 +63,28 @@ def serve(
     """Run the HTTP server, workers and scheduler (sandbox stand-ins when unconfigured)."""
     import uvicorn
 
+    from bot.http_server import server_config
     from bot.listen import listening_socket
+    from bot.sandbox.boot import WARNING, check_sandbox
     from bot.sandbox.session import banner, sandbox_settings, start_session
     from bot.service import build_service
 
     settings = sandbox_settings(_settings())
-    bind = host or ("127.0.0.1" if settings.slack_sandbox else "0.0.0.0")
+    bind = host or ("127.0.0.1" if settings.sandbox_active else "0.0.0.0")
+    check_sandbox(settings, bind)
     # Before the database, stand-ins or keys exist: a busy port changes nothing.
     sock = listening_socket(bind, settings.port)
     eventlog.configure()
     service = build_service(settings)
     session = start_session(service, bind, settings.port)
     if session is not None:
+        typer.echo(WARNING, err=True)
         typer.echo(banner(session))
     typer.echo(
         f"airlock: {len(service.rt.specs.specs)} workflows loaded; "
         f"listening on http://{bind}:{settings.port}"
     )
-    config = uvicorn.Config(
+    config = server_config(
         service.app, host=bind, port=settings.port, log_level="info", timeout_graceful_shutdown=10
     )
     uvicorn.Server(config).run(sockets=[sock])
@@ -257,18 +261,40 @@ def trace(
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Re-hash every chain; exit 1 naming each item whose events were altered."""
+    """Check every chain, every item row and the signed checkpoints; exit 1 naming each problem."""
     from bot.audit import verify
 
-    db = _migrated_db(_settings())
+    settings = _settings()
+    db = _migrated_db(settings)
     with db.read() as session:
-        checked, problems = verify(session)
-    for p in problems:
+        found = verify(session, settings.audit_key_value)
+    for note in found.notes:
+        typer.echo(f"note: {note}", err=True)
+    for p in found.problems:
         typer.echo(f"TAMPERED {p}", err=True)
-    if problems:
-        typer.echo(f"{len(problems)} broken chain(s) out of {checked}", err=True)
+    if found.problems:
+        typer.echo(f"{len(found.problems)} problem(s) in {found.checked} chains", err=True)
         raise typer.Exit(1)
-    typer.echo(f"ok: {checked} chains verified, no tampering found")
+    typer.echo(
+        f"ok: {found.checked} chains and {found.checkpoints} checkpoint(s) verified, "
+        "no tampering found"
+    )
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the current stream heads now; print the newest checkpoint to keep off this machine."""
+    from bot.checkpoint import latest, write_checkpoint
+
+    settings = _settings()
+    db = _migrated_db(settings)
+    write_checkpoint(db, settings.audit_key_value)
+    with db.read() as session:
+        cp = latest(session)
+    if cp is None:
+        typer.echo("no audit events yet: nothing to checkpoint")
+        return
+    typer.echo(f"checkpoint #{cp.seq} {cp.at.isoformat()} {cp.signature}")
 
 
 @app.command()

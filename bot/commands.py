@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import autonomy, control, decisions, lifecycle, queries
+from bot import autonomy, control, decisions, lifecycle, queries, refusals
+from bot.blocks import esc
 from bot.blocks_home import HELP, queue_text, stats_text, status_text
 from bot.decisions import NotPermitted
 from bot.errors import AirlockError, InvalidInput
@@ -13,6 +14,7 @@ from bot.runtime import Runtime
 from bot.slack_ids import Command
 from bot.trace import item_view, render_trace
 from models import Item
+from models.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -97,13 +99,16 @@ def _trace(rt: Runtime, user: str, item_id: str) -> Answer:
     assert item is not None  # item_view raised NotFound otherwise
     owner = rt.spec(item.workflow_id).spec.owner
     if not decisions.may_see(item, user, rt.settings.admins, owner):
+        stream, actor = lifecycle.item_stream(item.id), f"user:{user}"
         with rt.db.write() as session:
-            lifecycle.append_item_event(session, item, "trace_refused", f"user:{user}", {})
+            # Bounded like every refusal: nobody grows an item's trail by asking again and again.
+            if refusals.worth_logging(session, stream, "trace_refused", actor, utcnow()):
+                lifecycle.append_item_event(session, item, "trace_refused", actor, {})
         raise NotPermitted(
             f"only the reviewers of {item_id}, the owner of `{item.workflow_id}` and admins "
             "can read its trace"
         )
-    return Answer(f"```{render_trace(view)[:2900]}```")
+    return Answer(f"```{esc(render_trace(view)[:2900])}```")
 
 
 def _pause(rt: Runtime, user: str, args: list[str]) -> Answer:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.spec_model import parse_duration
@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     workers: bool = Field(True, alias="AIRLOCK_WORKERS")
     # How long an outbox row may wait out an outage (limits, 5xx, timeouts) before it is given up.
     outbox_give_up_after: timedelta = Field(timedelta(days=3), alias="AIRLOCK_OUTBOX_GIVE_UP_AFTER")
+    # Stand-ins for Slack and Salesforce: `auto` only when neither is configured (and only ever on
+    # loopback, see bot/sandbox/boot.py); never silently beside a real service.
+    sandbox: Literal["auto", "on", "off"] = Field("auto", alias="AIRLOCK_SANDBOX")
+    # Signs audit checkpoints; keep it outside the database (a secret store, the environment).
+    audit_key: SecretStr | None = Field(None, alias="AIRLOCK_AUDIT_KEY")
 
     slack_bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")
@@ -63,14 +68,35 @@ class Settings(BaseSettings):
         return frozenset(a.strip() for a in self.admins_csv.split(",") if a.strip())
 
     @property
+    def audit_key_value(self) -> str | None:
+        """The checkpoint signing key, or None when unset."""
+        return self.audit_key.get_secret_value() if self.audit_key else None
+
+    @property
+    def sandbox_active(self) -> bool:
+        """Stand-ins may run: AIRLOCK_SANDBOX=on, or auto with neither service configured."""
+        if self.sandbox == "auto":
+            return not self.slack_bot_token and not self.salesforce_instance_url
+        return self.sandbox == "on"
+
+    @property
     def slack_sandbox(self) -> bool:
-        """No Slack credentials: run on the local stand-in."""
-        return not self.slack_bot_token
+        """Slack runs on the local stand-in (sandbox mode, no Slack credentials)."""
+        return self.sandbox_active and not self.slack_bot_token
 
     @property
     def salesforce_sandbox(self) -> bool:
-        """No Salesforce org configured: run on the local stand-in."""
-        return not self.salesforce_instance_url
+        """Salesforce runs on the local stand-in (sandbox mode, no org configured)."""
+        return self.sandbox_active and not self.salesforce_instance_url
+
+    def missing_services(self) -> list[str]:
+        """What `airlock serve` needs but has neither configured nor a stand-in for."""
+        missing = []
+        if not self.slack_bot_token and not self.slack_sandbox:
+            missing.append("Slack (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)")
+        if not self.salesforce_instance_url and not self.salesforce_sandbox:
+            missing.append("Salesforce (SALESFORCE_INSTANCE_URL and its credentials)")
+        return missing
 
     @model_validator(mode="after")
     def _check_pairs(self) -> Self:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -97,8 +98,12 @@ def alembic_config(url: str) -> Any:
 
 def _ensure_sqlite_dir(url: str) -> None:
     database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if database and database != ":memory:" and not database.startswith("file:"):
+        path = Path(database).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Create the file owner-only before SQLite does (it would use 0644 under the usual
+        # umask); SQLite gives its -wal and -shm files the database file's permissions.
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _sqlite_engine(url: str, *, begin: str) -> Engine:

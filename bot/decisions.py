@@ -6,12 +6,13 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
-from bot import lifecycle
+from bot import lifecycle, refusals
 from bot.effects import needs_writeback, queue_effects
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.levels import Authority, Gate, Status
 from bot.policy import regate
 from bot.runtime import Runtime
+from bot.submission import qualify
 from models import Item
 from models.types import utcnow
 
@@ -102,6 +103,17 @@ def edit_choices(rt: Runtime, item: Item) -> dict[str, tuple[str, ...]]:
     return choices
 
 
+def edit_limits(rt: Runtime, item: Item) -> dict[str, int]:
+    """Text lengths the org's field metadata sets for the fields a reviewer may edit."""
+    limits: dict[str, int] = {}
+    for change in item.changes:
+        sobject, _, name = qualify(item.record_sobject or "", change["field"]).rpartition(".")
+        meta = rt.fields.field(sobject, name)
+        if meta is not None and meta.length:
+            limits[change["field"]] = meta.length
+    return limits
+
+
 def edit(rt: Runtime, item_id: str, user: str, values: dict[str, Any]) -> Item:
     """Confirm the item with the reviewer's values for some of its fields."""
     proposed = editable_fields(_load(rt, item_id))
@@ -183,13 +195,14 @@ def authorize(rt: Runtime, item_id: str, user: str, wanted: str) -> Item:
 
 def _refuse(rt: Runtime, item: Item, user: str, wanted: str) -> NotPermitted:
     with rt.db.write() as session:
-        lifecycle.append_item_event(
-            session,
-            item,
-            "decision_refused",
-            f"user:{user}",
-            {"wanted": wanted, "assignee": item.assignee},
-        )
+        if refusals.worth_logging(session, item.id, "decision_refused", f"user:{user}", utcnow()):
+            lifecycle.append_item_event(
+                session,
+                item,
+                "decision_refused",
+                f"user:{user}",
+                {"wanted": wanted, "assignee": item.assignee},
+            )
     who = f"<@{item.assignee}>" if item.assignee else "the assigned reviewer"
     return NotPermitted(
         f"only {who}, their manager after escalation, or an admin can decide this item",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +10,7 @@ from sqlalchemy import Table, bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 
-from bot import keys, lifecycle
+from bot import http_input, keys, lifecycle, refusals
 from bot.autonomy import effective_spec, governing_override
 from bot.canonical import canonical_hash
 from bot.db import Executor
@@ -24,6 +23,7 @@ from bot.policy import OutputNotAllowed
 from bot.runtime import Runtime
 from bot.specs import LoadedSpec
 from bot.submission import Submission
+from models.types import utcnow
 
 
 class MalformedJson(AirlockError):
@@ -50,11 +50,12 @@ class IntakeResult:
 def parse_submission(raw: bytes) -> tuple[Submission, dict[str, Any]]:
     """JSON and schema validation; errors list every field to fix."""
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = http_input.loads(raw)
+    except http_input.JsonRefused as exc:
         raise MalformedJson(f"the body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object with workflow, kind, title, ...")
+    http_input.refuse_unstorable(data)
     try:
         return Submission.model_validate(data), data
     except ValidationError as exc:
@@ -183,11 +184,14 @@ def _log_refusal(rt: Runtime, key: Agent, sub: Submission, exc: OutputNotAllowed
     """Refusals store no item but leave a mark on the workflow's own audit chain."""
     rt.metrics.refused.labels("output_not_allowed").inc()
     with rt.db.write() as session:
+        stream, actor = lifecycle.workflow_stream(sub.workflow), f"agent:{key.name}"
+        if not refusals.worth_logging(session, stream, "refused", actor, utcnow()):
+            return
         lifecycle.append_workflow_event(
             session,
             sub.workflow,
             "refused",
-            f"agent:{key.name}",
+            actor,
             {
                 "kind": sub.kind.value,
                 "title": sub.title,

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, case, update
+from sqlalchemy import RowMapping, Table, case, update
 from sqlmodel import Session, SQLModel, col, select
 
 from bot import eventlog
@@ -34,6 +34,25 @@ _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 _ITEMS: Table = SQLModel.metadata.tables["item"]
 _EVENTS: Table = SQLModel.metadata.tables["event"]
 _WORKFLOWS: Table = SQLModel.metadata.tables["workflow"]
+# The item columns its audit chain vouches for: what the agent sent and what was decided and
+# written. Each item event records their digests as they stood after it (see item_state).
+BOUND_FIELDS = (
+    "workflow_id",
+    "raw_hash",
+    "kind",
+    "title",
+    "summary",
+    "record_sobject",
+    "record_id",
+    "changes",
+    "task",
+    "message",
+    "status",
+    "authority",
+    "decided_by",
+    "decision",
+    "writeback_state",
+)
 
 
 def new_item_id() -> str:
@@ -53,19 +72,25 @@ def workflow_stream(workflow_id: str) -> str:
     return f"workflow:{workflow_id}"
 
 
+def item_state(row: Mapping[str, Any] | RowMapping) -> dict[str, str]:
+    """Short digests of an item row's bound fields, the same whether read from Python or SQL."""
+    return {name: canonical_hash(row[name])[:16] for name in BOUND_FIELDS}
+
+
 def chain_hash(row: Mapping[str, Any]) -> str:
-    """The hash of an event's content and its predecessor's hash."""
-    return canonical_hash(
-        {
-            "stream": row["stream"],
-            "seq": row["seq"],
-            "type": row["type"],
-            "actor": row["actor"],
-            "at": row["at"].isoformat(),
-            "data": row["data"],
-            "prev": row["prev_hash"],
-        }
-    )
+    """The hash of an event's content, the item state it records, and its predecessor's hash."""
+    content = {
+        "stream": row["stream"],
+        "seq": row["seq"],
+        "type": row["type"],
+        "actor": row["actor"],
+        "at": row["at"].isoformat(),
+        "data": row["data"],
+        "prev": row["prev_hash"],
+    }
+    if row.get("state") is not None:  # events written before item states were recorded
+        content["state"] = row["state"]
+    return canonical_hash(content)
 
 
 def event_hash(event: Event) -> str:
@@ -82,6 +107,7 @@ def _event_row(
     data: dict[str, Any],
     workflow_id: str,
     item_id: str | None,
+    state: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     row = {
         "stream": stream,
@@ -93,6 +119,7 @@ def _event_row(
         "at": utcnow(),
         "data": data,
         "prev_hash": prev,
+        "state": state,
     }
     row["hash"] = chain_hash(row)
     return row
@@ -108,8 +135,11 @@ def record_intake(
 ) -> None:
     """Insert a new item with its first events, chained in memory: one INSERT each."""
     stream, rows, prev = item_stream(values["id"]), [], None
+    state = item_state(values)
     for seq, (type_, actor, data) in enumerate(events, start=1):
-        row = _event_row(stream, seq, prev, type_, actor, data, values["workflow_id"], values["id"])
+        row = _event_row(
+            stream, seq, prev, type_, actor, data, values["workflow_id"], values["id"], state
+        )
         rows.append(row)
         prev = row["hash"]
     session.execute(_ITEMS.insert(), [values | {"audit_seq": len(rows), "audit_head": prev}])
@@ -120,14 +150,29 @@ def append_item_event(
     session: Session, item: Item, type_: str, actor: str, data: dict[str, Any] | None = None
 ) -> None:
     """Append to an item's chain; the row lock taken here orders concurrent writers."""
-    seq, prev = session.execute(
-        update(_ITEMS)
-        .where(_ITEMS.c.id == item.id)
-        .values(audit_seq=_ITEMS.c.audit_seq + 1, updated_at=utcnow())
-        .returning(_ITEMS.c.audit_seq, _ITEMS.c.audit_head)
-    ).one()
+    found = (
+        session.execute(
+            update(_ITEMS)
+            .where(_ITEMS.c.id == item.id)
+            .values(audit_seq=_ITEMS.c.audit_seq + 1, updated_at=utcnow())
+            .returning(
+                _ITEMS.c.audit_seq, _ITEMS.c.audit_head, *(_ITEMS.c[f] for f in BOUND_FIELDS)
+            )
+        )
+        .one()
+        ._mapping
+    )
+    seq, prev = found["audit_seq"], found["audit_head"]
     row = _event_row(
-        item_stream(item.id), seq, prev, type_, actor, data or {}, item.workflow_id, item.id
+        item_stream(item.id),
+        seq,
+        prev,
+        type_,
+        actor,
+        data or {},
+        item.workflow_id,
+        item.id,
+        item_state(found),
     )
     _insert_events(session, [row])
     session.execute(update(_ITEMS).where(_ITEMS.c.id == item.id).values(audit_head=row["hash"]))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from bot import lifecycle
+from bot import lifecycle, refusals
 from bot.runtime import Runtime
 from models import Item
+from models.types import utcnow
 
 
 def is_owner(rt: Runtime, workflow_id: str, user: str) -> bool:
@@ -26,5 +27,11 @@ def is_reviewer(rt: Runtime, workflow_id: str, user: str) -> bool:
 
 def refused(rt: Runtime, workflow_id: str, user: str, wanted: str) -> None:
     """Leave a refused attempt on the workflow's audit chain."""
+    stream, type_, actor = (
+        lifecycle.workflow_stream(workflow_id),
+        f"{wanted}_refused",
+        f"user:{user}",
+    )
     with rt.db.write() as session:
-        lifecycle.append_workflow_event(session, workflow_id, f"{wanted}_refused", f"user:{user}")
+        if refusals.worth_logging(session, stream, type_, actor, utcnow()):
+            lifecycle.append_workflow_event(session, workflow_id, type_, actor)

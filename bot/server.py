@@ -60,7 +60,10 @@ def create_app(
     app.include_router(build_router(rt))
     if slack is not None:
         app.add_api_route(
-            "/slack/events", slack_endpoint(*slack), methods=["POST"], include_in_schema=False
+            "/slack/events",
+            slack_endpoint(*slack, rt.db, max_body_bytes=rt.settings.max_body_bytes),
+            methods=["POST"],
+            include_in_schema=False,
         )
     _install_errors(app)
     _install_ops(app, rt)
@@ -123,8 +126,12 @@ def _install_ops(app: FastAPI, rt: Runtime) -> None:
         try:
             with rt.db.read() as session:
                 session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-        except Exception as exc:
-            return problem(503, "unhealthy", "Database unreachable", str(exc)[:300])
+        except Exception:
+            # The details (host, database, driver message) go to the log, never to the caller.
+            log.exception("health check: database unreachable")
+            return problem(
+                503, "unhealthy", "Database unreachable", "the database did not answer; see the log"
+            )
         return JSONResponse(
             {"status": "ok", "database": rt.db.dialect, "workflows": len(rt.specs.specs)}
         )

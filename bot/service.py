@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot import autopause, digest, field_check, timers
+from bot import autopause, checkpoint, digest, field_check, timers
 from bot.app import build_bolt_app
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.directory import Directory
 from bot.effects import CARD, NOTIFY, WEBHOOK, WRITEBACK
 from bot.outbox import OutboxWorker, Route
@@ -34,6 +35,9 @@ from bot.writeback import writeback_route
 
 log = logging.getLogger(__name__)
 DIGEST_HOUR_UTC = 9
+# How often the stream heads are signed: a chain rewritten since the last checkpoint is the
+# window `audit verify` cannot see into, so keep it short; a checkpoint with nothing new is free.
+CHECKPOINT_SECONDS = 60.0
 
 
 @dataclass
@@ -59,9 +63,10 @@ class Service:
     app: FastAPI
 
     socket_mode: Any = None
+    checkpointed_at: datetime | None = None
 
     def tick(self) -> None:
-        """One round of background work: timers, auto-pause, then due side effects."""
+        """One round of background work: timers, auto-pause, due side effects, checkpoint."""
         field_check.refresh(self.rt)  # describe() when due; never on the intake path
         if not self.rt.settings.workers:
             return  # an API-only replica only keeps the field metadata its intake checks fresh
@@ -69,6 +74,18 @@ class Service:
         timers.sweep(self.rt, self.integrations.people)
         autopause.check_all(self.rt)
         self.worker.drain(max_rounds=10)
+        self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Sign the audit stream heads when the last checkpoint is older than a minute."""
+        now = self.rt.clock()
+        if (
+            self.checkpointed_at
+            and (now - self.checkpointed_at).total_seconds() < CHECKPOINT_SECONDS
+        ):
+            return
+        checkpoint.write_checkpoint(self.rt.db, self.rt.settings.audit_key_value, now)
+        self.checkpointed_at = now
 
     def start(self) -> None:
         """Start ticking (API-only replicas: field metadata only), and Socket Mode if set."""
@@ -92,8 +109,15 @@ class Service:
 
 
 def connect(settings: Settings, rt: Runtime) -> Integrations:
-    """Clients for the configured services, starting stand-ins for the missing ones."""
+    """Clients for the configured services, starting stand-ins only in sandbox mode."""
+    missing = settings.missing_services()
+    if missing:
+        raise ConfigError(
+            f"{' and '.join(missing)} not configured (AIRLOCK_SANDBOX={settings.sandbox})"
+        )
     box = start_sandbox(slack=settings.slack_sandbox, salesforce=settings.salesforce_sandbox)
+    if box.slack or box.salesforce:
+        log.warning("SANDBOX MODE: local stand-ins for %s", box.describe())
     if box.slack:
         slack = make_client(SANDBOX_BOT_TOKEN, box.slack.base_url)
         secret = box.signing_secret

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from slack_sdk import WebClient
 
 from bot import lifecycle
-from bot.blocks import Card, resume_prompt, review_card
+from bot.blocks import Card, esc, resume_prompt, review_card
 from bot.deadlines import card_deadline, next_due
 from bot.directory import Reviewer
 from bot.levels import Status
@@ -231,14 +231,14 @@ def notice_text(rt: Runtime, row: Outbox) -> str:
         item = session.get(Item, row.item_id) if row.item_id else None
     if item is not None and payload.get("reason") == "reminder":
         return (
-            f":bell: Reminder: *{item.title}* from `{item.workflow_id}` is waiting for your "
+            f":bell: Reminder: *{esc(item.title)}* from `{item.workflow_id}` is waiting for your "
             f"decision (Approve, Edit or Reject on the card). `{item.id}`"
         )
     if item is not None and payload.get("reason") == "blocked":
-        why = "; ".join(item.gate_reasons[1:]) or "policy"
+        why = esc("; ".join(item.gate_reasons[1:]) or "policy")
         return (
-            f":no_entry: Blocked *{item.title}* from `{item.workflow_id}` "
-            f"(agent `{item.agent}`): {why}. `/airlock trace {item.id}`"
+            f":no_entry: Blocked *{esc(item.title)}* from `{item.workflow_id}` "
+            f"(agent `{esc(item.agent)}`): {why}. `/airlock trace {item.id}`"
         )
     return f"Airlock notice about {row.item_id or row.workflow_id}"
 

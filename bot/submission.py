@@ -64,6 +64,14 @@ class TaskDraft(_Strict):
     due_date: date | None = None
     description: str = Field("", max_length=32000)
 
+    @field_validator("due_date", mode="before")
+    @classmethod
+    def _iso_date_only(cls, value: object) -> object:
+        # pydantic reads a number as Unix time: 0 would become 1970-01-01.
+        if value is not None and not isinstance(value, str):
+            raise ValueError("must be a date written YYYY-MM-DD, e.g. 2026-12-01")
+        return value
+
 
 class MessageDraft(_Strict):
     """A message the agent drafted for a human to send."""

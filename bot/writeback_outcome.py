@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot import lifecycle
+from bot.blocks import esc
 from bot.effects import CARD, NOTIFY
 from bot.outbox import Outcome, enqueue
 from bot.salesforce import SalesforceError
@@ -199,14 +200,16 @@ def _tell_settled(session: Session, job: WriteJob, state: str, body: dict[str, A
     _card(session, item, "writeback")
     where = f"{item.record_sobject} {item.record_id}"
     if state == "failed":
-        text = f"Write-back of {item.id} ({item.title}) to {where} failed: {body['error']}"
+        text = (
+            f"Write-back of {item.id} ({esc(item.title)}) to {where} failed: {esc(body['error'])}"
+        )
         key = f"{item.id}:writeback-failed:owner"
         _notify(session, job, job.spec.owner, "writeback_failed", text, key)
     elif state == "conflict":
         fields = ", ".join(r["field"] for r in job.results if r["state"] == "conflict")
         text = (
             f"Not written: {fields} on {where} changed in Salesforce since the agent looked, "
-            f"so {item.id} ({item.title}) did not overwrite it. Both values are on the card "
+            f"so {item.id} ({esc(item.title)}) did not overwrite it. Both values are on the card "
             "and in the trace."
         )
         # the reviewer who confirmed it; nobody did for an auto-accepted item: its owner

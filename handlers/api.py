@@ -9,17 +9,41 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from bot import keys
-from bot.errors import Forbidden, PayloadTooLarge
+from bot.errors import Forbidden, NotFound
+from bot.http_input import read_limited
 from bot.intake import submit
 from bot.queries import workflow_detail
 from bot.runtime import Runtime
 from bot.submission import Submission
 from bot.trace import item_view
 
+
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """The model's JSON Schema with its `$defs` written in place.
+
+    pydantic points nested models at `#/$defs/...`, which inside /openapi.json resolves against
+    the OpenAPI document's root, where there is no `$defs`: clients and fuzzers could not read
+    the intake body's schema. The models are not recursive, so inlining terminates.
+    """
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    return dict(resolve(schema))
+
+
 _INTAKE_DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": Submission.model_json_schema()}},
+        "content": {"application/json": {"schema": _inlined(Submission.model_json_schema())}},
     }
 }
 
@@ -31,7 +55,9 @@ def build_router(rt: Runtime) -> APIRouter:
     @router.post("/items", status_code=201, openapi_extra=_INTAKE_DOC)
     async def create_item(request: Request) -> JSONResponse:
         """Submit one agent output (docs/intake.md: the intake body v1)."""
-        raw = await _read_limited(request, rt.settings.max_body_bytes)
+        raw = await read_limited(
+            request.stream(), request.headers.get("content-length"), rt.settings.max_body_bytes
+        )
         result = await run_in_threadpool(
             submit,
             rt,
@@ -52,7 +78,9 @@ def build_router(rt: Runtime) -> APIRouter:
         with rt.db.read() as session:
             key = keys.authenticate(session, _bearer(request))
             view = item_view(session, item_id)
-        _require_scope(key, view["workflow"])
+        if not keys.in_scope(key, view["workflow"]):
+            # The same answer as a missing item: a key must not learn what exists outside it.
+            raise NotFound(f"item {item_id!r} does not exist: check the id returned at intake")
         return view
 
     @router.get("/workflows")
@@ -84,15 +112,3 @@ def _bearer(request: Request) -> str | None:
 def _require_scope(key: keys.Agent, workflow_id: str) -> None:
     if not keys.in_scope(key, workflow_id):
         raise Forbidden(f"agent key {key.key_id} is not scoped to workflow {workflow_id!r}")
-
-
-async def _read_limited(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
-    return bytes(body)

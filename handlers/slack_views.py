@@ -28,7 +28,9 @@ def register(app: App, rt: Runtime) -> None:
         def decide() -> dict[str, str]:
             item = decisions.authorize(rt, item_id, user, "edited")
             values, errors = read_edit_values(
-                view["state"]["values"], decisions.editable_fields(item)
+                view["state"]["values"],
+                decisions.editable_fields(item),
+                decisions.edit_limits(rt, item),
             )
             if not errors:
                 decisions.edit(rt, item_id, user, values)

@@ -1,6 +1,7 @@
 """SQLModel tables; importing this package registers them all on SQLModel.metadata."""
 
 from models.agent_key import AgentKey
+from models.audit_checkpoint import AuditCheckpoint, SlackSignature
 from models.event import Event
 from models.item import Item
 from models.outbox import Outbox, OutboxAttempt
@@ -10,12 +11,14 @@ from models.workflow import Workflow, WorkflowVersion
 
 __all__ = [
     "AgentKey",
+    "AuditCheckpoint",
     "Event",
     "Item",
     "Outbox",
     "OutboxAttempt",
     "Person",
     "SlackEvent",
+    "SlackSignature",
     "Workflow",
     "WorkflowVersion",
 ]

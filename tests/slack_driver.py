@@ -54,10 +54,12 @@ class SlackDriver:
         """`/airlock <text>`."""
         return self.send(command_body(SLASH_COMMAND, text, user), FORM_CONTENT_TYPE)
 
-    def event(self, event: dict[str, Any], event_id: str | None = None) -> httpx.Response:
-        """An Events API delivery."""
+    def event(
+        self, event: dict[str, Any], event_id: str | None = None, *, retry: int = 0
+    ) -> httpx.Response:
+        """An Events API delivery; a retry is signed afresh, as Slack re-sends (so not a replay)."""
         body = event_body(event, event_id or f"Ev{uuid.uuid4().hex[:10]}")
-        return self.send(body, JSON_CONTENT_TYPE)
+        return self.send(body, JSON_CONTENT_TYPE, timestamp=int(time.time()) - retry)
 
     def card(self, user: str, item_id: str) -> dict[str, Any]:
         """The latest version of the review card for `item_id` in the user's DM."""

@@ -195,6 +195,8 @@ def test_page_absent_with_real_slack(settings: Settings, rt: Runtime) -> None:
             "slack_bot_token": "xoxb-real",
             "slack_signing_secret": "real-secret",
             "slack_api_url": "http://127.0.0.1:9/api/",
+            # Salesforce stays on its stand-in: with a real Slack that must be asked for.
+            "sandbox": "on",
         }
     )
     service = build_service(real, rt)

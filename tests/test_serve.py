@@ -58,5 +58,6 @@ def test_serve_starts_and_stops_on_sigterm(
     assert proc.returncode in (0, -signal.SIGTERM), output
     assert time.monotonic() - started < 20
     assert "/sandbox" in output
+    assert "WARNING: SANDBOX MODE" in output
     assert "Application shutdown complete" in output
     assert "Scheduler has been shut down" in output

@@ -9,6 +9,8 @@ from typing import Any
 
 import uvicorn
 
+from bot.http_server import server_config
+
 
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
@@ -22,7 +24,7 @@ class LiveServer:
 
     def __init__(self, app: Any, port: int = 0) -> None:
         self.port = port or free_port()
-        config = uvicorn.Config(
+        config = server_config(
             app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
         )
         self.server = uvicorn.Server(config)

@@ -1,0 +1,241 @@
+"""The tamper suite: every way to edit the trail behind Airlock's back makes `audit verify` fail.
+
+Each case tampers with the database directly, as someone holding its credentials (but not
+AIRLOCK_AUDIT_KEY) would, then runs `airlock audit verify`: exit 1, the item named, and what is
+wrong with it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from sqlmodel import col, select
+
+from bot import checkpoint, decisions
+from bot.lifecycle import chain_hash
+from bot.runtime import Runtime
+from models import Event
+from tests import payloads
+from tests.test_audit_cli import airlock, run_sql
+from tests.test_audit_cli import env as env
+from tests.test_lifecycle import assign, post
+
+KEY = "test-audit-key-kept-outside-the-database"
+
+
+@pytest.fixture
+def keyed_env(env: dict[str, str]) -> dict[str, str]:
+    return env | {"AIRLOCK_AUDIT_KEY": KEY}
+
+
+@pytest.fixture
+def story(rt: Runtime, agent_key: str) -> str:
+    """An approved field update and a brief, covered by a signed checkpoint."""
+    item_id = post(rt, agent_key, payloads.field_update())
+    assign(rt, item_id, "U0MAYA")
+    decisions.approve(rt, item_id, "U0MAYA")
+    post(rt, agent_key, payloads.brief())
+    assert checkpoint.write_checkpoint(rt.db, KEY) == 1
+    return item_id
+
+
+def verify_fails(env: dict[str, str], tmp_path: Path, *expected: str) -> str:
+    result = airlock(env, "audit", "verify", cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    for words in expected:
+        assert words in result.stderr, result.stderr
+    return result.stderr
+
+
+def events(rt: Runtime, stream: str) -> list[dict[str, Any]]:
+    """A stream's events as the ORM reads them (aware datetimes, parsed JSON), in order."""
+    with rt.db.read() as session:
+        query = select(Event).where(col(Event.stream) == stream).order_by(col(Event.seq))
+        return [e.model_dump() for e in session.exec(query)]
+
+
+def insert_event(rt: Runtime, row: dict[str, Any]) -> None:
+    with rt.db.write() as session:
+        session.execute(Event.__table__.insert(), [row])  # type: ignore[attr-defined]
+
+
+def test_verify_clean_keyed_trail(story: str, keyed_env: dict[str, str], tmp_path: Path) -> None:
+    result = airlock(keyed_env, "audit", "verify", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "1 checkpoint(s) verified" in result.stdout
+
+
+def test_verify_catches_inserted_event_in_the_middle(
+    rt: Runtime, story: str, keyed_env: dict[str, str], tmp_path: Path
+) -> None:
+    run_sql(rt, "UPDATE event SET seq = seq + 10 WHERE stream = :i AND seq >= 2", i=story)
+    run_sql(rt, "UPDATE event SET seq = seq - 9 WHERE stream = :i AND seq >= 12", i=story)
+    first = events(rt, story)[0]
+    forged = {
+        **{k: first[k] for k in ("stream", "item_id", "workflow_id", "at")},
+        "seq": 2,
+        "type": "approved",
+        "actor": "user:U0EVIL",
+        "data": {},
+        "prev_hash": first["hash"],
+        "state": None,
+    }
+    forged["hash"] = chain_hash(forged)
+    insert_event(rt, forged)
+    verify_fails(keyed_env, tmp_path, f"TAMPERED {story}: event #3", "does not follow")
+
+
+def test_verify_catches_appended_event(
+    rt: Runtime, story: str, keyed_env: dict[str, str], tmp_path: Path
+) -> None:
+    last = events(rt, story)[-1]
+    forged = last | {"id": None, "seq": last["seq"] + 1, "type": "rejected"}
+    forged |= {"actor": "user:U0EVIL", "prev_hash": last["hash"]}
+    forged["hash"] = chain_hash(forged)
+    del forged["id"]
+    insert_event(rt, forged)
+    verify_fails(keyed_env, tmp_path, f"TAMPERED {story}")
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("changes", json.dumps([{"field": "Amount", "value": 9999999}])),
+        ("decision", json.dumps({"edits": {"StageName": "Closed Won"}})),
+        ("status", "rejected"),
+        ("writeback_state", "written"),
+    ],
+)
+def test_verify_catches_edited_item_row(
+    rt: Runtime,
+    story: str,
+    keyed_env: dict[str, str],
+    tmp_path: Path,
+    column: str,
+    value: str,
+) -> None:
+    run_sql(rt, f"UPDATE item SET {column} = :v WHERE id = :i", v=value, i=story)
+    verify_fails(
+        keyed_env, tmp_path, f"TAMPERED {story}: the item row's {column} differ", "edited outside"
+    )
+
+
+def test_verify_catches_edited_raw_submission(
+    rt: Runtime, story: str, keyed_env: dict[str, str], tmp_path: Path
+) -> None:
+    run_sql(rt, "UPDATE item SET raw = :r WHERE id = :i", r='{"title": "other"}', i=story)
+    verify_fails(keyed_env, tmp_path, f"TAMPERED {story}: the stored raw submission")
+
+
+def test_verify_catches_item_deleted_with_all_its_events(
+    rt: Runtime, story: str, keyed_env: dict[str, str], tmp_path: Path
+) -> None:
+    run_sql(rt, "DELETE FROM event WHERE stream = :i", i=story)
+    run_sql(rt, "DELETE FROM outbox WHERE item_id = :i", i=story)
+    run_sql(rt, "DELETE FROM item WHERE id = :i", i=story)
+    verify_fails(keyed_env, tmp_path, f"TAMPERED {story}: the whole stream is gone")
+
+
+def test_verify_catches_truncated_stream_with_head_rolled_back(
+    rt: Runtime, story: str, keyed_env: dict[str, str], tmp_path: Path
+) -> None:
+    kept = events(rt, story)[1]
+    run_sql(rt, "DELETE FROM event WHERE stream = :i AND seq > 2", i=story)
+    # Put the row back as it stood at event #2, so the row agrees with the shortened chain.
+    run_sql(
+        rt,
+        "UPDATE item SET audit_seq = 2, audit_head = :h, status = 'pending', "
+        "authority = 'advisory', decided_by = NULL, decision = NULL, "
+        "writeback_state = 'none' WHERE id = :i",
+        h=kept["hash"],
+        i=story,
+    )
+    verify_fails(keyed_env, tmp_path, f"TAMPERED {story}: the stream was truncated")
+
+
+def test_verify_catches_chain_recomputed_without_the_key(
+    rt: Runtime, story: str, keyed_env: dict[str, str], tmp_path: Path
+) -> None:
+    prev = None
+    for event in events(rt, story):
+        if event["type"] == "approved":
+            event["actor"] = "user:U0EVIL"
+        row = {**event, "prev_hash": prev}
+        row["hash"] = chain_hash(row)
+        run_sql(
+            rt,
+            "UPDATE event SET actor = :a, prev_hash = :p, hash = :h WHERE id = :id",
+            a=row["actor"],
+            p=prev,
+            h=row["hash"],
+            id=event["id"],
+        )
+        prev = row["hash"]
+    run_sql(rt, "UPDATE item SET audit_head = :h WHERE id = :i", h=prev, i=story)
+    run_sql(rt, "UPDATE item SET decided_by = 'U0EVIL' WHERE id = :i", i=story)
+    # Every chain and row check passes now; only the signed checkpoint can tell.
+    stderr = verify_fails(keyed_env, tmp_path, f"TAMPERED {story}: event #", "recomputed")
+    assert "the item row's decided_by" in stderr
+
+
+def test_verify_catches_checkpoint_resigned_without_the_key(
+    rt: Runtime, story: str, keyed_env: dict[str, str], tmp_path: Path
+) -> None:
+    run_sql(rt, "DELETE FROM event WHERE stream = :i", i=story)
+    run_sql(rt, "DELETE FROM outbox WHERE item_id = :i", i=story)
+    run_sql(rt, "DELETE FROM item WHERE id = :i", i=story)
+    with rt.db.write() as session:
+        from models import AuditCheckpoint
+
+        cp = session.get(AuditCheckpoint, 1)
+        assert cp is not None
+        cp.heads = {k: v for k, v in cp.heads.items() if k != story}
+        cp.signature = checkpoint.sign(checkpoint.body_of(cp), "a-guessed-key")
+    verify_fails(keyed_env, tmp_path, "TAMPERED checkpoints: checkpoint #1 does not match")
+
+
+def test_verify_catches_deleted_checkpoint(
+    rt: Runtime, story: str, agent_key: str, keyed_env: dict[str, str], tmp_path: Path
+) -> None:
+    post(rt, agent_key, payloads.brief(title="Second brief"))
+    assert checkpoint.write_checkpoint(rt.db, KEY) == 2
+    post(rt, agent_key, payloads.brief(title="Third brief"))
+    assert checkpoint.write_checkpoint(rt.db, KEY) == 3
+    run_sql(rt, "DELETE FROM audit_checkpoint WHERE seq = 2")
+    verify_fails(keyed_env, tmp_path, "checkpoint #3 does not follow checkpoint #1")
+
+
+def test_verify_without_key_says_signed_checkpoints_were_not_checked(
+    story: str, env: dict[str, str], tmp_path: Path
+) -> None:
+    result = airlock(env, "audit", "verify", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "set AIRLOCK_AUDIT_KEY" in result.stderr
+
+
+def test_serve_ticker_signs_checkpoints(
+    settings: Any, rt: Runtime, agent_key: str, keyed_env: dict[str, str], tmp_path: Path
+) -> None:
+    from bot.service import build_service
+    from models import AuditCheckpoint
+
+    rt.settings = settings.model_copy(update={"audit_key": SecretStr(KEY)})
+    service = build_service(rt.settings, rt)
+    try:
+        item_id = post(rt, agent_key, payloads.field_update())
+        service.checkpoint()
+        service.checkpoint()  # within the minute: nothing new
+        with rt.db.read() as session:
+            rows = session.exec(select(AuditCheckpoint)).all()
+        assert [(cp.seq, cp.signed) for cp in rows] == [(1, True)]
+        assert item_id in rows[0].heads
+    finally:
+        service.stop()
+    run_sql(rt, "DELETE FROM event WHERE stream = :i", i=item_id)
+    run_sql(rt, "DELETE FROM outbox WHERE item_id = :i", i=item_id)
+    run_sql(rt, "DELETE FROM item WHERE id = :i", i=item_id)
+    verify_fails(keyed_env, tmp_path, f"TAMPERED {item_id}: the whole stream is gone")
