@@ -38,9 +38,17 @@ def _post(db: Database, http: httpx.Client, row: Outbox) -> Outcome:
     try:
         response = http.post(row.payload["url"], json=payload, headers=headers)
     except httpx.HTTPError as exc:
-        return Outcome.retry(f"{type(exc).__name__}: {exc}")
+        # The agent's receiver is down or slow: wait it out (until the give-up deadline) without
+        # spending attempts, as for Slack and Salesforce outages.
+        return Outcome.wait(f"{type(exc).__name__}: {exc}")
     if response.is_success:
         return Outcome.done(f"HTTP {response.status_code}")
     if response.status_code >= 500 or response.status_code in RETRY_STATUSES:
-        return Outcome.retry(f"HTTP {response.status_code}")
+        return Outcome.wait(f"HTTP {response.status_code}", delay=_retry_after(response))
     return Outcome.dead(f"HTTP {response.status_code}: {response.text[:300]}")
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    # RFC 9110 section 10.2.3: Retry-After in seconds (the HTTP-date form is treated as absent).
+    value = response.headers.get("Retry-After", "")
+    return float(value) if value.isdigit() else None

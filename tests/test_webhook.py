@@ -8,11 +8,14 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 
 from bot import decisions
 from bot.service import Service
 from bot.specs import load_specs
+from bot.webhooks import webhook_route
+from models import Outbox
 from tests import payloads
 from tests.test_lifecycle import get, post
 
@@ -82,3 +85,40 @@ def test_webhook_delivers_verdict_after_retry(
     )
     assert verdict["decision"]["reason"] == "tone"
     assert receiver.headers_seen[0]["Airlock-Delivery"] == f"{item_id}:webhook:rejected"
+
+
+@pytest.mark.parametrize(
+    ("answer", "state", "delay"),
+    [
+        (httpx.Response(503), "wait", None),
+        (httpx.Response(429, headers={"Retry-After": "30"}), "wait", 30.0),
+        (httpx.ConnectError("refused"), "wait", None),
+        (httpx.Response(410, text="gone"), "dead", None),
+        (httpx.Response(204), "done", None),
+    ],
+    ids=["503", "429", "down", "410", "204"],
+)
+def test_webhook_outage_spends_no_attempts(
+    service: Service,
+    agent_key: str,
+    answer: httpx.Response | Exception,
+    state: str,
+    delay: float | None,
+) -> None:
+    item_id = post(service.rt, agent_key, payloads.field_update())
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    route = webhook_route(service.rt.db, httpx.Client(transport=httpx.MockTransport(reply)))
+    row = Outbox(
+        id=1,
+        kind="webhook",
+        item_id=item_id,
+        dedupe_key=f"{item_id}:webhook",
+        payload={"url": "https://agents.example.com/airlock"},
+    )
+    outcome = route.handler([row])[1]
+    assert (outcome.state, outcome.delay) == (state, delay)

@@ -1,9 +1,11 @@
 """1,000 approved updates through an afternoon of trouble on a simulated clock: 503s, timeouts,
-lock errors, an expired session and two hours of REQUEST_LIMIT_EXCEEDED. Nothing is lost,
+lock errors, an expired session, two hours of REQUEST_LIMIT_EXCEEDED and a few values Salesforce
+cannot read. Nothing is lost,
 nothing is written twice, and only the items at fault fail."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -78,8 +80,14 @@ def test_write_thousand_updates_through_outage(
         for n in range(1000)
     ]
     change = [{"field": "StageName", "value": NEW_STAGE, "observed": "Prospecting"}]
+    # A few items carry a date Salesforce cannot read: it refuses their whole request (HTTP 400,
+    # JSON_PARSER_ERROR), and only these items may fail.
+    unreadable = set(record_ids[::200])
+    bad_date = [{"field": "CloseDate", "value": "next Friday"}]
     for record_id in record_ids:
-        approved(rt, agent_key, update_body(record_id, change))
+        approved(
+            rt, agent_key, update_body(record_id, bad_date if record_id in unreadable else change)
+        )
     clock = SimulatedClock()
     standin.timeout_seconds = 1.2
     client = sf_client(standin, timeout=0.6, jwt_key=key_file(tmp_path))
@@ -102,6 +110,7 @@ def test_write_thousand_updates_through_outage(
         resume = min(worker.held_until.get(WRITEBACK, clock.now), next_due(rt) or clock.now)
         clock.now = max(clock.now + timedelta(seconds=1), resume)
     assert states(rt) == Counter({"queued": 1000}), "the limit window spent the budget"
+    faults["request-level 400 (unreadable date)"] = len(unreadable)
 
     # Then the rest of a bad afternoon, while the limit has reset.
     for fault, times, match in [
@@ -123,7 +132,8 @@ def test_write_thousand_updates_through_outage(
 
     applied = Counter(write.id for write in standin.applied_writes("Opportunity"))
     records = standin.records("Opportunity")
-    lost = sum(records[r]["StageName"] != NEW_STAGE for r in record_ids)
+    healthy = [r for r in record_ids if r not in unreadable]
+    lost = sum(records[r]["StageName"] != NEW_STAGE for r in healthy)
     duplicated = sum(n > 1 for n in applied.values())
     report(
         capsys,
@@ -137,6 +147,13 @@ def test_write_thousand_updates_through_outage(
         failed=states(rt)["failed"],
     )
     assert (lost, duplicated) == (0, 0)
-    assert states(rt) == Counter({"written": 1000})
+    assert states(rt) == Counter({"written": 1000 - len(unreadable), "failed": len(unreadable)})
     with rt.db.read() as session:
-        assert set(session.exec(select(Outbox.status).where(Outbox.kind == WRITEBACK))) == {"done"}
+        failed = session.exec(select(Item).where(col(Item.writeback_state) == "failed")).all()
+    assert {i.record_id for i in failed} == unreadable
+    assert all("CloseDate" in json.dumps(i.writeback) for i in failed)
+    assert all(applied[r] == 0 for r in unreadable)
+    with rt.db.read() as session:
+        rows = session.exec(select(Outbox.item_id, Outbox.status).where(Outbox.kind == WRITEBACK))
+        given_up = {item_id for item_id, status in rows if status != "done"}
+    assert given_up == {i.id for i in failed}, "only the faulty items' rows are given up"
