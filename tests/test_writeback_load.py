@@ -4,7 +4,6 @@ worker killed with SIGKILL in the middle of a batch."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -116,28 +115,3 @@ def wait_until(condition: object, timeout: float) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting")
         time.sleep(0.02)
-
-
-def test_survive_sigkill_mid_batch(
-    rt: Runtime, agent_key: str, standin: SalesforceStandin, tmp_path: Path
-) -> None:
-    record_ids = opportunities(standin, 400)
-    approve_all(rt, agent_key, record_ids)
-    # Salesforce applies the first PATCH, then the answer is slow: the kill lands in between.
-    standin.set_delay("composite", 30.0)
-    first = worker_process(rt, standin, tmp_path)
-    try:
-        wait_until(lambda: standin.applied_writes("Opportunity"), timeout=30)
-        first.send_signal(signal.SIGKILL)
-        first.wait(timeout=10)
-    finally:
-        first.kill()
-    assert len(standin.applied_writes("Opportunity")) == 200
-    assert written_items(rt) == 0  # applied in Salesforce, not yet recorded: the worst moment
-    standin.set_delay("composite", 0.0)
-    second = worker_process(rt, standin, tmp_path)
-    try:
-        assert second.wait(timeout=60) == 0
-    finally:
-        second.kill()
-    assert_written_exactly_once(rt, standin, record_ids)
