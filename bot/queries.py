@@ -100,36 +100,61 @@ def workflow_states(rt: Runtime) -> list[WorkflowState]:
     return states
 
 
+DECIDED = ("approved", "edited", "rejected")
+
+
 def stats(rt: Runtime, workflow_id: str) -> Stats:
-    """Counts, acceptance, median time to decision and top reject reasons."""
+    """Counts, acceptance, median time to decision and top reject reasons, all in SQL.
+
+    `/airlock stats` answers inside Slack's 3 s: nothing here loads items into Python, so the cost
+    is a few indexed aggregates whatever the history (issue: 19.6 s at 100,000 items before).
+    """
+    mine = col(Item.workflow_id) == workflow_id
     with rt.db.read() as session:
-        items = list(session.exec(select(Item).where(col(Item.workflow_id) == workflow_id)))
-    by = {
-        s: sum(1 for i in items if i.status == s)
-        for s in ("approved", "edited", "rejected", "expired", "pending")
-    }
-    waits = [
-        i.decided_at - i.created_at
-        for i in items
-        if i.decided_at and i.status in ("approved", "edited", "rejected")
-    ]
-    reasons: dict[str, int] = {}
-    for item in items:
-        reason = (item.decision or {}).get("reason")
-        if item.status == "rejected" and reason:
-            reasons[reason] = reasons.get(reason, 0) + 1
-    top = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        by: dict[str, int] = {
+            status: int(n)
+            for status, n in session.exec(
+                select(Item.status, func.count()).where(mine).group_by(col(Item.status))
+            )
+        }
+        median = _median_wait(session, rt.db.is_sqlite, mine)
+        reason = col(Item.decision)["reason"].as_string()
+        reasons = session.exec(
+            select(reason, func.count())
+            .where(mine, col(Item.status) == "rejected", reason.is_not(None))
+            .group_by(reason)
+            .order_by(func.count().desc(), reason)
+            .limit(3)
+        ).all()
     return Stats(
         workflow_id,
-        len(items),
-        by["approved"],
-        by["edited"],
-        by["rejected"],
-        by["expired"],
-        by["pending"],
-        sorted(waits)[len(waits) // 2] if waits else None,
-        top,
+        sum(by.values()),
+        by.get("approved", 0),
+        by.get("edited", 0),
+        by.get("rejected", 0),
+        by.get("expired", 0),
+        by.get("pending", 0),
+        median,
+        [(str(r), int(n)) for r, n in reasons],
     )
+
+
+def _median_wait(session: Session, sqlite: bool, mine: Any) -> timedelta | None:
+    """The middle (upper median) of decided_at - created_at over decided items."""
+    decided, created = col(Item.decided_at), col(Item.created_at)
+    seconds = (
+        (func.julianday(decided) - func.julianday(created)) * 86400.0
+        if sqlite
+        else func.extract("epoch", decided - created)
+    )
+    where = (mine, col(Item.status).in_(DECIDED), decided.is_not(None))
+    count = int(session.exec(select(func.count()).where(*where)).one())
+    if not count:
+        return None
+    middle = session.exec(
+        select(seconds).where(*where).order_by(seconds).offset(count // 2).limit(1)
+    ).one()
+    return timedelta(seconds=round(float(middle), 3))
 
 
 def workflow_detail(rt: Runtime, session: Session, workflow_id: str) -> dict[str, Any]:
