@@ -10,8 +10,7 @@ from sqlmodel import Session, col, select
 
 from bot import lifecycle
 from bot.autonomy import demote
-from bot.effects import NOTIFY
-from bot.outbox import enqueue
+from bot.effects import queue_pause_notice
 from bot.runtime import Runtime
 from bot.spec_model import AutoPause
 from models import Event, Item, Workflow
@@ -111,19 +110,6 @@ def _pause(rt: Runtime, workflow_id: str, owner: str, reason: str) -> str | None
             return None
         if demote(session, rt, workflow_id, reason):
             reason += "; autopilot revoked, items go to human review again"
-        stamp = session.get(Workflow, workflow_id)
-        enqueue(
-            session,
-            kind=NOTIFY,
-            workflow_id=workflow_id,
-            pausable=False,
-            dedupe_key=f"autopause:{workflow_id}:{stamp.audit_seq if stamp else 0}",
-            payload={
-                "to": owner,
-                "reason": "auto_pause",
-                "workflow": workflow_id,
-                "text": f":rotating_light: Auto-paused `{workflow_id}`: {reason}. "
-                "New items are held and queued writes wait; nothing is lost.",
-            },
-        )
+        headline = f":rotating_light: Auto-paused `{workflow_id}`: {reason}"
+        queue_pause_notice(session, workflow_id, owner, "auto_pause", headline)
     return reason

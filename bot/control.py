@@ -7,12 +7,10 @@ from sqlmodel import Session
 from bot import lifecycle
 from bot.blocks import esc
 from bot.decisions import NotPermitted
-from bot.effects import NOTIFY
-from bot.outbox import enqueue
+from bot.effects import queue_pause_notice
 from bot.release import release_held
 from bot.rights import is_owner, is_reviewer, refused
 from bot.runtime import Runtime
-from models import Workflow
 
 __all__ = ["is_owner", "is_reviewer", "pause", "pause_all", "resume"]
 
@@ -41,22 +39,10 @@ def _tell_owner_of_pause(
     session: Session, workflow_id: str, owner: str, user: str, reason: str | None
 ) -> None:
     # The owner answers for the workflow: someone else pressing its stop button is news to them.
-    stamp = session.get(Workflow, workflow_id)
-    enqueue(
-        session,
-        kind=NOTIFY,
-        workflow_id=workflow_id,
-        pausable=False,
-        dedupe_key=f"paused:{workflow_id}:{stamp.audit_seq if stamp else 0}",
-        payload={
-            "to": owner,
-            "reason": "paused",
-            "workflow": workflow_id,
-            "text": f":octagonal_sign: <@{user}> paused `{workflow_id}`: "
-            f"{esc(reason or 'no reason given')}. New items are held and queued writes wait; "
-            "nothing is lost.",
-        },
+    headline = (
+        f":octagonal_sign: <@{user}> paused `{workflow_id}`: {esc(reason or 'no reason given')}"
     )
+    queue_pause_notice(session, workflow_id, owner, "paused", headline)
 
 
 def pause_all(rt: Runtime, user: str, reason: str | None) -> list[str]:

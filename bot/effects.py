@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from sqlmodel import Session
+
 from bot.db import Executor
 from bot.levels import Status
 from bot.outbox import enqueue
 from bot.spec_model import WorkflowSpec
+from models import Workflow
 
 CARD = "slack.card"
 NOTIFY = "slack.notify"
@@ -76,3 +79,23 @@ def queue_effects(session: Executor, item: ItemFacts, spec: WorkflowSpec) -> Non
             pausable=False,
             **common,
         )
+
+
+def queue_pause_notice(
+    session: Session, workflow_id: str, owner: str, reason: str, headline: str
+) -> None:
+    """DM the owner that their workflow was paused (with a Resume button), once per pause."""
+    stamp = session.get(Workflow, workflow_id)
+    enqueue(
+        session,
+        kind=NOTIFY,
+        workflow_id=workflow_id,
+        pausable=False,
+        dedupe_key=f"{reason}:{workflow_id}:{stamp.audit_seq if stamp else 0}",
+        payload={
+            "to": owner,
+            "reason": reason,
+            "workflow": workflow_id,
+            "text": f"{headline}. New items are held and queued writes wait; nothing is lost.",
+        },
+    )
