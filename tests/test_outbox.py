@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+import pytest
 from sqlmodel import col, select
 
 from bot.outbox import OutboxWorker, Outcome, Route, backoff, enqueue
@@ -239,6 +240,7 @@ def test_worker_crash_loop_is_not_claimed_forever(rt: Runtime) -> None:
     assert len(told) == 1
 
 
+@pytest.mark.real_time
 def test_lease_renewed_while_a_slow_batch_works(rt: Runtime) -> None:
     fill(rt, 6)
     log: Counter[int] = Counter()
