@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from bot.specs import load_specs
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+NOT_SHIPPED = (".git", ".venv", "build", "*.egg-info", "__pycache__", ".*_cache", "test-artifacts")
 
 
 def test_init_writes_examples_and_env_then_keeps_them(tmp_path: Path) -> None:
@@ -56,10 +58,14 @@ def test_missing_workflows_folder_says_where_and_what_to_do(tmp_path: Path) -> N
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtualenv with the checkout pip-installed (not editable)."""
+    # pip builds in the source tree (build/, *.egg-info): build from a copy, so that two test runs
+    # at once (CI runs SQLite and PostgreSQL side by side) never share a half-built tree.
+    source = tmp_path_factory.mktemp("checkout") / "airlock"
+    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(*NOT_SHIPPED))
     venv = tmp_path_factory.mktemp("venv")
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, str(ROOT)], check=True, capture_output=True, timeout=600)
+    subprocess.run([*pip, str(source)], check=True, capture_output=True, timeout=600)
     return venv / "bin" / "airlock"
 
 
