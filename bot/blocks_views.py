@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from bot.blocks import Block, clip, esc
+from bot.blocks_text import Block, clip, esc, label
 from bot.decisions import RejectReason
 from bot.slack_ids import FIELD_BLOCK_PREFIX, REJECT_BLOCK, REJECT_TEXT_BLOCK, View
 
@@ -124,11 +124,11 @@ def _is_date(value: Any) -> bool:
     return True
 
 
-def _input(name: str, value: Any, choices: Sequence[str] | None) -> Block:
+def _input(name: str, value: Any, choices: Sequence[str] | None, title: str) -> Block:
     block: Block = {
         "type": "input",
         "block_id": f"{FIELD_BLOCK_PREFIX}{name}",
-        "label": {"type": "plain_text", "text": clip(name, 2000)},
+        "label": {"type": "plain_text", "text": clip(title, 2000)},
         "optional": value in (None, ""),
         "element": _element(name, value, choices),
     }
@@ -157,12 +157,16 @@ def _read_only(item_id: str, fields: dict[str, Any]) -> list[Block]:
 
 
 def edit_modal(
-    item_id: str, title: str, fields: dict[str, Any], picklists: Picklists | None = None
+    item_id: str,
+    title: str,
+    fields: dict[str, Any],
+    picklists: Picklists | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> Block:
     """The Edit modal, pre-filled with the proposed values, one typed input per field.
 
-    `picklists` holds the org's values per field name (from Salesforce describe); a field
-    without them is typed as text.
+    `picklists` holds the org's values per field name and `labels` what people call each field
+    (both from Salesforce describe); a field without values is typed as text.
     """
     editable, read_only = split_fields(fields)
     intro = (
@@ -171,7 +175,8 @@ def edit_modal(
     )
     blocks: list[Block] = [{"type": "section", "text": {"type": "mrkdwn", "text": clip(intro)}}]
     choices = picklists or {}
-    blocks += [_input(n, v, choices.get(n)) for n, v in editable.items()]
+    names = labels or {}
+    blocks += [_input(n, v, choices.get(n), label(names, n)) for n, v in editable.items()]
     blocks += _read_only(item_id, read_only)
     return _modal(View.EDIT, item_id, "Edit before approving", "Approve with edits", blocks)
 

@@ -44,6 +44,8 @@ class FieldMeta:
     updateable: bool = True
     createable: bool = True
     nillable: bool = True
+    label: str = ""  # what people read in Salesforce, e.g. "Stage" for StageName
+    name_field: bool = False  # the record's name (Name; CaseNumber on Case; Subject on Task)
 
     @classmethod
     def from_describe(cls, entry: Mapping[str, Any]) -> FieldMeta:
@@ -65,6 +67,8 @@ class FieldMeta:
             updateable=bool(entry.get("updateable", True)),
             createable=bool(entry.get("createable", True)),
             nillable=bool(entry.get("nillable", True)),
+            label=str(entry.get("label") or ""),
+            name_field=bool(entry.get("nameField")),
         )
 
 
@@ -102,6 +106,11 @@ class FieldCatalog:
         """The field's metadata; None when the sObject is unknown or has no such visible field."""
         with self._lock:
             return self._objects.get(sobject, {}).get(name)
+
+    def fields_of(self, sobject: str) -> dict[str, FieldMeta]:
+        """Every visible field of a described sObject (empty when unknown)."""
+        with self._lock:
+            return dict(self._objects.get(sobject, {}))
 
     def load(self, sobject: str, answer: Mapping[str, Any], now: datetime) -> None:
         """Store one describe() answer."""

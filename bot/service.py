@@ -28,7 +28,8 @@ from bot.sandbox.web import mount_sandbox
 from bot.scheduler import Ticker
 from bot.server import create_app
 from bot.slack_client import make_client
-from bot.slack_delivery import CardRoute, ReviewerSource, notify_route
+from bot.slack_delivery import CardRoute, ReviewerSource
+from bot.slack_notices import notify_route
 from bot.specs import SpecError
 from bot.webhooks import webhook_route
 from bot.writeback import writeback_route
@@ -138,7 +139,7 @@ def connect(settings: Settings, rt: Runtime) -> Integrations:
 def outbox_routes(rt: Runtime, io: Integrations) -> dict[str, Route]:
     """Every side-effect kind this process delivers."""
     return {
-        CARD: CardRoute(rt, io.slack, io.people).route(),
+        CARD: CardRoute(rt, io.slack, io.people, io.salesforce).route(),
         NOTIFY: notify_route(rt, io.slack),
         WRITEBACK: writeback_route(rt, io.salesforce),
         WEBHOOK: webhook_route(rt.db),

@@ -1,4 +1,4 @@
-"""Outbox routes that talk to Slack: post or update review cards, and DM notices."""
+"""The outbox route that posts review cards to reviewers' DMs and updates them in place."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from typing import Any, Protocol
 from slack_sdk import WebClient
 
 from bot import lifecycle
-from bot.blocks import Card, esc, resume_prompt, review_card
+from bot.blocks import Card, Next, RecordFacts, review_card
+from bot.card_facts import RecordReader, read_facts
 from bot.deadlines import card_deadline, next_due
+from bot.decisions import escalation_target
 from bot.directory import Reviewer
+from bot.effects import needs_writeback
 from bot.levels import Status
 from bot.outbox import Outcome, Route
 from bot.runtime import Runtime
@@ -53,13 +56,31 @@ class ReviewerSource(Protocol):
         ...
 
 
-def card_for(rt: Runtime, item: Item, tz: str, *, for_manager: bool = False) -> Card:
-    """Everything the card builder needs for one item."""
+def card_for(
+    rt: Runtime,
+    item: Item,
+    tz: str,
+    *,
+    for_manager: bool = False,
+    facts: RecordFacts | None = None,
+) -> Card:
+    """Everything the card builder needs for one item (Salesforce's facts read beforehand)."""
     spec = rt.spec(item.workflow_id).spec
-    view = item_summary(item)
-    late = for_manager or item.escalated
+    target, _note = escalation_target(item, spec.owner)
+    writes = needs_writeback(item, spec, Status.APPROVED)
+    after = Next(
+        escalates_to=target,
+        escalates_as="manager" if target and target == item.manager else "workflow owner",
+        writes_changes=writes and bool(item.changes),
+        creates_task=writes and bool(item.task),
+        tells_agent=bool(spec.callback_url),
+    )
+    # With nobody to escalate to, the next thing that can happen is expiry: show that time.
+    late = for_manager or item.escalated or target is None
     escalate_at = card_deadline(item, spec.escalation, rt.clock(), late=late)
-    return Card(view, spec.name, tz, escalate_at, for_manager)
+    return Card(
+        item_summary(item), spec.name, tz, escalate_at, for_manager, facts or RecordFacts(), after
+    )
 
 
 @dataclass
@@ -69,34 +90,42 @@ class CardRoute:
     rt: Runtime
     client: WebClient
     directory: ReviewerSource
+    salesforce: RecordReader | None = None  # names and live values; None: cards go without
 
     def route(self) -> Route:
         """As an outbox route."""
         return Route(self.deliver, batch_size=10)
 
     def deliver(self, rows: Sequence[Outbox]) -> dict[int, Outcome]:
-        """One outcome per row."""
-        return {row.id or 0: self._one(row) for row in rows}
+        """One outcome per row; Salesforce is read once for the batch, before any card is built."""
+        with self.rt.db.read() as session:
+            items = {row.id or 0: session.get(Item, row.item_id) for row in rows}
+        facts = self._facts([item for item in items.values() if item is not None])
+        return {row.id or 0: self._one(row, items[row.id or 0], facts) for row in rows}
 
-    def _one(self, row: Outbox) -> Outcome:
+    def _facts(self, items: list[Item]) -> dict[str, RecordFacts]:
+        if self.salesforce is None or not items:
+            return {}
+        return read_facts(items, self.salesforce, self.rt.fields, self.rt.clock())
+
+    def _one(self, row: Outbox, item: Item | None, facts: dict[str, RecordFacts]) -> Outcome:
         # Any failure stays with its row: the other cards of the batch are not posted again.
         try:
-            with self.rt.db.read() as session:
-                item = session.get(Item, row.item_id)
             if item is None:
                 return Outcome.dead(f"item {row.item_id} no longer exists")
+            known = facts.get(item.id)
             if row.payload.get("manager") and not item.manager_card_ts:
-                return self._post_to_manager(item, row)
+                return self._post_to_manager(item, row, known)
             if item.card_ts:
-                return self._update(item)
+                return self._update(item, known)
             if row.payload.get("update"):
                 return Outcome.done("no card was ever posted; nothing to update")
-            return self._post(item, row)
+            return self._post(item, row, known)
         except Exception as exc:
             log.exception("card for item %s failed", row.item_id)
             return slack_failure(exc)
 
-    def _post(self, item: Item, row: Outbox) -> Outcome:
+    def _post(self, item: Item, row: Outbox, facts: RecordFacts | None) -> Outcome:
         owner = self.rt.spec(item.workflow_id).spec.owner
         reviewer = self.directory.reviewer_for(item, owner)  # the decider at the item's gate
         user = reviewer.user
@@ -115,12 +144,12 @@ class CardRoute:
                 assignee=user,
                 manager=reviewer.manager,
             )
-        card = card_for(self.rt, item, reviewer.tz)
+        card = card_for(self.rt, item, reviewer.tz, facts=facts)
         return self._deliver_card(item, user, card, "card", row)
 
-    def _post_to_manager(self, item: Item, row: Outbox) -> Outcome:
-        manager = dm_target(self.client, item.manager or self.rt.spec(item.workflow_id).spec.owner)
-        card = card_for(self.rt, item, self._tz(manager), for_manager=True)
+    def _post_to_manager(self, item: Item, row: Outbox, facts: RecordFacts | None) -> Outcome:
+        manager = dm_target(self.client, self._manager_of(item))
+        card = card_for(self.rt, item, self._tz(manager), for_manager=True, facts=facts)
         return self._deliver_card(item, manager, card, "manager_card", row)
 
     def _deliver_card(self, item: Item, user: str, card: Card, which: str, row: Outbox) -> Outcome:
@@ -197,14 +226,16 @@ class CardRoute:
         changed = {"pending_since": now} if which == "card" else {"escalated_at": now}
         return changed | {"next_due_at": next_due(seen, escalation)}
 
-    def _update(self, item: Item) -> Outcome:
-        tz = self._tz(item.assignee)
-        blocks, text = review_card(card_for(self.rt, item, tz))
+    def _update(self, item: Item, facts: RecordFacts | None) -> Outcome:
+        blocks, text = review_card(card_for(self.rt, item, self._tz(item.assignee), facts=facts))
         self.client.chat_update(
             channel=str(item.card_channel), ts=str(item.card_ts), blocks=blocks, text=text
         )
         if item.manager_card_ts:
-            blocks, text = review_card(card_for(self.rt, item, tz, for_manager=True))
+            # The manager reads times in their own zone, not the reviewer's.
+            tz = self._tz(dm_target(self.client, self._manager_of(item)))
+            card = card_for(self.rt, item, tz, for_manager=True, facts=facts)
+            blocks, text = review_card(card)
             self.client.chat_update(
                 channel=str(item.manager_card_channel),
                 ts=str(item.manager_card_ts),
@@ -213,6 +244,10 @@ class CardRoute:
             )
         return Outcome.done(f"card updated: {item.status}/{item.writeback_state}")
 
+    def _manager_of(self, item: Item) -> str:
+        """Who holds the manager's card: the manager, else the workflow owner."""
+        return item.manager or self.rt.spec(item.workflow_id).spec.owner
+
     def _tz(self, user: str | None) -> str:
         return self.directory.timezone_of(user) if user else "UTC"
 
@@ -220,54 +255,3 @@ class CardRoute:
 def _maybe_posted(row: Outbox) -> bool:
     """Whether an earlier attempt at this row may have reached Slack."""
     return row.attempts > 1 or row.last_error is not None
-
-
-def notice_text(rt: Runtime, row: Outbox) -> str:
-    """The words of a `slack.notify` DM."""
-    payload: dict[str, Any] = row.payload
-    if payload.get("text"):
-        return str(payload["text"])
-    with rt.db.read() as session:
-        item = session.get(Item, row.item_id) if row.item_id else None
-    if item is not None and payload.get("reason") == "reminder":
-        return (
-            f":bell: Reminder: *{esc(item.title)}* from `{item.workflow_id}` is waiting for your "
-            f"decision (Approve, Edit or Reject on the card). `{item.id}`"
-        )
-    if item is not None and payload.get("reason") == "blocked":
-        why = esc("; ".join(item.gate_reasons[1:]) or "policy")
-        return (
-            f":no_entry: Blocked *{esc(item.title)}* from `{item.workflow_id}` "
-            f"(agent `{esc(item.agent)}`): {why}. `/airlock trace {item.id}`"
-        )
-    return f"Airlock notice about {row.item_id or row.workflow_id}"
-
-
-def notice_blocks(rt: Runtime, row: Outbox) -> list[dict[str, Any]] | None:
-    """Buttons that belong with a notice: Resume when a workflow was paused."""
-    if row.payload.get("reason") not in ("auto_pause", "paused"):
-        return None
-    return resume_prompt(notice_text(rt, row), row.payload["workflow"])
-
-
-def notify_route(rt: Runtime, client: WebClient) -> Route:
-    """Delivers `slack.notify` rows as DMs."""
-
-    def deliver(rows: Sequence[Outbox]) -> dict[int, Outcome]:
-        outcomes = {}
-        for row in rows:
-            # Caught per row: a DM already sent in this batch is never sent again for another's
-            # failure.
-            try:
-                client.chat_postMessage(
-                    channel=dm_target(client, row.payload["to"]),
-                    text=notice_text(rt, row),
-                    blocks=notice_blocks(rt, row),
-                )
-                outcomes[row.id or 0] = Outcome.done(f"told {row.payload['to']}")
-            except Exception as exc:
-                log.exception("notice %s failed", row.id)
-                outcomes[row.id or 0] = slack_failure(exc)
-        return outcomes
-
-    return Route(deliver, batch_size=20)

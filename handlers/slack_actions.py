@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot import control, decisions
 from bot.blocks_views import edit_modal, reject_modal
+from bot.card_facts import labels_for
 from bot.runtime import Runtime
 from bot.slack_delivery import ReviewerSource
 from bot.slack_ids import Action
@@ -33,7 +34,9 @@ def register(app: App, rt: Runtime, people: ReviewerSource) -> None:
         ack()
         item = decisions.authorize(rt, action["value"], user_of(body), "edited")
         fields = decisions.editable_fields(item)
-        view = edit_modal(item.id, item.title, fields, decisions.edit_choices(rt, item))
+        choices = decisions.edit_choices(rt, item)
+        # labels from the describe cache only: nothing here waits on Salesforce
+        view = edit_modal(item.id, item.title, fields, choices, labels_for(item, rt.fields))
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(Action.REJECT.value)

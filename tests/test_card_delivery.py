@@ -17,7 +17,8 @@ from bot.runtime import Runtime
 from bot.sandbox.boot import seed_slack_users
 from bot.sandbox.slack_standin import SlackStandin
 from bot.slack_client import make_client
-from bot.slack_delivery import CardRoute, notify_route
+from bot.slack_delivery import CardRoute
+from bot.slack_notices import notify_route
 from models import Event, Item, Outbox
 from tests.card_support import (
     REVIEWER,

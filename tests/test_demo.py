@@ -40,7 +40,7 @@ def test_run_demo_prints_transcript(tmp_path: Path) -> None:
         "-> held (gate rep, level crm_write)",
         "1 held item(s) released in order",
         "Salesforce: conflict",
-        "NextStep: not overwritten, Salesforce now has Legal signed; waiting for PO",
+        "Next Step: not overwritten, Salesforce now has Legal signed; waiting for PO",
         "write-back conflict",
         "auto-pauses renewal-risk: 60% of the last 5 decisions were rejections (threshold 30%)",
         "DM to Olivia Park: 🚨 Auto-paused renewal-risk",

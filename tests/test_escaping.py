@@ -13,7 +13,7 @@ from bot import commands
 from bot.blocks import Card, review_card
 from bot.blocks_views import edit_modal, reject_modal
 from bot.runtime import Runtime
-from bot.slack_delivery import notice_text
+from bot.slack_notices import notice_text
 from models import Outbox
 from tests import payloads
 from tests.test_blocks import view

@@ -157,7 +157,7 @@ def test_currency_and_percent_rounded_to_scale(
 
 
 _INTAKE_VIEW = {
-    name: FieldMeta.from_describe(field_answer(name, spec))
+    name: FieldMeta.from_describe(field_answer("Opportunity", name, spec))
     for name, spec in METADATA["Opportunity"].items()
 }
 

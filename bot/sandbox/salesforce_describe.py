@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from bot.sandbox.salesforce_schema import FieldSpec
+from bot.sandbox.salesforce_schema import NAME_FIELD, FieldSpec, field_label
 
 ROUNDED_TYPES = frozenset({"currency", "percent", "double"})
 TEXT_TYPES = frozenset(
@@ -45,7 +45,7 @@ class FieldValueError(Exception):
         self.code, self.message, self.field = code, message, field
 
 
-def field_answer(name: str, spec: FieldSpec) -> dict[str, Any]:
+def field_answer(sobject: str, name: str, spec: FieldSpec) -> dict[str, Any]:
     """One entry of describe()'s `fields`, as the REST API spells it."""
     picklist = [
         {"active": True, "defaultValue": False, "label": value, "validFor": None, "value": value}
@@ -53,7 +53,8 @@ def field_answer(name: str, spec: FieldSpec) -> dict[str, Any]:
     ]
     return {
         "name": name,
-        "label": name,
+        "label": field_label(sobject, name),
+        "nameField": name == NAME_FIELD.get(sobject, "Name"),
         "type": spec.type,
         "length": spec.length,
         "precision": spec.precision,
@@ -83,7 +84,7 @@ def describe_answer(
         "createable": True,
         "updateable": True,
         "queryable": True,
-        "fields": [field_answer(name, spec) for name, spec in sorted(fields.items())],
+        "fields": [field_answer(sobject, name, spec) for name, spec in sorted(fields.items())],
         "urls": {"sobject": base, "describe": f"{base}/describe", "rowTemplate": f"{base}/{{ID}}"},
     }
 

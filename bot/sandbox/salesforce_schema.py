@@ -11,6 +11,7 @@ API, as an unrestricted picklist does ("restrictedPicklist" in the describe answ
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -144,6 +145,7 @@ METADATA: dict[str, dict[str, FieldSpec]] = {
         "OwnerId": _ref("Group", "User"),  # polymorphic: a user or a queue
     },
     "Case": {
+        "CaseNumber": _read_only("string", 30),  # auto-number, the Case's name field
         "Subject": _text(255),
         "Description": _text(32000, "textarea"),
         "Status": _pick("New|Working|Escalated|Closed", restricted=True),
@@ -183,3 +185,35 @@ METADATA: dict[str, dict[str, FieldSpec]] = {
 for _fields in METADATA.values():
     _fields.update(_SYSTEM)
 CUSTOM_TEXT = FieldSpec("string", 255)  # what add_field declares unless told otherwise
+
+# The field describe() marks `nameField: true`: what Salesforce shows as the record's name. Most
+# objects have Name; a Case is named by its CaseNumber (auto-number) and a Task by its Subject
+# (Object Reference, "Case" and "Task": https://developer.salesforce.com/docs/atlas.en-us.
+# object_reference.meta/object_reference/sforce_api_objects_case.htm).
+NAME_FIELD = {"Case": "CaseNumber", "Task": "Subject"}
+# Field labels that are not the API name split into words ("NextStep" -> "Next Step",
+# "AccountId" -> "Account ID"), from Salesforce's Field Reference (Opportunity, Account, Case,
+# Task pages; https://developer.salesforce.com/docs/platform/field-reference/references/
+# field-reference/salesforce-field-reference-opportunity.html).
+LABELS = {
+    ("Opportunity", "StageName"): "Stage",
+    ("Opportunity", "Probability"): "Probability (%)",
+    ("Opportunity", "Type"): "Opportunity Type",
+    ("Opportunity", "ForecastCategoryName"): "Forecast Category",
+    ("Account", "Type"): "Account Type",
+    ("Account", "Name"): "Account Name",
+    ("Task", "ActivityDate"): "Due Date Only",
+    ("Task", "Description"): "Comments",
+    ("Task", "WhatId"): "Related To ID",
+    ("Task", "WhoId"): "Name ID",
+    ("Case", "CaseNumber"): "Case Number",
+    ("User", "TimeZoneSidKey"): "Time Zone",
+}
+
+
+def field_label(sobject: str, name: str) -> str:
+    """The field's label as describe() answers it."""
+    if (sobject, name) in LABELS:
+        return LABELS[(sobject, name)]
+    words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name.removesuffix("__c").replace("_", " "))
+    return words[:-2] + "ID" if words.endswith(" Id") else words

@@ -162,7 +162,13 @@ _CASES = [
 
 def _stamped(sobject: str, number: int, fields: dict[str, Any]) -> dict[str, Any]:
     system = {"CreatedDate": SEED_TIMESTAMP, "LastModifiedDate": SEED_TIMESTAMP}
+    system |= auto_number(sobject, number)
     return {"Id": make_id(sobject, number), **fields, **system, "SystemModstamp": SEED_TIMESTAMP}
+
+
+def auto_number(sobject: str, number: int) -> dict[str, Any]:
+    """Fields Salesforce numbers itself on insert: a Case's CaseNumber (e.g. 00001026)."""
+    return {"CaseNumber": f"{number:08d}"} if sobject == "Case" else {}
 
 
 def _users() -> list[dict[str, Any]]:

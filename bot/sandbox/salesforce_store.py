@@ -19,7 +19,14 @@ from bot.sandbox.salesforce_rules import (
     with_defaults,
 )
 from bot.sandbox.salesforce_schema import CUSTOM_TEXT, METADATA, FieldSpec
-from bot.sandbox.salesforce_seed import FIELDS, KEY_PREFIXES, SEED_PEOPLE, build_seed, make_id
+from bot.sandbox.salesforce_seed import (
+    FIELDS,
+    KEY_PREFIXES,
+    SEED_PEOPLE,
+    auto_number,
+    build_seed,
+    make_id,
+)
 from bot.sandbox.salesforce_soql import SoqlError, execute, parse
 
 COMPOSITE_LIMIT = 200
@@ -300,8 +307,10 @@ class RecordStore:
 
     def insert(self, sobject: str, fields: dict[str, Any], *, log: bool = True) -> str:
         """Create a record (the caller checked the fields) and return its id."""
-        record_id = make_id(sobject, self.next_number())
+        number = self.next_number()
+        record_id = make_id(sobject, number)
         record: dict[str, Any] = dict.fromkeys(self.schema[sobject])
+        record.update(auto_number(sobject, number))
         if "OwnerId" in record:
             record["OwnerId"] = SEED_PEOPLE[0].salesforce_id  # the integration (admin) user
         stamp = self._tick()
