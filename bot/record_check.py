@@ -62,6 +62,7 @@ class _Round:
     """The ids of one shared read; `done` once it ran, `error` when Salesforce did not answer."""
 
     wanted: dict[str, set[str]] = field(default_factory=dict)
+    found: set[Record] = field(default_factory=set)
     done: bool = False
     error: str | None = None
 
@@ -103,10 +104,10 @@ class RecordCheck:
             why = self._unavailable()
             if why is not None:
                 return why
-            error = self._read(record)
-            if error is not None:
-                return f"not checked: {error}"
-            found = self._cached(record)
+            done = self._read(record)
+            if done.error is not None:
+                return f"not checked: {done.error}"
+            found = record in done.found
         if not found:
             raise RecordNotFound(
                 f"record.id: {record_id} is not an existing {sobject} in Salesforce (or the "
@@ -141,23 +142,27 @@ class RecordCheck:
             return f"not checked: Salesforce API usage at {info.share:.0%}, over the ceiling"
         return None
 
-    def _read(self, record: Record) -> str | None:
+    def _read(self, record: Record) -> _Round:
         with self._cond:
             mine = self._next = self._next or _Round()
             mine.wanted.setdefault(record[0], set()).add(record[1])
             while self._busy and not mine.done:
                 self._cond.wait()
             if mine.done:
-                return mine.error
+                return mine
             # Nobody is reading and this round is still pending: this thread reads for all.
             self._busy, self._next = True, None
         try:
             mine.error = self._run(mine)
+        except BaseException:
+            # The others waiting on this round must not take "no answer" for "not found".
+            mine.error = "the existence read failed unexpectedly"
+            raise
         finally:
             with self._cond:
                 mine.done, self._busy = True, False
                 self._cond.notify_all()
-        return mine.error
+        return mine
 
     def _run(self, round_: _Round) -> str | None:
         assert self.client is not None
@@ -172,6 +177,7 @@ class RecordCheck:
             self._rest_until = self.clock() + self.rest_after
             log.warning("record existence not checked, accepting unchecked: %s", error)
             return f"Salesforce did not answer ({error})"
+        round_.found = found
         self._store(round_, found)
         return None
 

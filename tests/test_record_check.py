@@ -33,7 +33,7 @@ class FakeOrg:
         self.last_limit_info: LimitInfo | None = None
         self.gate = threading.Event()
         self.gate.set()
-        self.fail: SalesforceError | None = None
+        self.fail: Exception | None = None
 
     def query(self, soql: str) -> list[dict[str, Any]]:
         self.queries.append(soql)
@@ -127,6 +127,36 @@ def test_concurrent_intakes_share_one_read() -> None:
     assert results == [None] * len(others)
     assert len(org.queries) == 2  # N intakes of one sObject: one read for all of them
     assert all(to_18(i) in org.queries[1] for i in others)
+
+
+def test_reader_crash_is_not_a_missing_record() -> None:
+    org = FakeOrg({payloads.OPP_ID, PLANT_OPP_ID, GLOBEX_OPP_ID})
+    check = checker(org)
+    org.gate.clear()
+    outcomes: list[str] = []
+
+    def require(record_id: str) -> None:
+        try:
+            outcomes.append(str(check.require("Opportunity", record_id)))
+        except RecordNotFound:
+            outcomes.append("422")
+        except RuntimeError:
+            outcomes.append("crashed")
+
+    first = threading.Thread(target=require, args=(payloads.OPP_ID,))
+    first.start()
+    _wait_until(lambda: len(org.queries) == 1)
+    waiting = [threading.Thread(target=require, args=(i,)) for i in (PLANT_OPP_ID, GLOBEX_OPP_ID)]
+    for thread in waiting:
+        thread.start()
+    _wait_until(lambda: check.queued == 2)  # both wait on the next read
+    org.fail = RuntimeError("a bug")
+    org.gate.set()
+    for thread in [first, *waiting]:
+        thread.join(10)
+    # The readers crash; whoever waited on a crashed read is accepted unchecked, never a 422.
+    assert "422" not in outcomes and outcomes.count("crashed") == 2, outcomes
+    assert any(o.startswith("not checked: the existence read failed") for o in outcomes)
 
 
 def test_outage_accepts_unchecked_and_rests() -> None:
