@@ -19,7 +19,7 @@ from bot.errors import AirlockError, Conflict, Forbidden, InvalidInput
 from bot.field_values import check_submission
 from bot.intake_item import NewItem, prepare
 from bot.keys import Agent
-from bot.policy import OutputNotAllowed
+from bot.policy import OutputNotAllowed, enforce_allowlist, item_level
 from bot.runtime import Runtime
 from bot.specs import LoadedSpec
 from bot.submission import Submission
@@ -78,6 +78,9 @@ def submit(rt: Runtime, *, token: str | None, raw: bytes, header_key: str | None
     request_hash = canonical_hash({k: v for k, v in data.items() if k != "idempotency_key"})
     key: Agent | None = None
     try:
+        key, replay, record_note = _check_record(rt, token, sub, idem_key, request_hash)
+        if replay is not None:
+            return replay
         # One transaction: authenticate, replay or store; any refusal rolls all of it back.
         # Authenticate (401), then scope (403), then the workflow (404): the 404 lists the
         # loaded workflows, which only a caller allowed to submit there may learn.
@@ -91,6 +94,8 @@ def submit(rt: Runtime, *, token: str | None, raw: bytes, header_key: str | None
             paused, override = _state(conn, loaded.id, loaded.version, rt.db.is_sqlite)
             spec = effective_spec(loaded.spec, override)
             new = prepare(key, loaded, spec, sub, data, idem_key, request_hash, paused, rt.clock())
+            if record_note is not None:
+                new.received["record_check"] = record_note  # accepted without knowing
             _store(conn, key, loaded, new)
     except IntegrityError:
         # The same idempotency key was stored before (or a moment ago): answer as a replay.
@@ -103,12 +108,35 @@ def submit(rt: Runtime, *, token: str | None, raw: bytes, header_key: str | None
         return replay
     except OutputNotAllowed as exc:
         assert key is not None  # policy runs only after authentication
-        _log_refusal(rt, key, sub, exc)
-        raise NotAllowed(
-            "; ".join(exc.reasons), verdict="blocked", reasons=exc.reasons, workflow=sub.workflow
-        ) from None
+        raise _refused(rt, key, sub, exc) from None
     rt.kick()
     return IntakeResult(201, new.values["response"])
+
+
+def _check_record(
+    rt: Runtime, token: str | None, sub: Submission, idem_key: str, request_hash: str
+) -> tuple[Agent | None, IntakeResult | None, str | None]:
+    """Key, first answer of a replay, and a note if the record could not be checked.
+
+    Raises RecordNotFound (422) for a record Salesforce does not have. Salesforce is asked
+    outside any transaction, and only for an authenticated caller whose submission passed
+    every other check, so a refusal never costs a call; a replay answers as first answered.
+    """
+    if sub.record is None or not rt.records.needs_check(sub.record.sobject, sub.record.id):
+        return None, None, None
+    with rt.db.read() as session:
+        key = keys.authenticate(session, token)
+        _check_scope(key, sub.workflow)
+        loaded = rt.spec(sub.workflow)
+        replay = _replay(session, key, idem_key, request_hash)
+    if replay is not None:
+        return key, replay, None
+    check_submission(sub, loaded.spec, rt.fields)
+    try:
+        enforce_allowlist(sub, loaded.spec, item_level(sub))
+    except OutputNotAllowed as exc:
+        raise _refused(rt, key, sub, exc) from None
+    return key, None, rt.records.require(sub.record.sobject, sub.record.id)
 
 
 def _idempotency_key(sub: Submission, data: dict[str, Any], header: str | None) -> str:
@@ -178,6 +206,14 @@ def _store(session: Executor, key: Agent, loaded: LoadedSpec, new: NewItem) -> N
     )
     queue_effects(session, new.facts, loaded.spec)
     keys.touch(session, key)
+
+
+def _refused(rt: Runtime, key: Agent, sub: Submission, exc: OutputNotAllowed) -> NotAllowed:
+    """The 403 for an output outside the workflow, its refusal logged."""
+    _log_refusal(rt, key, sub, exc)
+    return NotAllowed(
+        "; ".join(exc.reasons), verdict="blocked", reasons=exc.reasons, workflow=sub.workflow
+    )
 
 
 def _log_refusal(rt: Runtime, key: Agent, sub: Submission, exc: OutputNotAllowed) -> None:

@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.errors import NotFound
 from bot.metrics import Metrics
+from bot.record_check import RecordCheck
 from bot.registry import sync_workflows
 from bot.salesforce_fields import FieldCatalog
 from bot.specs import LoadedSpec, SpecError, SpecSet, load_specs
@@ -34,6 +35,7 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)
     clock: Callable[[], datetime] = field(default=utcnow)
     fields: FieldCatalog = field(default_factory=FieldCatalog)  # Salesforce describe cache
+    records: RecordCheck = field(default_factory=RecordCheck)  # do named records exist?
 
     def spec(self, workflow_id: str) -> LoadedSpec:
         """The loaded spec of a workflow, or NotFound listing the ones that exist."""

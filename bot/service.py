@@ -153,6 +153,8 @@ def build_service(
     rt = rt or open_runtime(settings)
     io = io or connect(settings, rt)
     rt.fields.client = io.salesforce
+    rt.records.client = io.salesforce
+    rt.records.usage_ceiling = settings.salesforce_api_usage_ceiling
     salesforce = io.salesforce
     rt.metrics.watch(
         "airlock_salesforce_api_requests",

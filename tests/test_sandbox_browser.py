@@ -1,15 +1,18 @@
 """The /sandbox page in a real browser: Debian's Chromium driven by Playwright (no downloads).
 
-Screenshots land in test-artifacts/ for a person to look at after a run.
+Screenshots land in test-artifacts/ for a person to look at after a run. With
+AIRLOCK_README_SCREENSHOTS=1 the README's pictures are written to docs/img/ too (commit them).
 """
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from bot.sandbox.samples import OPP_ID, PLANT_OPP_ID
@@ -25,7 +28,11 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+README_IMAGES = ROOT / "docs" / "img"
+README_SHOTS = bool(os.environ.get("AIRLOCK_README_SCREENSHOTS"))
+README_WIDTHS = (390, 1440)  # the README shows a phone and a desktop
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists() and not os.environ.get("CI"),
@@ -58,6 +65,16 @@ def sandbox(browser: Browser, live: LiveServer) -> Iterator[Page]:
     assert errors == []
 
 
+def shot(page: Page, name: str, *, readme: bool = False, full_page: bool = False) -> None:
+    """A screenshot in test-artifacts/, and in docs/img/ for the README when asked to."""
+    png = page.screenshot(path=ARTIFACTS / name, full_page=full_page)
+    if readme and README_SHOTS:
+        # 128 colours without dithering keep UI text sharp at about a third of the bytes.
+        image = Image.open(io.BytesIO(png)).convert("RGB")
+        flat = image.quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        flat.save(README_IMAGES / name, optimize=True)
+
+
 def act_as(page: Page, user: str) -> None:
     page.locator(f"button.person[data-user={user}]").click()
     expect(page.locator(f"button.person[data-user={user}]")).to_have_class("person active")
@@ -71,7 +88,7 @@ def test_approve_and_edit_cards(sandbox: Page, service: Service) -> None:
     stage = sandbox.locator("article.message", has_text="Move Acme renewal to Negotiation")
     expect(stage.get_by_role("button", name="Approve")).to_be_visible()
     expect(stage).to_contain_text("Proposal/Price Quote → Negotiation/Review")
-    sandbox.screenshot(path=ARTIFACTS / "sandbox-1-card.png")
+    shot(sandbox, "sandbox-1-card.png")
 
     stage.get_by_role("button", name="Approve").click()
     expect(stage).to_contain_text("Salesforce: written")
@@ -87,14 +104,14 @@ def test_approve_and_edit_cards(sandbox: Page, service: Service) -> None:
     expect(modal).to_contain_text("Edit before approving")
     modal.get_by_label("task.subject").fill("Send the redlined MSA to legal")
     modal.get_by_label("task.due_date").fill("2026-12-01")
-    sandbox.screenshot(path=ARTIFACTS / "sandbox-2-edit-modal.png")
+    shot(sandbox, "sandbox-2-edit-modal.png")
     modal.get_by_role("button", name="Approve with edits").click()
     expect(sandbox.locator("#modal-backdrop")).to_be_hidden()
     expect(task).to_contain_text("Approved with edits")
     expect(task).to_contain_text("Task created")
     created = sandbox.locator(".sf-write", has_text="Send the redlined MSA to legal")
     expect(created).to_contain_text("ActivityDate = 2026-12-01")
-    sandbox.screenshot(path=ARTIFACTS / "sandbox-3-written.png")
+    shot(sandbox, "sandbox-3-written.png")
 
 
 def test_modal_errors_inline_then_manager_edit(sandbox: Page, service: Service) -> None:
@@ -110,7 +127,7 @@ def test_modal_errors_inline_then_manager_edit(sandbox: Page, service: Service) 
     field.fill("")
     modal.get_by_role("button", name="Approve with edits").click()
     expect(modal.locator(".bk-error")).to_contain_text("This value is required")
-    sandbox.screenshot(path=ARTIFACTS / "sandbox-4-modal-error.png")
+    shot(sandbox, "sandbox-4-modal-error.png")
     field.fill("175000")
     modal.get_by_role("button", name="Approve with edits").click()
     expect(sandbox.locator("#modal-backdrop")).to_be_hidden()
@@ -137,7 +154,7 @@ def test_command_home_and_audit_trail(sandbox: Page) -> None:
     trace = sandbox.locator("#trace")
     expect(trace).to_contain_text("received")
     expect(trace).to_contain_text("card_posted")
-    sandbox.screenshot(path=ARTIFACTS / "sandbox-5-home-audit.png")
+    shot(sandbox, "sandbox-5-home-audit.png")
 
 
 def test_render_mrkdwn_safely(sandbox: Page) -> None:
@@ -177,7 +194,7 @@ def test_layout_keeps_panes_usable(
         name: page.locator(selector).bounding_box()
         for name, selector in {"messages": "#messages", "salesforce": "#salesforce"}.items()
     }
-    page.screenshot(path=ARTIFACTS / f"sandbox-layout-{width}.png", full_page=True)
+    shot(page, f"sandbox-layout-{width}.png", readme=width in README_WIDTHS, full_page=True)
     context.close()
     for name, box in boxes.items():
         assert box is not None, name

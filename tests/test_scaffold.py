@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import httpx
@@ -19,6 +20,7 @@ from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 NOT_SHIPPED = (".git", ".venv", "build", "*.egg-info", "__pycache__", ".*_cache", "test-artifacts")
+PACKAGES = ("bot", "handlers", "models")  # the top level the design fixes
 
 
 def test_init_writes_examples_and_env_then_keeps_them(tmp_path: Path) -> None:
@@ -56,17 +58,50 @@ def test_missing_workflows_folder_says_where_and_what_to_do(tmp_path: Path) -> N
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtualenv with the checkout pip-installed (not editable)."""
-    # pip builds in the source tree (build/, *.egg-info): build from a copy, so that two test runs
-    # at once (CI runs SQLite and PostgreSQL side by side) never share a half-built tree.
-    source = tmp_path_factory.mktemp("checkout") / "airlock"
-    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(*NOT_SHIPPED))
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The checkout's wheel, built once, from a copy without build leftovers.
+
+    pip builds in the source tree (build/, *.egg-info): a copy keeps two test runs at once (CI
+    runs SQLite and PostgreSQL side by side) apart, and setuptools packs whatever an earlier
+    build left in build/lib, deleted modules included (pypa/setuptools#1871).
+    """
+    src = tmp_path_factory.mktemp("checkout") / "airlock"
+    # The whole checkout (tests/ and bench/ too: the wheel must leave them out), minus leftovers.
+    shutil.copytree(ROOT, src, symlinks=True, ignore=shutil.ignore_patterns(*NOT_SHIPPED))
+    out = tmp_path_factory.mktemp("dist")
+    build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out)]
+    subprocess.run([*build, str(src)], check=True, capture_output=True, timeout=600)
+    (found,) = out.glob("airlock-*.whl")
+    return found
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv with Airlock pip-installed (not editable)."""
     venv = tmp_path_factory.mktemp("venv")
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, str(source)], check=True, capture_output=True, timeout=600)
+    subprocess.run([*pip, str(wheel)], check=True, capture_output=True, timeout=600)
     return venv / "bin" / "airlock"
+
+
+def test_wheel_holds_only_airlocks_packages(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    dist_info = wheel.name.split("-py3")[0] + ".dist-info"
+    assert {name.split("/")[0] for name in names} == {*PACKAGES, dist_info}
+    modules = {name for name in names if name.endswith(".py")}
+    expected = {
+        path.relative_to(ROOT).as_posix()
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    assert modules == expected  # no tests/, no bench/, nothing stale
+    assert "bot/examples/workflows/opp-hygiene.yml" in names
+    static = {p.name for p in (ROOT / "bot" / "sandbox" / "static").iterdir()}
+    assert {n.rpartition("/")[2] for n in names if "/static/" in n} == static  # the /sandbox page
+    entry_points = zipfile.ZipFile(wheel).read(f"{dist_info}/entry_points.txt").decode()
+    assert entry_points.split() == ["[console_scripts]", "airlock", "=", "bot.cli:main"]
 
 
 def clean_env(tmp: Path, **extra: str) -> dict[str, str]:
