@@ -10,9 +10,9 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.errors import AirlockError
-from bot.runtime import Runtime
-from bot.slack_delivery import ReviewerSource
+from bot.base.errors import AirlockError
+from bot.core.runtime import Runtime
+from bot.slack.delivery import ReviewerSource
 from handlers import slack_actions, slack_commands, slack_home, slack_views
 
 

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
-from bot import keys
-from bot.config import Settings
-from bot.errors import Unauthorized
-from bot.runtime import Runtime
+from bot.base.config import Settings
+from bot.base.errors import Unauthorized
+from bot.core import keys
+from bot.core.runtime import Runtime
 from bot.sandbox.salesforce_seed import SEED_PEOPLE
 from bot.sandbox.salesforce_standin import SalesforceStandin
 from models import AgentKey

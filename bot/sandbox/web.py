@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from bot.errors import InvalidInput, NotFound
+from bot.base.errors import InvalidInput, NotFound
 from bot.sandbox import inbox
 from bot.sandbox.samples import SAMPLES
 from bot.sandbox.session import ensure_agent_key, key_file
