@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from bot.base.mrkdwn import esc
 from bot.core import lifecycle
 from bot.core.decisions import NotPermitted
 from bot.core.effects import queue_pause_notice
 from bot.core.release import release_held
 from bot.core.rights import is_owner, is_reviewer, refused
 from bot.core.runtime import Runtime
-from bot.slack.blocks import esc
 
 __all__ = ["is_owner", "is_reviewer", "pause", "pause_all", "resume"]
 

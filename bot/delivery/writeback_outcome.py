@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot.base.mrkdwn import esc
 from bot.base.spec_model import WorkflowSpec
 from bot.core import lifecycle
 from bot.core.effects import CARD, NOTIFY
 from bot.core.outbox import Outcome, enqueue
 from bot.salesforce.client import SalesforceError
-from bot.slack.blocks import esc
 from models import Item, Outbox
 from models.types import utcnow
 

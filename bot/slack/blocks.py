@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.base.mrkdwn import (
+    esc as esc,
+)  # the Block Kit builders escape with it; others import it here
 from bot.base.quiet import zone
 from bot.slack.ids import BUTTON_LABELS, Action
 
@@ -56,16 +59,6 @@ def clip(text: str, limit: int = SECTION_LIMIT) -> str:
         return text
     marker = "… (truncated)"
     return text[: limit - len(marker)] + marker
-
-
-def esc(text: object) -> str:
-    """Escape agent-written text for mrkdwn, so it cannot ping @channel or forge links.
-
-    Slack reads &, < and > as control characters and asks for &amp;, &lt; and &gt; instead
-    (https://api.slack.com/reference/surfaces/formatting#escaping). Every string an agent (or
-    Salesforce) wrote goes through here on its way to mrkdwn or a notification's text.
-    """
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def local_time(moment: datetime, tz: str) -> str:
