@@ -13,11 +13,11 @@ from bot.slack.blocks_views import edit_modal, reject_modal
 from bot.slack.delivery import ReviewerSource
 from bot.slack.ids import Action
 from handlers.slack_home import publish_home
+from handlers.slack_reply import refusals_as_messages, user_of
 
 
 def register(app: App, rt: Runtime, people: ReviewerSource) -> None:
     """Button listeners."""
-    from handlers.slack import refusals_as_messages, user_of
 
     @app.action(Action.APPROVE.value)
     @refusals_as_messages
