@@ -20,10 +20,10 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import slack_endpoint
-from bot.config import Settings
-from bot.db import Database
+from bot.base.config import Settings
+from bot.base.db import Database
 from bot.service import build_service
-from bot.slack_ids import Action
+from bot.slack.ids import Action
 
 
 def baseline_app(url: str) -> FastAPI:

@@ -28,7 +28,7 @@ from bot.sandbox.salesforce_standin import DEFAULT_TOKEN, SalesforceStandin  # n
 from bot.sandbox.slack_payloads import block_action  # noqa: E402
 from bot.sandbox.slack_signing import FORM_CONTENT_TYPE, form_body, sign  # noqa: E402
 from bot.sandbox.slack_standin import SlackStandin  # noqa: E402
-from bot.slack_ids import Action  # noqa: E402
+from bot.slack.ids import Action  # noqa: E402
 from tests import payloads  # noqa: E402
 
 SECRET = "bench-signing-secret"

@@ -28,8 +28,8 @@ from tests import payloads  # noqa: E402
 
 def create_key(url: str) -> str:
     """An agent key in the bench database."""
-    from bot.db import Database
-    from bot.keys import create_key as make
+    from bot.base.db import Database
+    from bot.core.keys import create_key as make
 
     db = Database(url)
     db.upgrade()

@@ -19,12 +19,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import commands, control, keys  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.intake import submit  # noqa: E402
-from bot.release import release_held  # noqa: E402
-from bot.runtime import open_runtime  # noqa: E402
+from bot.base.config import Settings  # noqa: E402
+from bot.core import control, keys  # noqa: E402
+from bot.core.intake import submit  # noqa: E402
+from bot.core.release import release_held  # noqa: E402
+from bot.core.runtime import open_runtime  # noqa: E402
 from bot.sandbox.samples import field_update  # noqa: E402
+from bot.slack import commands  # noqa: E402
 
 OWNER = "U0OLIVIA"
 

@@ -18,12 +18,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import keys  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.runtime import Runtime, open_runtime  # noqa: E402
-from bot.salesforce import SalesforceClient  # noqa: E402
+from bot.base.config import Settings  # noqa: E402
+from bot.core import keys  # noqa: E402
+from bot.core.runtime import Runtime, open_runtime  # noqa: E402
+from bot.salesforce.client import SalesforceClient  # noqa: E402
+from bot.salesforce.values import same  # noqa: E402
 from bot.sandbox.salesforce_standin import SalesforceStandin  # noqa: E402
-from bot.writeback import same  # noqa: E402
 from tests.writeback_support import (  # noqa: E402
     approved,
     settle,

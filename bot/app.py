@@ -13,12 +13,12 @@ from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.exc import IntegrityError
 
-from bot import slack_guard
-from bot.db import Database
-from bot.errors import PayloadTooLarge
-from bot.http_input import read_limited
-from bot.runtime import Runtime
-from bot.slack_delivery import ReviewerSource
+from bot.base.db import Database
+from bot.base.errors import PayloadTooLarge
+from bot.base.http_input import read_limited
+from bot.core.runtime import Runtime
+from bot.slack import guard as slack_guard
+from bot.slack.delivery import ReviewerSource
 from models import SlackEvent
 
 log = logging.getLogger(__name__)

@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from sqlalchemy.exc import OperationalError
 
-from bot import eventlog
-from bot.config import ConfigError, Settings, load_settings
-from bot.db import Database
-from bot.errors import AirlockError
-from bot.specs import SpecError, load_specs
+from bot.base import eventlog
+from bot.base.config import ConfigError, Settings, load_settings
+from bot.base.db import Database
+from bot.base.errors import AirlockError
+from bot.base.specs import SpecError, load_specs
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
-    from bot.specs import LoadedSpec
+    from bot.base.specs import LoadedSpec
+    from bot.core.runtime import Runtime
 
 app = typer.Typer(
     help="Airlock: runtime controls for AI agents in sales teams.",
@@ -63,7 +63,7 @@ def serve(
     """Run the HTTP server, workers and scheduler (sandbox stand-ins when unconfigured)."""
     import uvicorn
 
-    from bot.http_server import server_config
+    from bot.base.http_server import server_config
     from bot.listen import listening_socket
     from bot.sandbox.boot import WARNING, check_sandbox
     from bot.sandbox.session import banner, sandbox_settings, start_session
@@ -168,7 +168,7 @@ def workflows_check(
 
 def _salesforce_problems(settings: Settings, specs: list[LoadedSpec]) -> list[str]:
     from bot.field_check import check_specs, salesforce_client
-    from bot.salesforce_fields import FieldCatalog
+    from bot.salesforce.fields import FieldCatalog
 
     with salesforce_client(settings) as client:
         return check_specs(specs, FieldCatalog(client))
@@ -177,7 +177,7 @@ def _salesforce_problems(settings: Settings, specs: list[LoadedSpec]) -> list[st
 @workflows_app.command("list")
 def workflows_list() -> None:
     """Show each workflow's level, mode, owner and whether it is paused."""
-    from bot.runtime import open_runtime
+    from bot.core.runtime import open_runtime
 
     rt = _open(open_runtime)
     from models import Workflow
@@ -199,8 +199,8 @@ def keys_create(
     workflows: Annotated[str, typer.Option(help="Comma-separated workflow ids, or '*'.")],
 ) -> None:
     """Create a key; it is printed once, alone on the last line."""
-    from bot import keys
-    from bot.runtime import open_runtime
+    from bot.core import keys
+    from bot.core.runtime import open_runtime
 
     rt = _open(open_runtime)
     wanted = [w.strip() for w in workflows.split(",") if w.strip()]
@@ -222,7 +222,7 @@ def keys_create(
 @keys_app.command("list")
 def keys_list() -> None:
     """Show every key (never the secret)."""
-    from bot import keys
+    from bot.core import keys
 
     db = _migrated_db(_settings())
     with db.read() as session:
@@ -237,7 +237,7 @@ def keys_list() -> None:
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id from 'keys list'.")]) -> None:
     """Revoke a key; agents using it get 401 from then on."""
-    from bot import keys
+    from bot.core import keys
 
     db = _migrated_db(_settings())
     with db.write() as session:
@@ -251,7 +251,7 @@ def trace(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Print the whole story of one item: inputs, checks, gate, decisions, writes."""
-    from bot.trace import item_view, render_trace
+    from bot.core.trace import item_view, render_trace
 
     db = _migrated_db(_settings())
     with db.read() as session:
@@ -262,7 +262,7 @@ def trace(
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check every chain, every item row and the signed checkpoints; exit 1 naming each problem."""
-    from bot.audit import verify
+    from bot.core.audit import verify
 
     settings = _settings()
     db = _migrated_db(settings)
@@ -284,7 +284,7 @@ def audit_verify() -> None:
 @audit_app.command("checkpoint")
 def audit_checkpoint() -> None:
     """Sign the current stream heads now; print the newest checkpoint to keep off this machine."""
-    from bot.checkpoint import latest, write_checkpoint
+    from bot.core.checkpoint import latest, write_checkpoint
 
     settings = _settings()
     db = _migrated_db(settings)
@@ -305,9 +305,9 @@ def report(
     """Acceptance, edit and rejection rates, reasons, time to decision, escalation, write-back."""
     from dataclasses import asdict
 
-    from bot.report import render_report, report_rows, usage_line
-    from bot.runtime import open_runtime
-    from bot.spec_model import parse_duration
+    from bot.base.spec_model import parse_duration
+    from bot.core.runtime import open_runtime
+    from bot.reporting.report import render_report, report_rows, usage_line
     from models.types import utcnow
 
     try:
@@ -333,8 +333,8 @@ def export_evals(
     workflow: Annotated[str, typer.Option(help="Only this workflow.")] = "",
 ) -> None:
     """Write JSONL eval data: input, agent output, human verdict, corrected output."""
-    from bot.report import eval_records
-    from bot.runtime import open_runtime
+    from bot.core.runtime import open_runtime
+    from bot.reporting.report import eval_records
 
     rt = _open(open_runtime)
     if workflow:
@@ -362,7 +362,7 @@ def outbox(ctx: typer.Context) -> None:
 @outbox_app.command("list")
 def outbox_list() -> None:
     """List stuck (failing, still retrying) and dead (given up) rows per kind."""
-    from bot.outbox_admin import render, stuck_rows
+    from bot.core.outbox_admin import render, stuck_rows
 
     typer.echo(render(stuck_rows(_migrated_db(_settings()))))
 
@@ -373,7 +373,7 @@ def outbox_retry(
     item: Annotated[str, typer.Option(help="Only this item's rows.")] = "",
 ) -> None:
     """Requeue stuck and dead rows now, with a fresh attempt budget; audited on each item."""
-    from bot.outbox_admin import requeue
+    from bot.core.outbox_admin import requeue
 
     rows = requeue(_migrated_db(_settings()), kind=kind or None, item_id=item or None)
     for row in rows:

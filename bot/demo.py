@@ -13,11 +13,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from bot import timers
-from bot.config import Settings
+from bot.base.config import Settings
+from bot.core.trace import item_view, render_trace
+from bot.delivery import timers
 from bot.demo_driver import DemoDriver, DemoError
 from bot.demo_text import name, stats_table
-from bot.queries import stats
+from bot.reporting.queries import stats
 from bot.sandbox.live import LiveServer
 from bot.sandbox.samples import (
     GLOBEX_OPP_ID,
@@ -34,8 +35,7 @@ from bot.sandbox.session import SANDBOX_ADMIN
 from bot.sandbox.slack_payloads import select_state, text_state
 from bot.scaffold import EXAMPLE_WORKFLOWS
 from bot.service import build_service
-from bot.slack_ids import REJECT_BLOCK, REJECT_TEXT_BLOCK, Action
-from bot.trace import item_view, render_trace
+from bot.slack.ids import REJECT_BLOCK, REJECT_TEXT_BLOCK, Action
 from models.types import utcnow
 
 MAYA, LEO, SAM, OLIVIA = "U0MAYA", "U0LEO", "U0SAM", SANDBOX_ADMIN

@@ -19,7 +19,7 @@ from bot.sandbox.slack_payloads import block_action, view_submission
 from bot.sandbox.slack_sender import SlackSender, answer_of
 from bot.sandbox.slack_standin import SlackMessage
 from bot.service import Service
-from bot.slack_ids import BUTTON_LABELS, Action
+from bot.slack.ids import BUTTON_LABELS, Action
 from models import Item, Outbox, Workflow
 
 T = TypeVar("T")

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from bot.queries import Stats
+from bot.reporting.queries import Stats
 from bot.sandbox.salesforce_seed import SEED_PEOPLE
 
 NAMES = {p.slack_id: p.name for p in SEED_PEOPLE}

@@ -11,18 +11,18 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.canonical import canonical_hash
-from bot.config import Settings
-from bot.effects import NOTIFY
-from bot.outbox import enqueue
-from bot.salesforce import SalesforceClient, SalesforceConfig, config_from_settings
-from bot.salesforce_fields import FieldCatalog, FieldProblem, sobjects_of, spec_problems
-from bot.specs import LoadedSpec, line_in_file
+from bot.base.canonical import canonical_hash
+from bot.base.config import Settings
+from bot.base.specs import LoadedSpec, line_in_file
+from bot.core.effects import NOTIFY
+from bot.core.outbox import enqueue
+from bot.salesforce.client import SalesforceClient, SalesforceConfig, config_from_settings
+from bot.salesforce.fields import FieldCatalog, FieldProblem, sobjects_of, spec_problems
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from bot.runtime import Runtime
+    from bot.core.runtime import Runtime
 
 
 def refresh(rt: Runtime, now: datetime | None = None) -> bool:

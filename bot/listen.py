@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from bot.config import ConfigError
+from bot.base.config import ConfigError
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

@@ -16,8 +16,8 @@ from sqlmodel import col, select
 from starlette.exceptions import HTTPException
 
 from bot.app import slack_endpoint
-from bot.errors import AirlockError
-from bot.runtime import Runtime
+from bot.base.errors import AirlockError
+from bot.core.runtime import Runtime
 from handlers.api import build_router
 from models import Item, Outbox
 

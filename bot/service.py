@@ -11,28 +11,30 @@ from fastapi import FastAPI
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot import autopause, checkpoint, digest, field_check, timers
+from bot import field_check
 from bot.app import build_bolt_app
-from bot.config import ConfigError, Settings
-from bot.directory import Directory
-from bot.effects import CARD, NOTIFY, WEBHOOK, WRITEBACK
-from bot.outbox import OutboxWorker, Route
-from bot.outbox_giveup import GiveUp
-from bot.owners import resolve_owners
-from bot.release import release_held
-from bot.runtime import Runtime, open_runtime
-from bot.salesforce import SalesforceClient, SalesforceConfig, config_from_settings
-from bot.salesforce_usage import usage_gauges
+from bot.base.config import ConfigError, Settings
+from bot.base.specs import SpecError
+from bot.core import autopause, checkpoint
+from bot.core.effects import CARD, NOTIFY, WEBHOOK, WRITEBACK
+from bot.core.outbox import OutboxWorker, Route
+from bot.core.outbox_giveup import GiveUp
+from bot.core.owners import resolve_owners
+from bot.core.release import release_held
+from bot.core.runtime import Runtime, open_runtime
+from bot.delivery import digest, timers
+from bot.delivery.scheduler import Ticker
+from bot.delivery.webhooks import webhook_route
+from bot.delivery.writeback import writeback_route
+from bot.salesforce.client import SalesforceClient, SalesforceConfig, config_from_settings
+from bot.salesforce.directory import Directory
+from bot.salesforce.usage import usage_gauges
 from bot.sandbox.boot import SANDBOX_BOT_TOKEN, Sandbox, start_sandbox
 from bot.sandbox.web import mount_sandbox
-from bot.scheduler import Ticker
 from bot.server import create_app
-from bot.slack_client import make_client
-from bot.slack_delivery import CardRoute, ReviewerSource
-from bot.slack_notices import notify_route
-from bot.specs import SpecError
-from bot.webhooks import webhook_route
-from bot.writeback import writeback_route
+from bot.slack.client import make_client
+from bot.slack.delivery import CardRoute, ReviewerSource
+from bot.slack.notices import notify_route
 
 log = logging.getLogger(__name__)
 DIGEST_HOUR_UTC = 9

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from bot import keys
-from bot.errors import Forbidden, NotFound
-from bot.http_input import read_limited
-from bot.intake import submit
-from bot.queries import workflow_detail
-from bot.runtime import Runtime
-from bot.submission import Submission
-from bot.trace import item_view
+from bot.base.errors import Forbidden, NotFound
+from bot.base.http_input import read_limited
+from bot.base.submission import Submission
+from bot.core import keys
+from bot.core.intake import submit
+from bot.core.runtime import Runtime
+from bot.core.trace import item_view
+from bot.reporting.queries import workflow_detail
 
 
 def _inlined(schema: dict[str, Any]) -> dict[str, Any]:

@@ -7,18 +7,18 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot import control, decisions
-from bot.blocks_views import edit_modal, reject_modal
-from bot.card_facts import labels_for
-from bot.runtime import Runtime
-from bot.slack_delivery import ReviewerSource
-from bot.slack_ids import Action
+from bot.core import control, decisions
+from bot.core.runtime import Runtime
+from bot.slack.blocks_views import edit_modal, reject_modal
+from bot.slack.card_facts import labels_for
+from bot.slack.delivery import ReviewerSource
+from bot.slack.ids import Action
 from handlers.slack_home import publish_home
+from handlers.slack_reply import refusals_as_messages, user_of
 
 
 def register(app: App, rt: Runtime, people: ReviewerSource) -> None:
     """Button listeners."""
-    from handlers.slack import refusals_as_messages, user_of
 
     @app.action(Action.APPROVE.value)
     @refusals_as_messages

@@ -6,10 +6,10 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot import commands
-from bot.runtime import Runtime
-from bot.slack_delivery import ReviewerSource
-from bot.slack_ids import SLASH_COMMAND
+from bot.core.runtime import Runtime
+from bot.slack import commands
+from bot.slack.delivery import ReviewerSource
+from bot.slack.ids import SLASH_COMMAND
 
 
 def register(app: App, rt: Runtime, people: ReviewerSource) -> None:

@@ -7,10 +7,11 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot import control, queries
-from bot.blocks_home import home_view
-from bot.runtime import Runtime
-from bot.slack_delivery import ReviewerSource
+from bot.core import control
+from bot.core.runtime import Runtime
+from bot.reporting import queries
+from bot.slack.blocks_home import home_view
+from bot.slack.delivery import ReviewerSource
 
 
 def publish_home(rt: Runtime, client: WebClient, people: ReviewerSource, user: str) -> None:

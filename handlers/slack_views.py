@@ -7,11 +7,11 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot import decisions
-from bot.blocks_views import notice_modal, read_edit_values, read_reject
-from bot.errors import AirlockError
-from bot.runtime import Runtime
-from bot.slack_ids import View
+from bot.base.errors import AirlockError
+from bot.core import decisions
+from bot.core.runtime import Runtime
+from bot.slack.blocks_views import notice_modal, read_edit_values, read_reject
+from bot.slack.ids import View
 
 
 def register(app: App, rt: Runtime) -> None:

@@ -28,6 +28,7 @@ class Event(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JsonType, nullable=False))
     prev_hash: str | None = Field(default=None, max_length=64)
     # An item event records digests of the item row's audited fields as they stood after it
-    # (bot.lifecycle.BOUND_FIELDS), so `audit verify` can tell when the row was edited behind it.
+    # (bot.core.lifecycle.BOUND_FIELDS), so `audit verify` can tell when the row was edited
+    # behind it.
     state: dict[str, Any] | None = Field(default=None, sa_column=Column(JsonType, nullable=True))
     hash: str = Field(max_length=64)

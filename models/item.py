@@ -16,7 +16,7 @@ def _json(nullable: bool = True) -> Any:
 
 
 class Item(SQLModel, table=True):
-    """One agent submission; status changes only through bot.lifecycle."""
+    """One agent submission; status changes only through bot.core.lifecycle."""
 
     __table_args__ = (
         UniqueConstraint("agent_key_id", "idempotency_key", name="uq_item_idempotency"),

@@ -9,15 +9,15 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
-from bot.directory import Reviewer
-from bot.effects import CARD
-from bot.intake import submit
-from bot.outbox import OutboxWorker
-from bot.outbox_giveup import GiveUp
-from bot.runtime import Runtime
+from bot.core.effects import CARD
+from bot.core.intake import submit
+from bot.core.outbox import OutboxWorker
+from bot.core.outbox_giveup import GiveUp
+from bot.core.runtime import Runtime
+from bot.salesforce.directory import Reviewer
 from bot.sandbox.slack_standin import SlackStandin
-from bot.slack_client import make_client
-from bot.slack_delivery import CardRoute
+from bot.slack.client import make_client
+from bot.slack.delivery import CardRoute
 from models import Item, Outbox
 from tests import payloads
 

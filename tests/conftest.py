@@ -13,8 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.config import Settings
-from bot.runtime import Runtime, open_runtime
+from bot.base.config import Settings
+from bot.core.runtime import Runtime, open_runtime
 from bot.sandbox.live import LiveServer
 from bot.sandbox.live import free_port as free_port  # tests import it from here
 from bot.sandbox.slack_blockkit import CHECKED, VIOLATIONS
@@ -118,7 +118,7 @@ def live(service: Service) -> Iterator[LiveServer]:
 @pytest.fixture
 def agent_key(rt: Runtime) -> str:
     """A key scoped to every example workflow."""
-    from bot import keys
+    from bot.core import keys
 
     with rt.db.write() as session:
         _row, secret = keys.create_key(session, agent="test-agent", workflows=["*"])

@@ -20,7 +20,7 @@ from bot.sandbox.slack_signing import (
     sign,
 )
 from bot.service import Service
-from bot.slack_ids import SLASH_COMMAND
+from bot.slack.ids import SLASH_COMMAND
 
 
 class SlackDriver:

@@ -14,16 +14,16 @@ import httpx
 import pytest
 import requests
 
-from bot.outbox import OutboxWorker
-from bot.runtime import Runtime
-from bot.salesforce import SalesforceClient
-from bot.salesforce_transport import LimitInfo, limit_info
-from bot.salesforce_usage import usage_text
+from bot.core.outbox import OutboxWorker
+from bot.core.runtime import Runtime
+from bot.delivery.writeback import writeback_route
+from bot.salesforce.client import SalesforceClient
+from bot.salesforce.transport import LimitInfo, limit_info
+from bot.salesforce.usage import usage_text
 from bot.sandbox.live import LiveServer
 from bot.sandbox.salesforce_seed import make_id
 from bot.sandbox.salesforce_standin import DEFAULT_TOKEN, SalesforceStandin
 from bot.service import Service
-from bot.writeback import writeback_route
 from tests.writeback_support import (
     approved,
     load,

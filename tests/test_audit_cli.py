@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.runtime import Runtime
+from bot.core.runtime import Runtime
 from tests import payloads
 from tests.test_lifecycle import assign, post
 
@@ -40,7 +40,7 @@ def env(rt: Runtime) -> dict[str, str]:
 
 @pytest.fixture
 def story(rt: Runtime, agent_key: str) -> str:
-    from bot import decisions
+    from bot.core import decisions
 
     item_id = post(rt, agent_key, payloads.field_update())
     assign(rt, item_id, "U0MAYA")

@@ -15,9 +15,9 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import col, select
 
-from bot import checkpoint, decisions
-from bot.lifecycle import chain_hash
-from bot.runtime import Runtime
+from bot.core import checkpoint, decisions
+from bot.core.lifecycle import chain_hash
+from bot.core.runtime import Runtime
 from models import Event
 from tests import payloads
 from tests.test_audit_cli import airlock, run_sql

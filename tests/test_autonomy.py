@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot import autonomy, autopause, commands, decisions, queries
-from bot.runtime import Runtime
+from bot.core import autonomy, autopause, decisions
+from bot.core.runtime import Runtime
+from bot.reporting import queries
+from bot.slack import commands
 from tests import payloads
 from tests.test_lifecycle import get, post
 

@@ -6,7 +6,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.blocks import (
+from bot.sandbox.slack_payloads import date_state, select_state, text_state
+from bot.slack.blocks import (
     MAX_BLOCKS,
     SECTION_LIMIT,
     Card,
@@ -17,9 +18,14 @@ from bot.blocks import (
     section,
     writeback_lines,
 )
-from bot.blocks_views import edit_modal, input_kind, read_edit_values, read_reject, reject_modal
-from bot.sandbox.slack_payloads import date_state, select_state, text_state
-from bot.slack_ids import REJECT_BLOCK, REJECT_TEXT_BLOCK
+from bot.slack.blocks_views import (
+    edit_modal,
+    input_kind,
+    read_edit_values,
+    read_reject,
+    reject_modal,
+)
+from bot.slack.ids import REJECT_BLOCK, REJECT_TEXT_BLOCK
 
 
 def view(**over: Any) -> dict[str, Any]:

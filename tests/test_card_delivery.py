@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from bot.effects import CARD, NOTIFY
-from bot.outbox import OutboxWorker, enqueue
-from bot.runtime import Runtime
+from bot.core.effects import CARD, NOTIFY
+from bot.core.outbox import OutboxWorker, enqueue
+from bot.core.runtime import Runtime
 from bot.sandbox.boot import seed_slack_users
 from bot.sandbox.slack_standin import SlackStandin
-from bot.slack_client import make_client
-from bot.slack_delivery import CardRoute
-from bot.slack_notices import notify_route
+from bot.slack.client import make_client
+from bot.slack.delivery import CardRoute
+from bot.slack.notices import notify_route
 from models import Event, Item, Outbox
 from tests.card_support import (
     REVIEWER,

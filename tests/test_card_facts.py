@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot import decisions
-from bot.blocks import local_time
-from bot.card_facts import name_fields, read_facts
+from bot.core import decisions
 from bot.sandbox.salesforce_standin import SalesforceStandin
 from bot.sandbox.samples import GLOBEX_OPP_ID, PLANT_OPP_ID, UMBRELLA_OPP_ID
 from bot.service import Service
+from bot.slack.blocks import local_time
+from bot.slack.card_facts import name_fields, read_facts
 from tests import payloads
 from tests.test_lifecycle import get, post
 from tests.test_routing import SF_ID, escalate, salesforce

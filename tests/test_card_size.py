@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.blocks import Card, review_card
 from bot.sandbox.slack_blockkit import CUMULATIVE_TEXT, block_text_length, check_message
+from bot.slack.blocks import Card, review_card
 from tests.test_blocks import view
 
 

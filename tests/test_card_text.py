@@ -7,8 +7,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.blocks import Card, Next, RecordFacts, review_card
-from bot.blocks_views import edit_modal
+from bot.slack.blocks import Card, Next, RecordFacts, review_card
+from bot.slack.blocks_views import edit_modal
 from tests.test_blocks import view
 
 DEADLINE = datetime(2026, 11, 25, 19, 0, tzinfo=UTC)

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from bot.checks import CheckResult, run_checks
-from bot.spec_model import Checks
-from bot.submission import Submission
+from bot.base.spec_model import Checks
+from bot.base.submission import Submission
+from bot.core.checks import CheckResult, run_checks
 
 RECORD = {"sobject": "Opportunity", "id": "006000000000001AAA"}
 URL = {"title": "Gong call", "url": "https://gong.example/1"}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.base.config import ConfigError, Settings, load_settings
 
 OURS = ("SLACK_", "SALESFORCE_", "AIRLOCK_")
 PLAIN = {"DATABASE_URL", "PORT"}

@@ -11,7 +11,7 @@ import dataclasses
 
 import httpx
 
-from bot.runtime import Runtime
+from bot.core.runtime import Runtime
 from bot.sandbox.boot import seed_slack_users
 from bot.service import Service
 from models import Item

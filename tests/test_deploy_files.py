@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.config import Settings
+from bot.base.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

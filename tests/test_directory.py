@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 import pytest
 from slack_sdk import WebClient
 
-from bot.directory import Directory, Reviewer
-from bot.runtime import Runtime
-from bot.salesforce import SalesforceClient
+from bot.core.runtime import Runtime
+from bot.salesforce.client import SalesforceClient
+from bot.salesforce.directory import Directory, Reviewer
 from bot.sandbox.boot import seed_slack_users
 from bot.sandbox.salesforce_seed import SEED_PEOPLE, make_id
 from bot.sandbox.salesforce_standin import SalesforceStandin

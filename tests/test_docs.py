@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from bot.spec_model import WorkflowSpec
-from bot.submission import Submission
+from bot.base.spec_model import WorkflowSpec
+from bot.base.submission import Submission
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot import decisions
-from bot.blocks_views import MAX_INPUTS, edit_modal, read_edit_values
-from bot.runtime import Runtime
+from bot.core import decisions
+from bot.core.runtime import Runtime
 from bot.sandbox.slack_blockkit import check_view
 from bot.sandbox.slack_payloads import select_state, text_state
+from bot.slack.blocks_views import MAX_INPUTS, edit_modal, read_edit_values
 from tests.test_home_view import pending
 
 STAGES = ["Prospecting", "Qualification", "Closed Won"]

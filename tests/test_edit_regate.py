@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from bot import decisions, lifecycle
-from bot.errors import Forbidden
-from bot.runtime import Runtime
+from bot.base.errors import Forbidden
+from bot.core import decisions, lifecycle
+from bot.core.runtime import Runtime
 from models import Event
 from tests import payloads
 from tests.test_lifecycle import assign, get, post

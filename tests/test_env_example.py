@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.config import Settings
+from bot.base.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

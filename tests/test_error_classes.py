@@ -8,8 +8,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
-from bot.salesforce_errors import classify, record_result
-from bot.slack_errors import slack_failure
+from bot.salesforce.errors import classify, record_result
+from bot.slack.errors import slack_failure
 
 
 def slack_error(error: str, status: int = 200, headers: dict[str, str] | None = None) -> Exception:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot import commands
-from bot.blocks import Card, review_card
-from bot.blocks_views import edit_modal, reject_modal
-from bot.runtime import Runtime
-from bot.slack_notices import notice_text
+from bot.core.runtime import Runtime
+from bot.slack import commands
+from bot.slack.blocks import Card, review_card
+from bot.slack.blocks_views import edit_modal, reject_modal
+from bot.slack.notices import notice_text
 from models import Outbox
 from tests import payloads
 from tests.test_blocks import view

@@ -7,8 +7,9 @@ import logging
 
 import pytest
 
-from bot import control, decisions, eventlog, lifecycle
-from bot.runtime import Runtime
+from bot.base import eventlog
+from bot.core import control, decisions, lifecycle
+from bot.core.runtime import Runtime
 from tests import payloads
 from tests.test_lifecycle import assign, post
 

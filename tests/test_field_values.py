@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from bot.field_values import same_at_scale, value_problem
-from bot.salesforce_fields import FieldMeta
+from bot.core.field_values import same_at_scale, value_problem
+from bot.salesforce.fields import FieldMeta
 
 DATETIME = FieldMeta("Last_Call__c", "datetime")
 FLAG = FieldMeta("Flag__c", "boolean", nillable=False)

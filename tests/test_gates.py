@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.checks import run_checks
-from bot.levels import Gate
-from bot.policy import OutputNotAllowed, decide
-from bot.spec_model import Checks
-from bot.textnorm import skeleton
+from bot.base.levels import Gate
+from bot.base.spec_model import Checks
+from bot.base.textnorm import skeleton
+from bot.core.checks import run_checks
+from bot.core.policy import OutputNotAllowed, decide
 from tests.test_policy import MESSAGE, TASK, make_spec, make_sub
 
 SOFT_HYPHEN, ZWSP, ZWJ = "\u00ad", "\u200b", "\u200d"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from bot.blocks_home import HOME_BLOCKS, home_view
-from bot.queries import WorkflowState
+from bot.reporting.queries import WorkflowState
 from bot.sandbox.slack_blockkit import check_view
+from bot.slack.blocks_home import HOME_BLOCKS, home_view
 from models import Item
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)

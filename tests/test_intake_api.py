@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot import lifecycle
-from bot.runtime import Runtime
+from bot.core import lifecycle
+from bot.core.runtime import Runtime
 from models import Item, Outbox
 from tests import payloads
 from tests.conftest import LiveServer
@@ -91,7 +91,7 @@ def test_create_item_bad_credentials(
 
 
 def test_create_item_revoked_key(api: httpx.Client, rt: Runtime, agent_key: str) -> None:
-    from bot import keys
+    from bot.core import keys
 
     with rt.db.write() as session:
         keys.revoke_key(session, agent_key.split("_")[1])
@@ -100,7 +100,7 @@ def test_create_item_revoked_key(api: httpx.Client, rt: Runtime, agent_key: str)
 
 
 def test_create_item_out_of_scope(live: LiveServer, rt: Runtime) -> None:
-    from bot import keys
+    from bot.core import keys
 
     with rt.db.write() as session:
         _row, secret = keys.create_key(session, agent="briefer", workflows=["account-brief"])
@@ -255,7 +255,7 @@ def test_create_item_gate_rules(
 def test_create_item_shadow_mode_records_only(api: httpx.Client, rt: Runtime) -> None:
     path = rt.settings.workflows_dir / "opp-hygiene.yml"
     path.write_text(path.read_text().replace("mode: review", "mode: shadow"))
-    from bot.specs import load_specs
+    from bot.base.specs import load_specs
 
     rt.specs = load_specs(rt.settings.workflows_dir)
     created = api.post("/api/v1/items", json=payloads.field_update()).json()
@@ -310,7 +310,7 @@ def test_create_item_unknown_workflow_unauthenticated_is_401(
 
 
 def test_create_item_unknown_workflow_out_of_scope_is_403(live: LiveServer, rt: Runtime) -> None:
-    from bot import keys
+    from bot.core import keys
 
     with rt.db.write() as session:
         _row, secret = keys.create_key(session, agent="briefer", workflows=["account-brief"])

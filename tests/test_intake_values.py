@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from bot.runtime import Runtime
+from bot.core.runtime import Runtime
 from tests import payloads
 from tests.test_intake_api import assert_problem, item_count
 

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from bot import control, decisions, lifecycle
-from bot.errors import AlreadyDecided, Conflict
-from bot.intake import submit
-from bot.levels import Status
-from bot.runtime import Runtime
+from bot.base.errors import AlreadyDecided, Conflict
+from bot.base.levels import Status
+from bot.core import control, decisions, lifecycle
+from bot.core.intake import submit
+from bot.core.runtime import Runtime
 from models import Event, Item, Outbox
 from tests import payloads
 

@@ -24,12 +24,13 @@ from hypothesis.stateful import (
 )
 from sqlmodel import col, func, select
 
-from bot import autonomy, control, decisions, timers
-from bot.effects import WRITEBACK
-from bot.errors import AirlockError
-from bot.registry import sync_workflows
+from bot.base.errors import AirlockError
+from bot.base.specs import load_specs
+from bot.core import autonomy, control, decisions
+from bot.core.effects import WRITEBACK
+from bot.core.registry import sync_workflows
+from bot.delivery import timers
 from bot.service import Service
-from bot.specs import load_specs
 from models import Event, Item, Outbox, Workflow
 from tests import payloads
 from tests.test_autonomy import decide_many

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
-from bot.outbox import OutboxWorker, Outcome, Route, backoff, enqueue
-from bot.runtime import Runtime
+from bot.core.outbox import OutboxWorker, Outcome, Route, backoff, enqueue
+from bot.core.runtime import Runtime
 from models import Outbox, OutboxAttempt
 from models.types import utcnow
 
@@ -148,7 +148,7 @@ def test_handler_exception_is_retried(rt: Runtime) -> None:
 
 
 def test_paused_workflow_rows_wait(rt: Runtime) -> None:
-    from bot import lifecycle
+    from bot.core import lifecycle
 
     fill(rt, 2, workflow="opp-hygiene")
     with rt.db.write() as session:

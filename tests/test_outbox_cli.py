@@ -11,13 +11,13 @@ from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.effects import NOTIFY, WRITEBACK
-from bot.outbox import OutboxWorker
-from bot.outbox_giveup import GiveUp
-from bot.runtime import Runtime
-from bot.salesforce import SalesforceClient
+from bot.core.effects import NOTIFY, WRITEBACK
+from bot.core.outbox import OutboxWorker
+from bot.core.outbox_giveup import GiveUp
+from bot.core.runtime import Runtime
+from bot.delivery.writeback import writeback_route
+from bot.salesforce.client import SalesforceClient
 from bot.sandbox.salesforce_standin import SalesforceStandin
-from bot.writeback import writeback_route
 from models import Event, Outbox
 from tests.writeback_support import approved, load, settle, sf_client, update_body, write_row
 

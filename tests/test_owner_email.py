@@ -13,8 +13,8 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
-from bot.effects import NOTIFY
-from bot.runtime import Runtime
+from bot.core.effects import NOTIFY
+from bot.core.runtime import Runtime
 from bot.service import Service
 from models import Outbox
 from tests import payloads

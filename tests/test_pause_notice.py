@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import control
+from bot.core import control
 from bot.service import Service
 from tests import payloads
 from tests.test_timers import OWNER, REP, dms, posted_item

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from bot import control
-from bot.effects import CARD
-from bot.outbox import OutboxWorker, Outcome, Route
-from bot.release import release_held
+from bot.core import control
+from bot.core.effects import CARD
+from bot.core.outbox import OutboxWorker, Outcome, Route
+from bot.core.release import release_held
 from bot.service import Service
 from models import Outbox
 from tests import payloads

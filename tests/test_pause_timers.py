@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import col
 
-from bot import autopause, control, lifecycle, timers
+from bot.core import autopause, control, lifecycle
+from bot.delivery import timers
 from bot.service import Service
 from models import Event, Item
 from models.types import utcnow

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.levels import DEFAULT_GATE, KIND_LEVEL, NEVER_AUTO, Gate, Kind, Level, Mode, Status
-from bot.policy import OutputNotAllowed, decide, enforce_allowlist, item_level
-from bot.spec_model import WorkflowSpec
-from bot.submission import Submission
+from bot.base.levels import DEFAULT_GATE, KIND_LEVEL, NEVER_AUTO, Gate, Kind, Level, Mode, Status
+from bot.base.spec_model import WorkflowSpec
+from bot.base.submission import Submission
+from bot.core.policy import OutputNotAllowed, decide, enforce_allowlist, item_level
 
 FIELDS = ["Opportunity.StageName", "Opportunity.Amount", "Opportunity.CloseDate"]
 RECORD = {"sobject": "Opportunity", "id": "006000000000001AAA"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 
-from bot.quiet import quiet_until
-from bot.spec_model import QuietHours
+from bot.base.quiet import quiet_until
+from bot.base.spec_model import QuietHours
 
 NY = "America/New_York"
 

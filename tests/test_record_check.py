@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.record_check import RecordCheck, RecordNotFound
-from bot.salesforce_errors import SalesforceError
-from bot.salesforce_ids import to_18
-from bot.salesforce_transport import LimitInfo
+from bot.salesforce.errors import SalesforceError
+from bot.salesforce.ids import to_18
+from bot.salesforce.record_check import RecordCheck, RecordNotFound
+from bot.salesforce.transport import LimitInfo
 from bot.sandbox.salesforce_standin import SalesforceStandin
 from bot.sandbox.samples import GLOBEX_OPP_ID, PLANT_OPP_ID, UMBRELLA_OPP_ID
 from bot.service import Service

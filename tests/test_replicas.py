@@ -23,7 +23,7 @@ from bot.sandbox.salesforce_standin import DEFAULT_TOKEN, SalesforceStandin
 from bot.sandbox.slack_payloads import block_action
 from bot.sandbox.slack_signing import FORM_CONTENT_TYPE, form_body, sign
 from bot.sandbox.slack_standin import SlackStandin
-from bot.slack_ids import Action
+from bot.slack.ids import Action
 from tests import payloads
 from tests.conftest import PG_URL, free_port
 from tests.slack_driver import wait_for

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import decisions
-from bot.report import eval_records, report_rows
-from bot.runtime import Runtime
+from bot.core import decisions
+from bot.core.runtime import Runtime
+from bot.reporting.report import eval_records, report_rows
 from tests import payloads
 from tests.test_lifecycle import assign, post
 

@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from bot import control, decisions, timers
-from bot.config import Settings
-from bot.runtime import open_runtime
+from bot.base.config import Settings
+from bot.base.specs import SpecError
+from bot.core import control, decisions
+from bot.core.runtime import open_runtime
+from bot.delivery import timers
 from bot.sandbox.salesforce_seed import SEED_PEOPLE
 from bot.sandbox.salesforce_standin import SalesforceStandin
 from bot.service import Service, build_service
-from bot.specs import SpecError
 from models import Event, Item
 from tests import payloads
 from tests.test_lifecycle import get, post

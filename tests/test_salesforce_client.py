@@ -13,8 +13,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.config import ConfigError, load_settings
-from bot.salesforce import (
+from bot.base.config import ConfigError, load_settings
+from bot.salesforce.client import (
     RecordResult,
     SalesforceClient,
     SalesforceConfig,

@@ -8,8 +8,8 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.field_values import value_problem
-from bot.salesforce_fields import FieldMeta
+from bot.core.field_values import value_problem
+from bot.salesforce.fields import FieldMeta
 from bot.sandbox.salesforce_describe import check_values, field_answer
 from bot.sandbox.salesforce_schema import METADATA
 from bot.sandbox.salesforce_seed import make_id

@@ -13,16 +13,16 @@ import pytest
 from sqlmodel import col, select
 
 from bot import field_check
-from bot.effects import NOTIFY
-from bot.errors import InvalidInput
-from bot.intake import submit
-from bot.runtime import Runtime
-from bot.salesforce import SalesforceClient
-from bot.salesforce_fields import MAX_AGE, RETRY_AFTER, FieldCatalog, spec_problems
+from bot.base.errors import InvalidInput
+from bot.base.spec_model import WorkflowSpec
+from bot.core.effects import NOTIFY
+from bot.core.intake import submit
+from bot.core.runtime import Runtime
+from bot.salesforce.client import SalesforceClient
+from bot.salesforce.fields import MAX_AGE, RETRY_AFTER, FieldCatalog, spec_problems
 from bot.sandbox.salesforce_seed import make_id
 from bot.sandbox.salesforce_standin import DEFAULT_TOKEN, SalesforceStandin
 from bot.service import build_service
-from bot.spec_model import WorkflowSpec
 from models import Outbox
 from tests.test_audit_cli import airlock, env
 from tests.writeback_support import (

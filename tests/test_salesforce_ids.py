@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import requests
 
-from bot.outbox import OutboxWorker
-from bot.runtime import Runtime
-from bot.salesforce import SalesforceClient
-from bot.salesforce_ids import id_key, same_id, to_18
+from bot.core.outbox import OutboxWorker
+from bot.core.runtime import Runtime
+from bot.salesforce.client import SalesforceClient
+from bot.salesforce.ids import id_key, same_id, to_18
 from bot.sandbox.salesforce_seed import make_id
 from bot.sandbox.salesforce_standin import DEFAULT_TOKEN, SalesforceStandin
 from tests.writeback_support import (

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.salesforce import SalesforceClient, SalesforceError, soql_literal
-from bot.salesforce_soql_text import soql_datetime
+from bot.salesforce.client import SalesforceClient, SalesforceError, soql_literal
+from bot.salesforce.soql_text import soql_datetime
 from bot.sandbox.salesforce_seed import make_id
 from bot.sandbox.salesforce_standin import SalesforceStandin
 from tests.writeback_support import sf_client

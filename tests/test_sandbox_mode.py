@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, Settings
+from bot.base.config import ConfigError, Settings
 from bot.sandbox.boot import check_sandbox
 from bot.sandbox.live import free_port
 
@@ -56,7 +56,7 @@ def test_sandbox_off_needs_both_services() -> None:
 
 
 def test_sandbox_value_checked() -> None:
-    from bot.config import load_settings
+    from bot.base.config import load_settings
 
     with pytest.raises(ConfigError, match="AIRLOCK_SANDBOX"):
         load_settings(_env_file=None, AIRLOCK_SANDBOX="maybe")

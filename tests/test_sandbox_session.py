@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot import keys
-from bot.config import Settings
-from bot.runtime import Runtime
+from bot.base.config import Settings
+from bot.core import keys
+from bot.core.runtime import Runtime
 from bot.sandbox.session import (
     SANDBOX_ADMIN,
     SANDBOX_AGENT,

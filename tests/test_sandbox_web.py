@@ -9,8 +9,8 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
-from bot.config import Settings
-from bot.runtime import Runtime
+from bot.base.config import Settings
+from bot.core.runtime import Runtime
 from bot.sandbox.salesforce_seed import SEED_PEOPLE
 from bot.sandbox.samples import OPP_ID, PLANT_OPP_ID, SAMPLES
 from bot.service import Service, build_service

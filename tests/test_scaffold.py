@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.base.specs import load_specs
 from bot.scaffold import EXAMPLE_WORKFLOWS, init_folder
-from bot.specs import load_specs
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,11 +12,11 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
-from bot.runtime import Runtime
+from bot.core.runtime import Runtime
 from bot.sandbox.slack_blockkit import check_view
 from bot.sandbox.slack_payloads import select_state, text_state
 from bot.service import Service
-from bot.slack_ids import REJECT_BLOCK, REJECT_TEXT_BLOCK, Action
+from bot.slack.ids import REJECT_BLOCK, REJECT_TEXT_BLOCK, Action
 from models import Event, Item, Outbox
 from tests import payloads
 from tests.conftest import LiveServer

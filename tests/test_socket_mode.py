@@ -14,9 +14,9 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from bot import keys
-from bot.config import Settings
-from bot.runtime import Runtime, open_runtime
+from bot.base.config import Settings
+from bot.core import keys
+from bot.core.runtime import Runtime, open_runtime
 from bot.sandbox.boot import seed_slack_users
 from bot.sandbox.live import LiveServer
 from bot.sandbox.salesforce_standin import DEFAULT_TOKEN, SalesforceStandin
@@ -25,7 +25,7 @@ from bot.sandbox.slack_signing import command_body, event_body
 from bot.sandbox.slack_socket import SocketModeServer
 from bot.sandbox.slack_standin import SlackStandin
 from bot.service import build_service
-from bot.slack_ids import SLASH_COMMAND, Action
+from bot.slack.ids import SLASH_COMMAND, Action
 from models import Item
 from tests import payloads
 from tests.slack_driver import wait_for

@@ -8,10 +8,11 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
-from bot import autonomy, commands, control, release
-from bot.registry import sync_workflows
-from bot.runtime import Runtime
-from bot.specs import load_specs
+from bot.base.specs import load_specs
+from bot.core import autonomy, control, release
+from bot.core.registry import sync_workflows
+from bot.core.runtime import Runtime
+from bot.slack import commands
 from models import Event
 from tests import payloads
 from tests.test_autonomy import OWNER, decide_many

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.levels import Kind, Level
-from bot.spec_model import Escalation, format_duration, parse_duration
-from bot.specs import SpecError, load_spec_file, load_specs
+from bot.base.levels import Kind, Level
+from bot.base.spec_model import Escalation, format_duration, parse_duration
+from bot.base.specs import SpecError, load_spec_file, load_specs
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "workflows").glob("*.yml"))

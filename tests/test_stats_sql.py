@@ -9,8 +9,9 @@ from functools import partial
 
 from sqlmodel import col, select
 
-from bot import decisions, queries
-from bot.runtime import Runtime
+from bot.core import decisions
+from bot.core.runtime import Runtime
+from bot.reporting import queries
 from models import Item
 from tests import payloads
 from tests.test_lifecycle import assign, post

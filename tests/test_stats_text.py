@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.blocks_home import span_text, stats_text
-from bot.queries import Stats
+from bot.reporting.queries import Stats
+from bot.slack.blocks_home import span_text, stats_text
 
 
 def test_stats_paragraph_per_workflow() -> None:

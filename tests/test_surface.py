@@ -14,13 +14,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import col, func, select
 
-from bot import keys
-from bot.db import Database
-from bot.runtime import Runtime
+from bot.base.db import Database
+from bot.core import keys
+from bot.core.runtime import Runtime
 from bot.sandbox.slack_signing import FORM_CONTENT_TYPE, command_body, sign
 from bot.server import create_app
 from bot.service import Service
-from bot.slack_ids import SLASH_COMMAND
+from bot.slack.ids import SLASH_COMMAND
 from models import Event, Item, Workflow
 from tests import payloads
 from tests.conftest import LiveServer
@@ -134,7 +134,7 @@ def test_slack_replayed_resume_refused(slack: SlackDriver, rt: Runtime) -> None:
 def test_slack_refusals_do_not_grow_the_trail_without_bound(
     api: httpx.Client, rt: Runtime, slack: SlackDriver
 ) -> None:
-    from bot.slack_ids import Action
+    from bot.slack.ids import Action
     from tests.test_slack_flow import posted
 
     item_id = api.post("/api/v1/items", json=payloads.field_update()).json()["id"]
@@ -198,7 +198,7 @@ def test_get_item_out_of_scope_looks_missing(api: httpx.Client, rt: Runtime) -> 
 def test_slow_requests_are_cut_off(
     live: LiveServer, rt: Runtime, monkeypatch: pytest.MonkeyPatch, sent: bytes
 ) -> None:
-    from bot.http_server import GuardedH11Protocol
+    from bot.base.http_server import GuardedH11Protocol
 
     monkeypatch.setattr(GuardedH11Protocol, "read_seconds", 0.5)
     with socket.create_connection(("127.0.0.1", live.port), timeout=30) as conn:
@@ -214,7 +214,7 @@ def test_slow_requests_are_cut_off(
 
 
 def test_serve_limits_connections_and_header_size() -> None:
-    from bot.http_server import GuardedH11Protocol, server_config
+    from bot.base.http_server import GuardedH11Protocol, server_config
 
     config = server_config(object(), host="127.0.0.1", port=1)
     assert config.http is GuardedH11Protocol
@@ -233,8 +233,8 @@ def test_serve_limits_connections_and_header_size() -> None:
     ],
 )
 def test_edit_values_length_checked(name: str, old: str, typed: str, words: str) -> None:
-    from bot.blocks_views import read_edit_values
-    from bot.slack_ids import FIELD_BLOCK_PREFIX
+    from bot.slack.blocks_views import read_edit_values
+    from bot.slack.ids import FIELD_BLOCK_PREFIX
 
     block = f"{FIELD_BLOCK_PREFIX}{name}"
     state = {block: {"value": {"type": "plain_text_input", "value": typed}}}
@@ -258,9 +258,9 @@ def test_sqlite_file_is_owner_only(tmp_path: Path) -> None:
 
 
 def test_edit_length_follows_field_metadata(rt: Runtime, agent_key: str) -> None:
-    from bot import decisions
-    from bot.blocks_views import read_edit_values
-    from bot.slack_ids import FIELD_BLOCK_PREFIX
+    from bot.core import decisions
+    from bot.slack.blocks_views import read_edit_values
+    from bot.slack.ids import FIELD_BLOCK_PREFIX
     from models.types import utcnow
     from tests.test_lifecycle import get, post
 

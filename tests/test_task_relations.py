@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import requests
 
-from bot.outbox import OutboxWorker
-from bot.runtime import Runtime
-from bot.salesforce import SalesforceClient, SalesforceError
+from bot.core.outbox import OutboxWorker
+from bot.core.runtime import Runtime
+from bot.salesforce.client import SalesforceClient, SalesforceError
 from bot.sandbox.salesforce_seed import make_id
 from bot.sandbox.salesforce_standin import DEFAULT_TOKEN, SalesforceStandin
 from tests import payloads

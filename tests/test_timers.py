@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import col, select
 
-from bot import autopause, control, decisions, digest, timers
-from bot.quiet import quiet_until
+from bot.base.quiet import quiet_until
+from bot.base.spec_model import QuietHours
+from bot.core import autopause, control, decisions
+from bot.delivery import digest, timers
 from bot.service import Service
-from bot.spec_model import QuietHours
 from models import Item, Outbox
 from models.types import utcnow
 from tests import payloads

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlmodel import col, select
 
-from bot import commands, lifecycle
-from bot.runtime import Runtime
+from bot.core import lifecycle
+from bot.core.runtime import Runtime
+from bot.slack import commands
 from models import Event
 from tests import payloads
 from tests.test_lifecycle import assign, post

@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from bot import decisions
+from bot.base.specs import load_specs
+from bot.core import decisions
+from bot.delivery.webhooks import webhook_route
 from bot.service import Service
-from bot.specs import load_specs
-from bot.webhooks import webhook_route
 from models import Outbox
 from tests import payloads
 from tests.test_lifecycle import get, post

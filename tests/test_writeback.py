@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from bot import control, decisions
-from bot.outbox import OutboxWorker
-from bot.runtime import Runtime
-from bot.salesforce import SalesforceClient
+from bot.core import control, decisions
+from bot.core.outbox import OutboxWorker
+from bot.core.runtime import Runtime
+from bot.salesforce.client import SalesforceClient
+from bot.salesforce.values import same
 from bot.sandbox.salesforce_seed import make_id
 from bot.sandbox.salesforce_standin import SalesforceStandin
-from bot.writeback import same
 from models import Outbox
 from models.types import utcnow
 from tests import payloads

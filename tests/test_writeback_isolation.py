@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.outbox import OutboxWorker
-from bot.runtime import Runtime
-from bot.salesforce import SalesforceClient
+from bot.core.outbox import OutboxWorker
+from bot.core.runtime import Runtime
+from bot.salesforce.client import SalesforceClient
 from bot.sandbox.salesforce_seed import make_id
 from bot.sandbox.salesforce_standin import SalesforceStandin
 from tests.writeback_support import (

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, func, select
 
-from bot.runtime import Runtime
+from bot.core.runtime import Runtime
 from bot.sandbox.salesforce_standin import DEFAULT_TOKEN, SalesforceStandin
 from models import Item, Outbox
 from tests.writeback_support import (

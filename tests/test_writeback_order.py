@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col
 
-from bot.effects import WRITEBACK
-from bot.outbox import OutboxWorker
-from bot.runtime import Runtime
-from bot.salesforce import SalesforceClient
+from bot.core.effects import WRITEBACK
+from bot.core.outbox import OutboxWorker
+from bot.core.runtime import Runtime
+from bot.salesforce.client import SalesforceClient
 from bot.sandbox.salesforce_seed import make_id
 from bot.sandbox.salesforce_standin import SalesforceStandin
 from models import Item, Outbox

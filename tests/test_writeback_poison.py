@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.effects import WRITEBACK
-from bot.outbox import OutboxWorker
-from bot.outbox_giveup import GiveUp
-from bot.runtime import Runtime
+from bot.base.specs import load_specs
+from bot.core.effects import WRITEBACK
+from bot.core.outbox import OutboxWorker
+from bot.core.outbox_giveup import GiveUp
+from bot.core.runtime import Runtime
+from bot.delivery.writeback import writeback_route
 from bot.sandbox.salesforce_standin import SalesforceStandin
-from bot.specs import load_specs
-from bot.writeback import writeback_route
 from tests import payloads
 from tests.test_outbox_cli import owner_notices
 from tests.writeback_support import approved, load, sf_client, update_body, write_row

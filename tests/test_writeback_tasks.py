@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from bot.runtime import Runtime
-from bot.salesforce import SalesforceClient
+from bot.core.runtime import Runtime
+from bot.delivery.writeback_tasks import record_intent
+from bot.salesforce.client import SalesforceClient
 from bot.sandbox.salesforce_seed import make_id
 from bot.sandbox.salesforce_standin import SalesforceStandin
-from bot.writeback_tasks import record_intent
 from models import Outbox
 from models.types import utcnow
 from tests import payloads

@@ -14,15 +14,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlmodel import col, func, select
 
-from bot import decisions, lifecycle
-from bot.effects import NOTIFY, WRITEBACK
-from bot.intake import submit
-from bot.outbox import OutboxWorker
-from bot.runtime import Runtime
-from bot.salesforce import SalesforceClient, SalesforceConfig
+from bot.base.specs import load_specs
+from bot.core import decisions, lifecycle
+from bot.core.effects import NOTIFY, WRITEBACK
+from bot.core.intake import submit
+from bot.core.outbox import OutboxWorker
+from bot.core.runtime import Runtime
+from bot.delivery.writeback import writeback_route
+from bot.salesforce.client import SalesforceClient, SalesforceConfig
 from bot.sandbox.salesforce_standin import DEFAULT_TOKEN, SEED_PEOPLE, SalesforceStandin
-from bot.specs import load_specs
-from bot.writeback import writeback_route
 from models import Item, Outbox
 from tests import payloads
 

@@ -15,12 +15,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.config import load_settings
-from bot.effects import WRITEBACK
-from bot.outbox import OutboxWorker
-from bot.runtime import open_runtime
-from bot.salesforce import SalesforceClient, config_from_settings
-from bot.writeback import writeback_route
+from bot.base.config import load_settings
+from bot.core.effects import WRITEBACK
+from bot.core.outbox import OutboxWorker
+from bot.core.runtime import open_runtime
+from bot.delivery.writeback import writeback_route
+from bot.salesforce.client import SalesforceClient, config_from_settings
 from tests.writeback_support import waiting_writes
 
 

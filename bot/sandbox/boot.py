@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from bot.config import ConfigError, Settings
+from bot.base.config import ConfigError, Settings
 from bot.sandbox.salesforce_seed import SEED_PEOPLE
 from bot.sandbox.salesforce_standin import DEFAULT_TOKEN, SalesforceStandin
 from bot.sandbox.slack_standin import SlackStandin, SlackUser

@@ -8,13 +8,13 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot import queries
-from bot.errors import NotFound
-from bot.runtime import Runtime
+from bot.base.errors import NotFound
+from bot.core.runtime import Runtime
+from bot.core.trace import item_view
+from bot.reporting import queries
 from bot.sandbox.salesforce_seed import SEED_PEOPLE
 from bot.sandbox.salesforce_standin import SalesforceStandin
 from bot.sandbox.slack_standin import SlackStandin
-from bot.trace import item_view
 from models import Item
 
 Json = dict[str, Any]

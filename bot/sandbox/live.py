@@ -9,7 +9,7 @@ from typing import Any
 
 import uvicorn
 
-from bot.http_server import server_config
+from bot.base.http_server import server_config
 
 
 def free_port() -> int:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
-from bot.salesforce_ids import id_key
+from bot.salesforce.ids import id_key
 from bot.sandbox.salesforce_seed import (
     FIELDS,
     NAME_FIELDS,

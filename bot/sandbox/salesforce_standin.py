@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import threading
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
 import jwt
 
+from bot.sandbox.salesforce_calls import (
+    FAULTS,
+    MATCHES,
+    Fault,
+    StandinCall,
+    kind_of,
+    parse_body,
+    take_fault,
+)
 from bot.sandbox.salesforce_http import StandinServer
 from bot.sandbox.salesforce_schema import CUSTOM_TEXT, FieldSpec
 from bot.sandbox.salesforce_seed import SEED_PEOPLE, SeedPerson
@@ -39,37 +46,7 @@ __all__ = [
 DEFAULT_TOKEN = "sandbox-token"
 API_LIMIT = 15_000
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-FAULTS = frozenset({"503", "timeout", "lock", "trigger_lock", "401", "limit"})
-MATCHES = frozenset({"composite", "query", "sobjects", "token", "limits", "*"})
-_KINDS = {"composite": "composite", "query": "query", "queryAll": "query", "sobjects": "sobjects"}
-_KINDS |= {"limits": "limits"}
 _LOCK_FAULTS = {"lock": LOCKED, "trigger_lock": TRIGGER_LOCKED}
-
-
-@dataclass(frozen=True)
-class StandinCall:
-    """One request the stand-in answered (body: parsed JSON, or the form of a token request)."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    body: Any
-    status: int
-
-
-@dataclass
-class _Fault:
-    fault: str
-    remaining: int
-    match: str
-
-
-def _kind(path: str) -> str:
-    segments = path.strip("/").split("/")
-    if segments[:2] == ["services", "oauth2"]:
-        return "token"
-    resource = segments[3] if len(segments) > 3 and segments[:2] == ["services", "data"] else ""
-    return _KINDS.get(resource, "other")
 
 
 class SalesforceStandin:
@@ -88,7 +65,7 @@ class SalesforceStandin:
         self.api_used_elsewhere = 0
         self.counters: dict[str, int] = {}
         self._store = RecordStore(seed)
-        self._faults: list[_Fault] = []
+        self._faults: list[Fault] = []
         self._delays: dict[str, float] = {}
         self._lock = self._store.lock
         self._stopping = threading.Event()
@@ -210,7 +187,7 @@ class SalesforceStandin:
         if fault not in FAULTS or match not in MATCHES or times < 1:
             raise ValueError(f"fault one of {sorted(FAULTS)}, match one of {sorted(MATCHES)}")
         with self._lock:
-            self._faults.append(_Fault(fault, times, match))
+            self._faults.append(Fault(fault, times, match))
 
     def set_delay(self, match: str, seconds: float) -> None:
         """Hold answers to matching calls for `seconds` AFTER applying them (0 clears it)."""
@@ -223,13 +200,13 @@ class SalesforceStandin:
         """Answer one HTTP request (used by the server thread); record it in `calls`."""
         path, _, query_string = target.partition("?")
         query = dict(parse_qsl(query_string, keep_blank_values=True))
-        kind = _kind(path)
+        kind = kind_of(path)
         with self._lock:
             self.api_calls += 1
             self.counters[kind] = self.counters.get(kind, 0) + 1
         body: Any = None
         try:
-            body = _parse_body(kind, raw)
+            body = parse_body(kind, raw)
             status, payload = self._route(method, path, query, body, authorization, kind)
         except ApiError as error:
             status, payload = error.answer()
@@ -258,7 +235,8 @@ class SalesforceStandin:
             with self._lock:
                 if token not in self.valid_tokens:
                     raise INVALID_SESSION
-        fault = self._take_fault(kind)
+        with self._lock:
+            fault = take_fault(self._faults, kind)
         if fault is not None:
             return self._fault_answer(fault, body, token)
         if kind == "token":
@@ -270,16 +248,6 @@ class SalesforceStandin:
             used, total = self._usage()
             return 200, {"DailyApiRequests": {"Max": total, "Remaining": max(0, total - used)}}
         return self._store.resource(method, path, query, body)
-
-    def _take_fault(self, kind: str) -> str | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.match == kind or (fault.match == "*" and kind != "token"):
-                    fault.remaining -= 1
-                    if fault.remaining == 0:
-                        self._faults.remove(fault)
-                    return fault.fault
-        return None
 
     def _fault_answer(self, fault: str, body: Any, token: str) -> Answer:
         if fault == "timeout":
@@ -330,14 +298,3 @@ class SalesforceStandin:
             issuer=self.jwt_consumer_key,
             options=options,  # type: ignore[arg-type]
         )
-
-
-def _parse_body(kind: str, raw: bytes) -> Any:
-    if not raw:
-        return None
-    if kind == "token":
-        return dict(parse_qsl(raw.decode()))
-    try:
-        return json.loads(raw)
-    except ValueError as error:
-        raise ApiError(400, "JSON_PARSER_ERROR", f"invalid JSON: {error}") from error

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.salesforce_ids import id_key
+from bot.salesforce.ids import id_key
 from bot.sandbox.salesforce_describe import FieldValueError, check_values, describe_answer, rounded
 from bot.sandbox.salesforce_json import BodyError, check_body
 from bot.sandbox.salesforce_rules import (

@@ -5,21 +5,18 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
-from bot import keys
-from bot.config import Settings
-from bot.errors import Unauthorized
-from bot.runtime import Runtime
+from bot.base.config import Settings
+from bot.base.errors import Unauthorized
+from bot.core import keys
+from bot.core.runtime import Runtime
+from bot.sandbox.host import Host
 from bot.sandbox.salesforce_seed import SEED_PEOPLE
 from bot.sandbox.salesforce_standin import SalesforceStandin
 from models import AgentKey
-
-if TYPE_CHECKING:
-    from bot.service import Service
 
 SANDBOX_AGENT = "sandbox-agent"
 SANDBOX_ADMIN = next(p.slack_id for p in SEED_PEOPLE if p.role == "admin")
@@ -83,7 +80,7 @@ class SessionInfo:
     page_url: str | None
 
 
-def start_session(service: Service, host: str, port: int) -> SessionInfo | None:
+def start_session(service: Host, host: str, port: int) -> SessionInfo | None:
     """The agent key and URLs of a sandbox run; None when both real services are configured."""
     box = service.integrations.sandbox
     if box.slack is None and box.salesforce is None:

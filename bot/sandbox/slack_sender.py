@@ -16,7 +16,7 @@ from bot.sandbox.slack_signing import (
     sign,
 )
 from bot.sandbox.slack_standin import dm_channel_id
-from bot.slack_ids import SLASH_COMMAND
+from bot.slack.ids import SLASH_COMMAND
 
 
 class SlackSender:

@@ -11,7 +11,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
@@ -19,16 +19,14 @@ from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from bot.errors import InvalidInput, NotFound
+from bot.base.errors import InvalidInput, NotFound
 from bot.sandbox import inbox
+from bot.sandbox.host import Host
 from bot.sandbox.samples import SAMPLES
 from bot.sandbox.session import ensure_agent_key, key_file
 from bot.sandbox.slack_payloads import block_action, view_submission
 from bot.sandbox.slack_sender import SlackSender, answer_of
 from bot.sandbox.slack_standin import SlackStandin
-
-if TYPE_CHECKING:
-    from bot.service import Service
 
 STATIC = Path(__file__).parent / "static"
 EDITABLE_FIELDS = ("StageName", "NextStep", "Amount", "CloseDate")
@@ -110,7 +108,7 @@ def self_url(request: Request) -> str:
 class SandboxPage:
     """State and actions behind the page: the modal book, the agent key, the signed sender."""
 
-    def __init__(self, service: Service, slack: SlackStandin) -> None:
+    def __init__(self, service: Host, slack: SlackStandin) -> None:
         self.service = service
         self.slack = slack
         self.modals = inbox.ModalBook()
@@ -266,7 +264,7 @@ def _action_routes(router: APIRouter, page: SandboxPage) -> None:
         return page.edit_record(body)
 
 
-def mount_sandbox(app: FastAPI, service: Service) -> None:
+def mount_sandbox(app: FastAPI, service: Host) -> None:
     """Serve /sandbox on this app (only when Slack is the stand-in)."""
     slack = service.integrations.sandbox.slack
     if slack is None:

@@ -14,13 +14,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bot.config import load_settings
-from bot.effects import CARD
-from bot.outbox import OutboxWorker
-from bot.outbox_giveup import GiveUp
-from bot.runtime import open_runtime
-from bot.slack_client import make_client
-from bot.slack_delivery import CardRoute
+from bot.base.config import load_settings
+from bot.core.effects import CARD
+from bot.core.outbox import OutboxWorker
+from bot.core.outbox_giveup import GiveUp
+from bot.core.runtime import open_runtime
+from bot.slack.client import make_client
+from bot.slack.delivery import CardRoute
 from tests.card_support import TOKEN, FixedReviewer, waiting_cards
 
 

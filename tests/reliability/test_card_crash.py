@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.runtime import Runtime
+from bot.core.runtime import Runtime
 from bot.sandbox.boot import seed_slack_users
 from bot.sandbox.slack_standin import SlackStandin
 from tests.card_support import card_rows, cards_per_item, pending_items, waiting_cards

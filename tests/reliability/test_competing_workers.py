@@ -12,17 +12,17 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, func, select
 
-from bot import decisions
-from bot.effects import CARD, WRITEBACK
-from bot.outbox import OutboxWorker
-from bot.outbox_giveup import GiveUp
-from bot.runtime import Runtime
+from bot.core import decisions
+from bot.core.effects import CARD, WRITEBACK
+from bot.core.outbox import OutboxWorker
+from bot.core.outbox_giveup import GiveUp
+from bot.core.runtime import Runtime
+from bot.delivery.writeback import writeback_route
 from bot.sandbox.boot import seed_slack_users
 from bot.sandbox.salesforce_standin import SalesforceStandin
 from bot.sandbox.slack_standin import SlackStandin
-from bot.slack_client import make_client
-from bot.slack_delivery import CardRoute
-from bot.writeback import writeback_route
+from bot.slack.client import make_client
+from bot.slack.delivery import CardRoute
 from models import Outbox
 from tests import payloads
 from tests.card_support import REVIEWER, TOKEN, FixedReviewer, cards_per_item, pending_items

@@ -22,8 +22,8 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from sqlmodel import func, select
 
-from bot.audit import verify
-from bot.runtime import Runtime
+from bot.core.audit import verify
+from bot.core.runtime import Runtime
 from models import Item
 from tests.conftest import LiveServer
 
@@ -162,7 +162,7 @@ def test_oversized_bodies_refused_with_bounded_memory(live: LiveServer, rt: Runt
 def test_many_slow_requests_are_cut_off(
     live: LiveServer, rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.http_server import GuardedH11Protocol
+    from bot.base.http_server import GuardedH11Protocol
 
     monkeypatch.setattr(GuardedH11Protocol, "read_seconds", 1.0)
     conns = []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.runtime import Runtime
+from bot.core.runtime import Runtime
 from bot.sandbox.salesforce_standin import SalesforceStandin
 from tests.reliability.figures import report
 from tests.test_writeback_load import (

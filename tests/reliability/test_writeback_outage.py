@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, func, select
 
-from bot.effects import WRITEBACK
-from bot.outbox import OutboxWorker
-from bot.outbox_giveup import GiveUp
-from bot.runtime import Runtime
+from bot.core.effects import WRITEBACK
+from bot.core.outbox import OutboxWorker
+from bot.core.outbox_giveup import GiveUp
+from bot.core.runtime import Runtime
+from bot.delivery.writeback import writeback_route
 from bot.sandbox.salesforce_standin import SalesforceStandin
-from bot.writeback import writeback_route
 from models import Item, Outbox
 from models.types import utcnow
 from tests.reliability.figures import report

@@ -1,0 +1,167 @@
+"""A classified submission as the row intake inserts: values, first events, effects' facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.base.canonical import canonical_json, sha256_hex
+from bot.base.levels import Authority, Status
+from bot.base.spec_model import WorkflowSpec
+from bot.base.specs import LoadedSpec
+from bot.base.submission import Submission
+from bot.core import lifecycle
+from bot.core.effects import needs_writeback
+from bot.core.keys import Agent
+from bot.core.policy import Verdict, decide
+
+
+@dataclass
+class Facts:
+    """The new item as effects see it, before it exists as a row."""
+
+    id: str
+    workflow_id: str
+    status: str
+    changes: list[dict[str, Any]]
+    task: dict[str, Any] | None
+    record_id: str | None
+
+
+@dataclass
+class NewItem:
+    """A classified submission, ready to insert."""
+
+    values: dict[str, Any]
+    facts: Facts
+    received: dict[str, Any]
+
+
+def prepare(
+    key: Agent,
+    loaded: LoadedSpec,
+    spec: WorkflowSpec,
+    sub: Submission,
+    data: dict[str, Any],
+    idem_key: str,
+    request_hash: str,
+    paused: bool,
+    now: datetime,
+) -> NewItem:
+    """Decide level, checks and gate, and build the row and its first events' data."""
+    verdict = decide(sub, spec, paused=paused)
+    values = item_values(
+        key, loaded, sub, verdict, idem_key, request_hash, canonical_json(data), now
+    )
+    facts = Facts(
+        values["id"],
+        loaded.id,
+        values["status"],
+        values["changes"],
+        values["task"],
+        values["record_id"],
+    )
+    if needs_writeback(facts, spec, verdict.status):
+        values["writeback_state"] = "queued"
+    values["response"] = response_body(values)
+    received = {
+        "raw_hash": values["raw_hash"],
+        "workflow_version": loaded.version,
+        "checks": values["checks"],
+        "gate_reasons": verdict.gate_reasons,
+        "level": values["level"],
+    }
+    return NewItem(values, facts, received)
+
+
+def item_values(
+    key: Agent,
+    loaded: LoadedSpec,
+    sub: Submission,
+    verdict: Verdict,
+    idem_key: str,
+    request_hash: str,
+    raw: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """Every column of the new item row."""
+    auto = verdict.status is Status.AUTO_ACCEPTED
+    return {
+        "id": lifecycle.new_item_id(),
+        "workflow_id": loaded.id,
+        "workflow_version": loaded.version,
+        "agent": key.name,
+        "agent_key_id": key.key_id,
+        "idempotency_key": idem_key,
+        "request_hash": request_hash,
+        "raw": raw,
+        "raw_hash": sha256_hex(raw),
+        "kind": sub.kind.value,
+        "title": sub.title,
+        "summary": sub.summary,
+        "reasons": sub.reasons,
+        "sources": [s.model_dump(mode="json") for s in sub.sources],
+        "confidence": sub.confidence,
+        "record_sobject": sub.record.sobject if sub.record else None,
+        "record_id": sub.record.id if sub.record else None,
+        "changes": [_change(sub, c) for c in sub.changes],
+        "task": sub.task.model_dump(mode="json") if sub.task else None,
+        "message": sub.message.model_dump(mode="json") if sub.message else None,
+        "level": verdict.level.value,
+        "gate": verdict.gate.value,
+        "gate_reasons": verdict.gate_reasons,
+        "checks": [c.as_dict() for c in verdict.checks],
+        # The agent's choice is only a request (kept in `raw`): the directory resolves who decides.
+        "assignee": None,
+        "manager": None,
+        "escalated": False,
+        "status": verdict.status.value,
+        "authority": Authority.ADVISORY.value,
+        "decided_by": "policy:auto" if auto else None,
+        "decided_at": now if auto else None,
+        "decision": None,
+        "writeback_state": "none",
+        "writeback": None,
+        # Timers start when the card is delivered (bot/slack/delivery.py), not at intake.
+        "pending_since": None,
+        "next_due_at": None,
+        "card_channel": None,
+        "card_ts": None,
+        "manager_card_channel": None,
+        "manager_card_ts": None,
+        "reminded_at": None,
+        "escalated_at": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _change(sub: Submission, change: Any) -> dict[str, Any]:
+    sobject = sub.record.sobject if sub.record else ""
+    return {
+        "field": change.field.split(".")[-1],
+        "sobject": sobject,
+        "value": change.value,
+        "observed": change.observed,
+        "observed_given": change.observed_given,
+    }
+
+
+def response_body(item: dict[str, Any]) -> dict[str, Any]:
+    """The 201 answer (also replayed verbatim for a repeated idempotency key)."""
+    keep = (
+        "id",
+        "workflow_id",
+        "workflow_version",
+        "status",
+        "gate",
+        "level",
+        "checks",
+        "authority",
+        "writeback_state",
+        "gate_reasons",
+    )
+    body = {k: item[k] for k in keep}
+    body["workflow"] = body.pop("workflow_id")
+    return body | {"links": {"self": f"/api/v1/items/{item['id']}"}}

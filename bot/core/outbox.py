@@ -1,0 +1,437 @@
+"""The outbox: side effects committed with the state change, claimed by workers with a lease."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, and_, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, SQLModel, col, select
+
+from bot.base.db import Database, Executor
+from bot.core.outbox_lease import LeaseKeeper
+from models import Outbox, OutboxAttempt, Workflow
+from models.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one delivery attempt achieved: done, retry later, wait out an outage, or give up.
+
+    `retry` spends one of the row's `max_attempts`; `wait` does not (rate limits, 5xx, timeouts,
+    expired sessions: the far side is down, the row is fine) and gives up only when the row has
+    waited longer than the worker's `give_up_after`.
+    """
+
+    state: str  # "done" | "retry" | "wait" | "dead"
+    detail: str = ""
+    result: dict[str, Any] | None = None
+    delay: float | None = None
+    # The whole service refuses everyone (API limit, rejected credentials): stop claiming this
+    # kind until the row's next try, instead of claiming and failing every other batch too.
+    hold: bool = False
+
+    @classmethod
+    def done(cls, detail: str = "", result: dict[str, Any] | None = None) -> Outcome:
+        """Delivered."""
+        return cls("done", detail, result)
+
+    @classmethod
+    def retry(cls, detail: str, delay: float | None = None) -> Outcome:
+        """Failed for now; try again after a backoff (or `delay` seconds)."""
+        return cls("retry", detail, delay=delay)
+
+    @classmethod
+    def wait(cls, detail: str, delay: float | None = None, *, hold: bool = False) -> Outcome:
+        """The service is unavailable; try again later without spending an attempt."""
+        return cls("wait", detail, delay=delay, hold=hold)
+
+    @classmethod
+    def dead(cls, detail: str, result: dict[str, Any] | None = None) -> Outcome:
+        """Failed for good; retrying cannot help."""
+        return cls("dead", detail, result)
+
+
+BatchHandler = Callable[[Sequence[Outbox]], dict[int, Outcome]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """How a kind of outbox row is delivered, and how many rows one call may take."""
+
+    handler: BatchHandler
+    batch_size: int = 1
+    # False holds this kind's rows unclaimed (no attempt is used), e.g. near an API limit
+    ready: Callable[[], bool] = lambda: True
+
+
+def enqueue(
+    session: Executor,
+    *,
+    kind: str,
+    dedupe_key: str,
+    payload: dict[str, Any] | None = None,
+    item_id: str | None = None,
+    workflow_id: str | None = None,
+    pausable: bool = True,
+    due_at: datetime | None = None,
+) -> None:
+    """Add a side effect in the caller's transaction; a repeated dedupe key is a no-op."""
+    values = {
+        "kind": kind,
+        "dedupe_key": dedupe_key,
+        "payload": payload or {},
+        "item_id": item_id,
+        "workflow_id": workflow_id,
+        "pausable": pausable,
+        "status": "pending",
+        "attempts": 0,
+        "max_attempts": 12,
+        "due_at": due_at or utcnow(),
+        "created_at": utcnow(),
+    }
+    dialect = (
+        session.dialect.name
+        if isinstance(session, Connection)
+        else (session.get_bind().dialect.name)
+    )
+    session.execute(_insert_ignoring_duplicates(dialect), [values])
+
+
+@cache
+def _insert_ignoring_duplicates(dialect: str) -> Any:
+    # Built once per dialect so SQLAlchemy's statement cache is hit on every enqueue.
+    table = SQLModel.metadata.tables["outbox"]
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
+
+
+def backoff(attempt: int, base: float, cap: float = 900.0) -> float:
+    """Exponential backoff with jitter: base, 2*base, 4*base ... up to `cap` seconds."""
+    delay: float = min(cap, base * (2 ** max(0, attempt - 1)))
+    return delay * random.uniform(0.8, 1.2)
+
+
+GiveUpHook = Callable[[Session, Outbox, str], None]
+GIVE_UP_AFTER = timedelta(days=3)
+# A long outage is polled less often: at least half as long as it has lasted, up to this.
+WAIT_CAP = 1800.0
+WAITING = "waiting: "  # last_error of a row waiting out an outage (it spent no attempt)
+
+
+@dataclass
+class OutboxWorker:
+    """Claims due rows atomically, delivers them through their Route, records every attempt.
+
+    A claim takes only as many rows as the route has recently delivered in half a lease, and a
+    heartbeat renews the lease while the handler works, so a slow batch is never handed to a
+    second worker. A row given up (budget spent, outage outlasting `give_up_after`, or a worker
+    dying on it `max_attempts` times) is passed to `on_give_up` in the same transaction.
+    """
+
+    db: Database
+    routes: dict[str, Route]
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    lease: timedelta = timedelta(seconds=120)
+    backoff_base: float = 2.0
+    give_up_after: timedelta = GIVE_UP_AFTER
+    on_give_up: GiveUpHook | None = None
+    clock: Callable[[], datetime] = utcnow
+    pace: dict[str, float] = field(default_factory=dict)  # seconds per row, by kind
+    held_until: dict[str, datetime] = field(default_factory=dict)  # kinds not claimed until then
+
+    def holding(self, kind: str) -> bool:
+        """Whether this worker holds off a kind because its service refuses everyone."""
+        until = self.held_until.get(kind)
+        return until is not None and self.clock() < until
+
+    def run_once(self) -> int:
+        """Deliver what is due now; returns how many rows were attempted."""
+        attempted = 0
+        for kind, route in self.routes.items():
+            if self.holding(kind) or not route.ready():
+                continue
+            self.bury_crashed([kind])
+            rows = self.claim([kind], self.claim_size(kind, route))
+            if rows:
+                attempted += len(rows)
+                self._deliver(kind, route, rows)
+        return attempted
+
+    def drain(self, max_rounds: int = 50) -> int:
+        """Run until nothing is due (for tests and `airlock demo`)."""
+        total = 0
+        for _ in range(max_rounds):
+            done = self.run_once()
+            total += done
+            if not done:
+                break
+        return total
+
+    def claim_size(self, kind: str, route: Route) -> int:
+        """The route's batch size, cut to what recent deliveries finished in half a lease.
+
+        After a hold (the service refused everyone) one row probes first: while the refusal
+        lasts, each try costs one row, not a batch.
+        """
+        if kind in self.held_until:
+            return 1
+        per_row = self.pace.get(kind)
+        if not per_row:
+            return route.batch_size
+        fits = int(self.lease.total_seconds() / 2 / per_row)
+        return max(1, min(route.batch_size, fits))
+
+    def _due(self, kinds: list[str], now: datetime) -> Any:
+        paused = select(Workflow.id).where(col(Workflow.paused).is_(True))
+        return and_(
+            col(Outbox.status) == "pending",
+            col(Outbox.kind).in_(kinds),
+            col(Outbox.due_at) <= now,
+            col(Outbox.attempts) < col(Outbox.max_attempts),
+            or_(col(Outbox.lease_until).is_(None), col(Outbox.lease_until) < now),
+            or_(
+                col(Outbox.pausable).is_(False),
+                col(Outbox.workflow_id).is_(None),
+                col(Outbox.workflow_id).not_in(paused),
+            ),
+        )
+
+    def claim(self, kinds: list[str], limit: int) -> list[Outbox]:
+        """Lease up to `limit` due rows of these kinds; no other worker can take them meanwhile."""
+        now = self.clock()
+        due = self._due(kinds, now)
+        pick = (
+            select(Outbox.id).where(due).order_by(col(Outbox.due_at), col(Outbox.id)).limit(limit)
+        )
+        if not self.db.is_sqlite:
+            pick = pick.with_for_update(skip_locked=True)
+        with self.db.read() as session:
+            # A cheap read first, so idle ticks never take the write lock.
+            if session.exec(select(Outbox.id).where(due).limit(1)).first() is None:
+                return []
+        stmt = (
+            update(Outbox)
+            .where(col(Outbox.id).in_(pick.scalar_subquery()))
+            .values(
+                lease_until=now + self.lease,
+                claimed_by=self.worker_id,
+                attempts=Outbox.attempts + 1,
+            )
+            .returning(Outbox)
+        )
+        with self.db.write() as session:
+            rows = list(session.scalars(stmt))
+        return sorted(rows, key=lambda r: (r.due_at, r.id or 0))
+
+    def bury_crashed(self, kinds: list[str]) -> int:
+        """Give up rows whose lease ran out `max_attempts` times: each claim died with a worker."""
+        now = self.clock()
+        spent = and_(
+            col(Outbox.status) == "pending",
+            col(Outbox.kind).in_(kinds),
+            col(Outbox.attempts) >= col(Outbox.max_attempts),
+            or_(col(Outbox.lease_until).is_(None), col(Outbox.lease_until) < now),
+        )
+        with self.db.read() as session:
+            found = list(session.exec(select(Outbox).where(spent).limit(100)))
+        buried = 0
+        for row in found:
+            reason = (
+                f"gave up: {row.attempts} deliveries stopped without a result "
+                f"(the worker may crash on it); last error: {row.last_error or 'none'}"
+            )
+            with self.db.write() as session:
+                held = session.execute(
+                    update(Outbox)
+                    .where(col(Outbox.id) == row.id, spent, col(Outbox.attempts) == row.attempts)
+                    .values(status="dead", done_at=now, lease_until=None, last_error=reason)
+                )
+                if held.rowcount == 1:  # type: ignore[attr-defined]
+                    buried += 1
+                    self._gave_up(session, row, reason)
+        return buried
+
+    def _deliver(self, kind: str, route: Route, rows: list[Outbox]) -> None:
+        started = self.clock()
+        began = time.monotonic()
+        with LeaseKeeper(self.db, self.worker_id, rows, self.lease, self.clock):
+            with self._unless_paused(rows) as sendable:
+                if not sendable:
+                    return
+                outcomes = self._outcomes(route, sendable)
+            hold: float | None = None
+            with self.db.write() as session:  # one transaction settles the whole batch
+                for row in sendable:
+                    outcome = outcomes.get(row.id or 0) or Outcome.retry("no outcome")
+                    if self._settle(session, row, outcome, started) and outcome.hold:
+                        hold = outcome.delay or self.backoff_base
+                if any(o.state == "done" for o in outcomes.values()):
+                    self._release_waiting(session, kind)
+        if hold is None:
+            self.held_until.pop(kind, None)
+        else:
+            self.held_until[kind] = self.clock() + timedelta(seconds=hold)
+        self.pace[kind] = (time.monotonic() - began) / len(sendable)
+
+    def _outcomes(self, route: Route, rows: list[Outbox]) -> dict[int, Outcome]:
+        """The handler's outcomes; if it raises, each row alone again so only the culprit fails."""
+        try:
+            return route.handler(rows)
+        except Exception as exc:
+            if len(rows) == 1:
+                log.exception("outbox row %s: handler failed", rows[0].id)
+                return {rows[0].id or 0: Outcome.retry(f"{type(exc).__name__}: {exc}")}
+            log.warning("outbox handler failed for %s rows; retrying them one by one", len(rows))
+        outcomes: dict[int, Outcome] = {}
+        for row in rows:
+            outcomes |= self._outcomes(route, [row])
+        return outcomes
+
+    def _release_waiting(self, session: Session, kind: str) -> None:
+        """The service answers again: rows of this kind waiting out the outage are due now.
+
+        Their waits grew with the outage; without this they would trickle back one by one over
+        the next half hour, each in a batch of its own.
+        """
+        now = self.clock()
+        session.execute(
+            update(Outbox)
+            .where(
+                col(Outbox.kind) == kind,
+                col(Outbox.status) == "pending",
+                col(Outbox.due_at) > now,
+                col(Outbox.last_error).startswith(WAITING),
+                or_(col(Outbox.lease_until).is_(None), col(Outbox.lease_until) < now),
+            )
+            .values(due_at=now)
+        )
+
+    @contextmanager
+    def _unless_paused(self, rows: list[Outbox]) -> Iterator[list[Outbox]]:
+        """The rows whose workflow is still active, re-checked at send time (issue 10.19).
+
+        A pause may commit between the claim and the send. On PostgreSQL the workflow rows are
+        held FOR SHARE until the handler returns, so a pause waits for sends in flight and none
+        starts after it (handlers must therefore never update a workflow row). Rows of a paused
+        workflow go back to the queue without spending an attempt.
+        """
+        ids = sorted({r.workflow_id for r in rows if r.pausable and r.workflow_id})
+        with self.db.read() as session:
+            paused: set[str] = set()
+            if ids:
+                query = select(Workflow.id, Workflow.paused).where(col(Workflow.id).in_(ids))
+                if not self.db.is_sqlite:
+                    query = query.order_by(col(Workflow.id)).with_for_update(read=True)
+                paused = {w for w, is_paused in session.exec(query) if is_paused}
+            held = [r for r in rows if r.pausable and r.workflow_id in paused]
+            if held:
+                self._put_back(held)
+            yield [r for r in rows if not (r.pausable and r.workflow_id in paused)]
+
+    def _put_back(self, rows: list[Outbox]) -> None:
+        with self.db.write() as session:
+            session.execute(
+                update(Outbox)
+                .where(
+                    col(Outbox.id).in_([r.id for r in rows]),
+                    col(Outbox.claimed_by) == self.worker_id,
+                )
+                .values(lease_until=None, claimed_by=None, attempts=Outbox.attempts - 1)
+            )
+
+    def finish(self, row: Outbox, outcome: Outcome, started: datetime) -> bool:
+        """Record the attempt and settle the row, if this worker still holds its lease."""
+        with self.db.write() as session:
+            return self._settle(session, row, outcome, started)
+
+    def _settle(self, session: Session, row: Outbox, outcome: Outcome, started: datetime) -> bool:
+        """Compare-and-set on the lease holder: a worker that lost the lease changes nothing."""
+        state, values = self._settlement(row, outcome, started)
+        result = session.execute(
+            update(Outbox)
+            .where(
+                col(Outbox.id) == row.id,
+                col(Outbox.status) == "pending",
+                col(Outbox.claimed_by) == self.worker_id,
+                col(Outbox.attempts) == row.attempts,
+            )
+            .values(**values)
+        )
+        held = bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        session.add(
+            OutboxAttempt(
+                outbox_id=row.id or 0,
+                attempt=row.attempts,
+                worker=self.worker_id,
+                started_at=started,
+                outcome=state if held else f"{state} (lease lost)",
+                detail=outcome.detail[:2000],
+            )
+        )
+        if held and state == "dead":
+            self._gave_up(session, row, values["last_error"] or outcome.detail)
+        if not held:
+            log.warning("outbox row %s: lease lost before settling (%s)", row.id, state)
+        return held
+
+    def _settlement(
+        self, row: Outbox, outcome: Outcome, started: datetime
+    ) -> tuple[str, dict[str, Any]]:
+        """The row's new state and column values for this outcome."""
+        now = self.clock()
+        values: dict[str, Any] = {"lease_until": None, "last_error": None}
+        state = outcome.state
+        if state == "retry" and row.attempts >= row.max_attempts:
+            state, values["last_error"] = "dead", f"gave up after {row.attempts} attempts"
+            values["last_error"] += f": {outcome.detail}"
+        since = _waiting_since(row) or started
+        if state == "wait" and now - since >= self.give_up_after:
+            state = "dead"
+            values["last_error"] = f"gave up after waiting since {since:%Y-%m-%d %H:%M} UTC: "
+            values["last_error"] += outcome.detail
+        if state == "done":
+            values |= {"status": "done", "done_at": now, "result": outcome.result}
+        elif state == "dead":
+            values |= {"status": "dead", "done_at": now, "result": outcome.result}
+            values["last_error"] = values["last_error"] or outcome.detail
+        else:
+            delay = (
+                outcome.delay
+                if outcome.delay is not None
+                else backoff(row.attempts, self.backoff_base)
+            )
+            if state == "wait":
+                # as long as the outage had lasted when this attempt began, halved (capped)
+                delay = max(delay, min(WAIT_CAP, (started - since).total_seconds() / 2))
+            values |= {"due_at": now + timedelta(seconds=delay), "last_error": outcome.detail}
+            if state == "wait":
+                values["last_error"] = WAITING + outcome.detail
+                # An outage is not the row's fault: the attempt is handed back.
+                values["attempts"] = row.attempts - 1
+                values["result"] = {"waiting_since": since.isoformat()}
+        return state, values
+
+    def _gave_up(self, session: Session, row: Outbox, reason: str) -> None:
+        log.error("outbox row %s (%s, item %s) given up: %s", row.id, row.kind, row.item_id, reason)
+        if self.on_give_up is not None:
+            self.on_give_up(session, row, reason)
+
+
+def _waiting_since(row: Outbox) -> datetime | None:
+    """When the row's current outage began, as recorded by its last `wait`."""
+    stamp = (row.result or {}).get("waiting_since")
+    return datetime.fromisoformat(stamp) if isinstance(stamp, str) else None

@@ -1,0 +1,138 @@
+"""`/airlock` sub-commands, independent of Slack payloads: text in, answer out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.base.errors import AirlockError, InvalidInput
+from bot.core import autonomy, control, decisions, lifecycle, refusals
+from bot.core.decisions import NotPermitted
+from bot.core.release import held_count
+from bot.core.runtime import Runtime
+from bot.core.trace import item_view, render_trace
+from bot.reporting import queries
+from bot.slack.blocks import esc
+from bot.slack.blocks_home import HELP, queue_text, stats_text, status_text
+from bot.slack.ids import Command
+from models import Item
+from models.types import utcnow
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to say, and whether the whole channel should see it."""
+
+    text: str
+    public: bool = False
+
+
+def run(rt: Runtime, user: str, text: str, tz: str = "UTC") -> Answer:
+    """Parse and run one `/airlock` line; unknown input gets the help."""
+    words = text.split()
+    name, args = (words[0].lower(), words[1:]) if words else ("help", [])
+    try:
+        command = Command(name)
+    except ValueError:
+        return Answer(f"I don't know `{name}`.\n{HELP}")
+    try:
+        return _dispatch(rt, user, command, args, tz)
+    except AirlockError as exc:
+        return Answer(f":no_entry: {exc.detail}")
+
+
+def _dispatch(rt: Runtime, user: str, command: Command, args: list[str], tz: str) -> Answer:
+    if command is Command.PAUSE:
+        return _pause(rt, user, args)
+    if command is Command.RESUME:
+        return _resume(rt, user, _one(args, "resume <workflow>"))
+    if command is Command.STATUS:
+        states = [s for s in queries.workflow_states(rt) if not args or s.id == args[0]]
+        if args and not states:
+            rt.spec(args[0])
+        return Answer(status_text(states))
+    if command is Command.QUEUE:
+        return Answer(queue_text(queries.my_queue(rt, user, limit=25), tz))
+    if command is Command.TRACE:
+        return _trace(rt, user, _one(args, "trace <item id>"))
+    if command is Command.PROMOTE:
+        workflow = _one(args, "promote <workflow>")
+        granted, found = autonomy.promote(rt, workflow, user)
+        if granted:
+            return Answer(
+                f":rocket: <@{user}> promoted `{workflow}` to autopilot: {found}. "
+                "Low-risk items are now accepted without review; external messages "
+                "and customer decisions still go to a person.",
+                public=True,
+            )
+        return Answer(f"Not yet: {found}.")
+    if command is Command.DEMOTE:
+        workflow = _one(args, "demote <workflow>")
+        if not autonomy.demote_command(rt, workflow, user):
+            return Answer(f"`{workflow}` is not on autopilot; nothing to demote.")
+        return Answer(
+            f":arrow_down: <@{user}> demoted `{workflow}`: autopilot is off and new items go "
+            "to human review again.",
+            public=True,
+        )
+    if command is Command.STATS:
+        ids = [rt.spec(args[0]).id] if args else sorted(rt.specs.specs)
+        return Answer(stats_text([queries.stats(rt, w) for w in ids]))
+    return Answer(HELP)
+
+
+def _resume(rt: Runtime, user: str, workflow: str) -> Answer:
+    released = control.resume(rt, workflow, user)
+    with rt.db.read() as session:
+        waiting = held_count(session, workflow)
+    rest = f"; {waiting} more are being released in the background" if waiting else ""
+    return Answer(
+        f":arrow_forward: <@{user}> resumed `{workflow}`; "
+        f"{len(released)} held item(s) released in order{rest}.",
+        public=True,
+    )
+
+
+def _trace(rt: Runtime, user: str, item_id: str) -> Answer:
+    # A trace holds the item's content: only the people who may act on it read it.
+    with rt.db.read() as session:
+        view = item_view(session, item_id)
+        item = session.get(Item, item_id)
+    assert item is not None  # item_view raised NotFound otherwise
+    owner = rt.spec(item.workflow_id).spec.owner
+    if not decisions.may_see(item, user, rt.settings.admins, owner):
+        stream, actor = lifecycle.item_stream(item.id), f"user:{user}"
+        with rt.db.write() as session:
+            # Bounded like every refusal: nobody grows an item's trail by asking again and again.
+            if refusals.worth_logging(session, stream, "trace_refused", actor, utcnow()):
+                lifecycle.append_item_event(session, item, "trace_refused", actor, {})
+        raise NotPermitted(
+            f"only the reviewers of {item_id}, the owner of `{item.workflow_id}` and admins "
+            "can read its trace"
+        )
+    return Answer(f"```{esc(render_trace(view)[:2900])}```")
+
+
+def _pause(rt: Runtime, user: str, args: list[str]) -> Answer:
+    target = _one(args[:1], "pause <workflow|all> [reason]")
+    reason = " ".join(args[1:]) or None
+    if target == "all":
+        paused = control.pause_all(rt, user, reason)
+        names = ", ".join(f"`{w}`" for w in paused) or "nothing new (all were paused)"
+        return Answer(
+            f":double_vertical_bar: <@{user}> paused {names}. New items are held; nothing is lost.",
+            public=True,
+        )
+    if not control.pause(rt, target, user, reason):
+        return Answer(f"`{target}` was already paused.")
+    why = f" ({reason})" if reason else ""
+    return Answer(
+        f":double_vertical_bar: <@{user}> paused `{target}`{why}. New items are held "
+        f"and queued writes wait; `/airlock resume {target}` releases them.",
+        public=True,
+    )
+
+
+def _one(args: list[str], usage: str) -> str:
+    if not args:
+        raise InvalidInput(f"usage: /airlock {usage}")
+    return args[0]
