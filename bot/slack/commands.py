@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.base.errors import AirlockError, InvalidInput
-from bot.core import autonomy, control, decisions, lifecycle, refusals
-from bot.core.decisions import NotPermitted
-from bot.core.release import held_count
-from bot.core.runtime import Runtime
-from bot.core.trace import item_view, render_trace
-from bot.reporting import queries
-from bot.slack.blocks import esc
-from bot.slack.blocks_home import HELP, queue_text, stats_text, status_text
-from bot.slack.ids import Command
+from bot import autonomy, control, decisions, lifecycle, queries, refusals
+from bot.blocks import esc
+from bot.blocks_home import HELP, queue_text, stats_text, status_text
+from bot.decisions import NotPermitted
+from bot.errors import AirlockError, InvalidInput
+from bot.release import held_count, release_all
+from bot.runtime import Runtime
+from bot.slack_ids import Command
+from bot.trace import item_view, render_trace
 from models import Item
 from models.types import utcnow
 
 
 @dataclass(frozen=True)
 class Answer:
-    """What to say, and whether the whole channel should see it."""
+    """What to say, whether the whole channel should see it, and any work left after the answer.
+
+    `then` is the long part of a command (releasing thousands of held items): the caller answers
+    first (Slack allows 3 seconds), then runs it and tells the person what it returns.
+    """
 
     text: str
     public: bool = False
+    then: Callable[[], str] | None = None
 
 
 def run(rt: Runtime, user: str, text: str, tz: str = "UTC") -> Answer:
@@ -81,14 +86,22 @@ def _dispatch(rt: Runtime, user: str, command: Command, args: list[str], tz: str
 
 
 def _resume(rt: Runtime, user: str, workflow: str) -> Answer:
-    released = control.resume(rt, workflow, user)
+    # The stop button is released at once; held items are released after the answer.
+    control.resume(rt, workflow, user, release=0)
     with rt.db.read() as session:
         waiting = held_count(session, workflow)
-    rest = f"; {waiting} more are being released in the background" if waiting else ""
+    if not waiting:
+        return Answer(f":arrow_forward: <@{user}> resumed `{workflow}`.", public=True)
+
+    def release() -> str:
+        count = release_all(rt, workflow, actor=f"user:{user}")
+        return f":white_check_mark: `{workflow}`: {count} held item(s) released in order."
+
     return Answer(
-        f":arrow_forward: <@{user}> resumed `{workflow}`; "
-        f"{len(released)} held item(s) released in order{rest}.",
+        f":arrow_forward: <@{user}> resumed `{workflow}`; its {waiting} held item(s) are being "
+        "released in order. I'll tell you when they are out.",
         public=True,
+        then=release,
     )
 
 
