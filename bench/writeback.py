@@ -133,7 +133,9 @@ def main() -> None:
         print(f"naive:   {naive_calls} calls, {naive_seconds:.2f} s")
         print(f"ratio:   {seconds / floor_seconds:.2f}x the floor (goal <= 1.5x)")
         faster = naive_seconds / seconds
-        print(f"         {naive_calls / calls:.0f}x fewer calls, {faster:.1f}x less time than naive")  # noqa: E501
+        print(
+            f"         {naive_calls / calls:.0f}x fewer calls, {faster:.1f}x less time than naive"
+        )
         written = standin.records("Opportunity")
         if {written[r]["StageName"] for r in batch_ids + naive_ids + floor_ids} != {NEW}:
             raise SystemExit("not every update was written")

@@ -58,12 +58,10 @@ class Settler:
                     dead.append((row, values["last_error"] or outcome.detail))
             else:
                 log.warning("outbox row %s: lease lost before settling (%s)", row.id, state)
-            attempts.append(
-                self._attempt(row, outcome, state if holds else f"{state} (lease lost)")
-            )
-            attempts[-1]["started_at"] = started
-        for columns, params in shapes.items():
-            session.execute(self._update(columns), params)
+            recorded = state if holds else f"{state} (lease lost)"
+            attempts.append(self._attempt(row, outcome, recorded) | {"started_at": started})
+        for columns, rows in shapes.items():
+            session.execute(self._update(columns), rows)
         if attempts:
             session.execute(_ATTEMPTS.insert(), attempts)
         for row, reason in dead:
