@@ -45,7 +45,7 @@ def test_export_in_small_batches_writes_what_the_whole_load_wrote(
 ) -> None:
     judge_many(rt, agent_key)
     whole = [json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in eval_records(rt)]
-    out, steps = io.StringIO(), []
+    out, steps = io.StringIO(), list[int]()
 
     count = write_evals(rt, out, size=4, progress=steps.append)
 

@@ -42,9 +42,12 @@ def test_resume_answers_before_releasing_held_items(
     assert f"resumed `opp-hygiene`; its {HELD} held item(s) are being released" in answer["text"]
     done = wait_for(
         lambda: [m for m in slack.slack.messages_for(ADMIN) if "released in order" in m.text],
-        timeout=60,
+        timeout=120,
     )
-    assert "`opp-hygiene`" in done[-1].text
+    assert (
+        done[-1].text
+        == f":white_check_mark: `opp-hygiene`: all {HELD} held item(s) released in order."
+    )
     with rt.db.read() as session:
         assert held_count(session, "opp-hygiene") == 0
 

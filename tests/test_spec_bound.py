@@ -141,7 +141,8 @@ def test_resume_answers_first_then_releases_every_batch_in_order(
     assert {get(rt, i).status for i in held} == {"held"}  # nothing released before the answer
     assert answer.then is not None
     assert (
-        answer.then() == f":white_check_mark: `{WORKFLOW}`: {total} held item(s) released in order."
+        answer.then()
+        == f":white_check_mark: `{WORKFLOW}`: all {total} held item(s) released in order."
     )
     assert [get(rt, i).status for i in held] == ["pending"] * total
     assert release.release_held(rt) == []

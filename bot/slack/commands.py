@@ -86,16 +86,22 @@ def _dispatch(rt: Runtime, user: str, command: Command, args: list[str], tz: str
 
 
 def _resume(rt: Runtime, user: str, workflow: str) -> Answer:
-    # The stop button is released at once; held items are released after the answer.
-    control.resume(rt, workflow, user, release=0)
+    # The stop button is released at once; held items are released after the answer. They are
+    # counted first: once resumed, the scheduler's tick may start releasing them too.
+    rt.spec(workflow)
     with rt.db.read() as session:
         waiting = held_count(session, workflow)
+    control.resume(rt, workflow, user, release=0)
     if not waiting:
         return Answer(f":arrow_forward: <@{user}> resumed `{workflow}`.", public=True)
 
     def release() -> str:
-        count = release_all(rt, workflow, actor=f"user:{user}")
-        return f":white_check_mark: `{workflow}`: {count} held item(s) released in order."
+        release_all(rt, workflow, actor=f"user:{user}")
+        with rt.db.read() as session:
+            left = held_count(session, workflow)
+        if left:
+            return f":double_vertical_bar: `{workflow}` was paused again; {left} item(s) stay held."
+        return f":white_check_mark: `{workflow}`: all {waiting} held item(s) released in order."
 
     return Answer(
         f":arrow_forward: <@{user}> resumed `{workflow}`; its {waiting} held item(s) are being "
