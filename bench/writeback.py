@@ -23,12 +23,12 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import bindparam, update  # noqa: E402
 
-from bot import keys  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.runtime import Runtime, open_runtime  # noqa: E402
-from bot.salesforce import COMPOSITE_LIMIT, SalesforceClient  # noqa: E402
+from bot.base.config import Settings  # noqa: E402
+from bot.core import keys  # noqa: E402
+from bot.core.runtime import Runtime, open_runtime  # noqa: E402
+from bot.salesforce.client import COMPOSITE_LIMIT, SalesforceClient  # noqa: E402
+from bot.salesforce.values import same  # noqa: E402
 from bot.sandbox.salesforce_standin import SalesforceStandin  # noqa: E402
-from bot.writeback import same  # noqa: E402
 from models import Item  # noqa: E402
 from tests.writeback_support import (  # noqa: E402
     approved,

@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy.exc import OperationalError
 
-from bot import eventlog
+from bot.base import eventlog
+from bot.base.config import ConfigError
+from bot.base.errors import AirlockError
+from bot.base.specs import SpecError
+from bot.cli_common import _migrated_db, _settings
 from bot.cli_outbox import outbox_app
 from bot.cli_report import export_evals, report
 from bot.cli_specs import keys_app, workflows_app
-from bot.config import ConfigError, Settings, load_settings
-from bot.db import Database
-from bot.errors import AirlockError
-from bot.specs import SpecError
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    pass
 
 app = typer.Typer(
     help="Airlock: runtime controls for AI agents in sales teams.",
@@ -36,20 +35,6 @@ app.add_typer(workflows_app, name="workflows")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(outbox_app, name="outbox")
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        typer.echo(f"airlock: {exc}", err=True)
-        raise typer.Exit(2) from None
-
-
-def _migrated_db(settings: Settings) -> Database:
-    db = Database(settings.database_url)
-    db.upgrade()
-    return db
 
 
 @app.command()
@@ -184,14 +169,6 @@ def audit_checkpoint() -> None:
         typer.echo("no audit events yet: nothing to checkpoint")
         return
     typer.echo(f"checkpoint #{cp.seq} {cp.at.isoformat()} {cp.signature}")
-
-
-def _open(opener: Callable[[Settings], Runtime]) -> Runtime:
-    try:
-        return opener(_settings())
-    except SpecError as exc:
-        typer.echo("airlock: invalid workflow specs:\n  " + "\n  ".join(exc.errors), err=True)
-        raise typer.Exit(2) from None
 
 
 # Registered here, after the commands above, so `airlock --help` keeps its order.

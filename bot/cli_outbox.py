@@ -22,8 +22,8 @@ def outbox(ctx: typer.Context) -> None:
 @outbox_app.command("list")
 def outbox_list() -> None:
     """List stuck (failing, still retrying) and dead (given up) rows per kind."""
-    from bot.cli import _migrated_db, _settings
-    from bot.outbox_admin import render, stuck_rows
+    from bot.cli_common import _migrated_db, _settings
+    from bot.core.outbox_admin import render, stuck_rows
 
     typer.echo(render(stuck_rows(_migrated_db(_settings()))))
 
@@ -34,8 +34,8 @@ def outbox_retry(
     item: Annotated[str, typer.Option(help="Only this item's rows.")] = "",
 ) -> None:
     """Requeue stuck and dead rows now, with a fresh attempt budget; audited on each item."""
-    from bot.cli import _migrated_db, _settings
-    from bot.outbox_admin import requeue
+    from bot.cli_common import _migrated_db, _settings
+    from bot.core.outbox_admin import requeue
 
     rows = requeue(_migrated_db(_settings()), kind=kind or None, item_id=item or None)
     for row in rows:

@@ -22,10 +22,10 @@ def report(
     """Acceptance, edit and rejection rates, reasons, time to decision, escalation, write-back."""
     from dataclasses import asdict
 
-    from bot.cli import _open
-    from bot.report import render_report, report_rows, usage_line
-    from bot.runtime import open_runtime
-    from bot.spec_model import parse_duration
+    from bot.base.spec_model import parse_duration
+    from bot.cli_common import _open
+    from bot.core.runtime import open_runtime
+    from bot.reporting.report import render_report, report_rows, usage_line
     from models.types import utcnow
 
     try:
@@ -50,9 +50,9 @@ def export_evals(
     workflow: Annotated[str, typer.Option(help="Only this workflow.")] = "",
 ) -> None:
     """Write JSONL eval data: input, agent output, human verdict, corrected output."""
-    from bot.cli import _open
-    from bot.evals_export import judged_count, write_evals
-    from bot.runtime import open_runtime
+    from bot.cli_common import _open
+    from bot.core.runtime import open_runtime
+    from bot.reporting.evals_export import judged_count, write_evals
 
     rt = _open(open_runtime)
     if workflow:

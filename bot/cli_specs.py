@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.config import Settings
-from bot.specs import load_specs
+from bot.base.config import Settings
+from bot.base.specs import load_specs
 
 if TYPE_CHECKING:
-    from bot.specs import LoadedSpec
+    from bot.base.specs import LoadedSpec
 
 workflows_app = typer.Typer(help="Workflow operating specs.", no_args_is_help=True)
 keys_app = typer.Typer(help="Agent API keys.", no_args_is_help=True)
@@ -28,7 +28,7 @@ def workflows_check(
     ] = False,
 ) -> None:
     """Validate every spec; exit 1 and name file, line and field on any error."""
-    from bot.cli import _settings
+    from bot.cli_common import _settings
 
     settings = _settings()
     specs = load_specs(settings.workflows_dir)
@@ -48,7 +48,7 @@ def workflows_check(
 
 def _salesforce_problems(settings: Settings, specs: list[LoadedSpec]) -> list[str]:
     from bot.field_check import check_specs, salesforce_client
-    from bot.salesforce_fields import FieldCatalog
+    from bot.salesforce.fields import FieldCatalog
 
     with salesforce_client(settings) as client:
         return check_specs(specs, FieldCatalog(client))
@@ -57,8 +57,8 @@ def _salesforce_problems(settings: Settings, specs: list[LoadedSpec]) -> list[st
 @workflows_app.command("list")
 def workflows_list() -> None:
     """Show each workflow's level, mode, owner and whether it is paused."""
-    from bot.cli import _open
-    from bot.runtime import open_runtime
+    from bot.cli_common import _open
+    from bot.core.runtime import open_runtime
 
     rt = _open(open_runtime)
     from models import Workflow
@@ -80,9 +80,9 @@ def keys_create(
     workflows: Annotated[str, typer.Option(help="Comma-separated workflow ids, or '*'.")],
 ) -> None:
     """Create a key; it is printed once, alone on the last line."""
-    from bot import keys
-    from bot.cli import _open
-    from bot.runtime import open_runtime
+    from bot.cli_common import _open
+    from bot.core import keys
+    from bot.core.runtime import open_runtime
 
     rt = _open(open_runtime)
     wanted = [w.strip() for w in workflows.split(",") if w.strip()]
@@ -104,8 +104,8 @@ def keys_create(
 @keys_app.command("list")
 def keys_list() -> None:
     """Show every key (never the secret)."""
-    from bot import keys
-    from bot.cli import _migrated_db, _settings
+    from bot.cli_common import _migrated_db, _settings
+    from bot.core import keys
 
     db = _migrated_db(_settings())
     with db.read() as session:
@@ -120,8 +120,8 @@ def keys_list() -> None:
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id from 'keys list'.")]) -> None:
     """Revoke a key; agents using it get 401 from then on."""
-    from bot import keys
-    from bot.cli import _migrated_db, _settings
+    from bot.cli_common import _migrated_db, _settings
+    from bot.core import keys
 
     db = _migrated_db(_settings())
     with db.write() as session:

@@ -9,10 +9,10 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import col
 
-from bot import decisions
-from bot.evals_export import judged_batches, judged_count, write_evals
-from bot.report import eval_records
-from bot.runtime import Runtime
+from bot.core import decisions
+from bot.core.runtime import Runtime
+from bot.reporting.evals_export import judged_batches, judged_count, write_evals
+from bot.reporting.report import eval_records
 from models import Item
 from models.types import utcnow
 from tests import payloads

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot import control
-from bot.release import held_count
+from bot.core import control
+from bot.core.release import held_count
 from bot.service import Service
 from tests import payloads
 from tests.conftest import LiveServer

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot import lifecycle
-from bot.blocks import esc
-from bot.decisions import NotPermitted
-from bot.effects import queue_pause_notice
-from bot.release import BATCH, release_held
-from bot.rights import is_owner, is_reviewer, refused
-from bot.runtime import Runtime
+from bot.base.mrkdwn import esc
+from bot.core import lifecycle
+from bot.core.decisions import NotPermitted
+from bot.core.effects import queue_pause_notice
+from bot.core.release import BATCH, release_held
+from bot.core.rights import is_owner, is_reviewer, refused
+from bot.core.runtime import Runtime
 
 __all__ = ["is_owner", "is_reviewer", "pause", "pause_all", "resume"]
 
@@ -58,7 +58,7 @@ def resume(rt: Runtime, workflow_id: str, user: str, *, release: int = BATCH) ->
 
     Timers of items already in front of a reviewer restart from now. Held items are judged again
     under the spec in force now and released oldest first; up to `release` here, the rest by the
-    scheduler's tick or release_all (bot/release.py).
+    scheduler's tick or release_all (bot/core/release.py).
     """
     spec = rt.spec(workflow_id).spec
     if not is_owner(rt, workflow_id, user):

@@ -6,10 +6,10 @@ from typing import Any, Protocol
 
 from sqlmodel import Session
 
-from bot.db import Executor
-from bot.levels import Status
-from bot.outbox import enqueue, enqueue_all, outbox_row
-from bot.spec_model import WorkflowSpec
+from bot.base.db import Executor
+from bot.base.levels import Status
+from bot.base.spec_model import WorkflowSpec
+from bot.core.outbox import enqueue, enqueue_all, outbox_row
 from models import Workflow
 
 CARD = "slack.card"

@@ -15,10 +15,18 @@ from typing import Any
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
-from bot.db import Database
-from bot.outbox_lease import LeaseKeeper
-from bot.outbox_queue import BatchHandler, Outcome, Route, backoff, enqueue, enqueue_all, outbox_row
-from bot.outbox_settle import GIVE_UP_AFTER, WAITING, GiveUpHook, Settler
+from bot.base.db import Database
+from bot.core.outbox_lease import LeaseKeeper
+from bot.core.outbox_queue import (
+    BatchHandler,
+    Outcome,
+    Route,
+    backoff,
+    enqueue,
+    enqueue_all,
+    outbox_row,
+)
+from bot.core.outbox_settle import GIVE_UP_AFTER, WAITING, GiveUpHook, Settler
 from models import Outbox, Workflow
 from models.types import utcnow
 

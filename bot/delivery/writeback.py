@@ -9,19 +9,20 @@ from typing import Any, TypeVar
 
 from sqlmodel import col, select
 
-from bot.decisions import effective_changes
-from bot.field_values import same_at_scale
-from bot.outbox import Outcome, Route
-from bot.runtime import Runtime
-from bot.salesforce import COMPOSITE_LIMIT, SalesforceClient, SalesforceError
-from bot.salesforce_fields import FieldCatalog
-from bot.salesforce_ids import id_key
-from bot.salesforce_usage import RECHECK_SECONDS, UsageGate
-from bot.submission import qualify
-from bot.writeback_isolate import read_current, write_records
-from bot.writeback_order import RecordOrder, explain_implicit
-from bot.writeback_outcome import WriteJob, settle_all
-from bot.writeback_tasks import create_once, record_intent
+from bot.base.submission import qualify
+from bot.core.decisions import effective_changes
+from bot.core.field_values import same_at_scale
+from bot.core.outbox import Outcome, Route
+from bot.core.runtime import Runtime
+from bot.delivery.writeback_isolate import read_current, write_records
+from bot.delivery.writeback_order import RecordOrder, explain_implicit
+from bot.delivery.writeback_outcome import WriteJob, settle_all
+from bot.delivery.writeback_tasks import create_once, record_intent
+from bot.salesforce.client import COMPOSITE_LIMIT, SalesforceClient, SalesforceError
+from bot.salesforce.fields import FieldCatalog
+from bot.salesforce.ids import id_key
+from bot.salesforce.usage import RECHECK_SECONDS, UsageGate
+from bot.salesforce.values import same
 from models import Item, Outbox, Workflow
 
 log = logging.getLogger(__name__)

@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot import lifecycle
-from bot.blocks import esc
-from bot.effects import CARD, NOTIFY
-from bot.outbox import Outcome, enqueue_all, outbox_row
-from bot.salesforce import SalesforceError
-from bot.spec_model import WorkflowSpec
-from bot.writeback_record import ItemChange, update_items
+from bot.base.mrkdwn import esc
+from bot.base.spec_model import WorkflowSpec
+from bot.core import lifecycle
+from bot.core.effects import CARD, NOTIFY
+from bot.core.outbox import Outcome, enqueue_all, outbox_row
+from bot.delivery.writeback_record import ItemChange, update_items
+from bot.salesforce.client import SalesforceError
 from models import Item, Outbox
 from models.types import utcnow
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot import autonomy, control, decisions, lifecycle, queries, refusals
-from bot.blocks import esc
-from bot.blocks_home import HELP, queue_text, stats_text, status_text
-from bot.decisions import NotPermitted
-from bot.errors import AirlockError, InvalidInput
-from bot.release import held_count, release_all
-from bot.runtime import Runtime
-from bot.slack_ids import Command
-from bot.trace import item_view, render_trace
+from bot.base.errors import AirlockError, InvalidInput
+from bot.core import autonomy, control, decisions, lifecycle, refusals
+from bot.core.decisions import NotPermitted
+from bot.core.release import held_count, release_all
+from bot.core.runtime import Runtime
+from bot.core.trace import item_view, render_trace
+from bot.reporting import queries
+from bot.slack.blocks import esc
+from bot.slack.blocks_home import HELP, queue_text, stats_text, status_text
+from bot.slack.ids import Command
 from models import Item
 from models.types import utcnow
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, select, update
 from sqlmodel import Session, SQLModel
 
-from bot.outbox_queue import Outcome, backoff
+from bot.core.outbox_queue import Outcome, backoff
 from models import Outbox
 from models.types import utcnow
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, select, update
 from sqlmodel import Session, SQLModel
 
-from bot.lifecycle import BOUND_FIELDS, _event_row, _insert_events, item_state, item_stream
+from bot.core.lifecycle import BOUND_FIELDS, _event_row, _insert_events, item_state, item_stream
 from models import Item
 from models.types import utcnow
 

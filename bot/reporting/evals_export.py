@@ -11,8 +11,8 @@ from typing import IO, Any
 from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 
-from bot.report import VERDICTS, _record
-from bot.runtime import Runtime
+from bot.core.runtime import Runtime
+from bot.reporting.report import VERDICTS, _record
 from models import Item
 
 BATCH = 500

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel
 
-from bot.db import Executor
+from bot.base.db import Executor
 from models import Outbox
 from models.types import utcnow
 
