@@ -1,10 +1,10 @@
-"""`/airlock resume` with thousands of held items answers in bounded time; the tick does the rest.
+"""`/airlock resume` with thousands of held items answers at once; the release follows the answer.
 
     .venv/bin/python bench/resume.py [--held N] [--postgres SERVER_URL]
 
 Holds N items on a paused workflow (through the real intake), then times the slash command
-`resume` (what Slack waits for: it must answer well inside 3 s) and the background release of the
-remainder, batch by batch.
+`resume` (what Slack waits for: it must answer well inside 3 s) and the release that follows the
+answer (`Answer.then`, run after the ack), batch by batch. Goal: the answer under 3 s at any size.
 """
 
 from __future__ import annotations
@@ -50,16 +50,17 @@ def main() -> None:
         started = time.perf_counter()
         answer = commands.run(rt, OWNER, "resume opp-hygiene")
         answered = time.perf_counter() - started
-        started, rounds = time.perf_counter(), 0
-        while release_held(rt):
-            rounds += 1
+        started = time.perf_counter()
+        after = answer.then() if answer.then else ""
         rest = time.perf_counter() - started
+        if release_held(rt):
+            raise SystemExit("held items were left after the release")
         started = time.perf_counter()
         commands.run(rt, OWNER, "stats")
         stats = time.perf_counter() - started
         print(f"held items: {args.held}")
         print(f"resume answer: {answered * 1000:.0f} ms ({answer.text})")
-        print(f"background release of the rest: {rest:.2f} s in {rounds} ticks")
+        print(f"release after the answer: {rest:.2f} s ({after})")
         print(f"/airlock stats afterwards (all workflows): {stats * 1000:.0f} ms")
 
 

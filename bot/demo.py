@@ -191,6 +191,8 @@ class Story:
         )
         self.d.command(OLIVIA, "status opp-hygiene")
         self.d.command(OLIVIA, "resume opp-hygiene")
+        done = self.d.last_dm(OLIVIA, "released in order")  # the release runs after the answer
+        self.d.say("Slack", f"DM to {name(OLIVIA)}: {done}")
         message = self.d.card(held)
         self.d.click(MAYA, Action.APPROVE, message)
         self.d.settle(held)

@@ -128,7 +128,7 @@ def test_resume_blocks_what_the_spec_no_longer_allows(
     assert effects(rt, held_id) == ["slack.notify"]  # the owner hears of it; no card, no write
 
 
-def test_resume_releases_one_bounded_batch_then_the_tick_the_rest(
+def test_resume_answers_first_then_releases_every_batch_in_order(
     rt: Runtime, agent_key: str
 ) -> None:
     control.pause(rt, WORKFLOW, OWNER, "backlog")
@@ -137,8 +137,12 @@ def test_resume_releases_one_bounded_batch_then_the_tick_the_rest(
         post(rt, agent_key, payloads.field_update(idempotency_key=f"h{n}")) for n in range(total)
     ]
     answer = commands.run(rt, OWNER, f"resume {WORKFLOW}")
-    assert f"{release.BATCH} held item(s) released in order; 7 more" in answer.text
-    assert [get(rt, i).status for i in held[: release.BATCH]] == ["pending"] * release.BATCH
-    assert {get(rt, i).status for i in held[release.BATCH :]} == {"held"}
-    assert release.release_held(rt) == held[release.BATCH :]
+    assert f"its {total} held item(s) are being released in order" in answer.text
+    assert {get(rt, i).status for i in held} == {"held"}  # nothing released before the answer
+    assert answer.then is not None
+    assert (
+        answer.then()
+        == f":white_check_mark: `{WORKFLOW}`: all {total} held item(s) released in order."
+    )
+    assert [get(rt, i).status for i in held] == ["pending"] * total
     assert release.release_held(rt) == []

@@ -8,7 +8,7 @@ from bot.base.mrkdwn import esc
 from bot.core import lifecycle
 from bot.core.decisions import NotPermitted
 from bot.core.effects import queue_pause_notice
-from bot.core.release import release_held
+from bot.core.release import BATCH, release_held
 from bot.core.rights import is_owner, is_reviewer, refused
 from bot.core.runtime import Runtime
 
@@ -53,12 +53,12 @@ def pause_all(rt: Runtime, user: str, reason: str | None) -> list[str]:
     return [w for w in mine if pause(rt, w, user, reason)]
 
 
-def resume(rt: Runtime, workflow_id: str, user: str) -> list[str]:
+def resume(rt: Runtime, workflow_id: str, user: str, *, release: int = BATCH) -> list[str]:
     """Release the stop button (owner, admins); returns the held items released at once.
 
     Timers of items already in front of a reviewer restart from now. Held items are judged again
-    under the spec in force now and released oldest first; one bounded batch here (so a slash
-    command answers in time), the rest by the scheduler's tick (bot/core/release.py).
+    under the spec in force now and released oldest first; up to `release` here, the rest by the
+    scheduler's tick or release_all (bot/core/release.py).
     """
     spec = rt.spec(workflow_id).spec
     if not is_owner(rt, workflow_id, user):
@@ -67,6 +67,9 @@ def resume(rt: Runtime, workflow_id: str, user: str) -> list[str]:
     with rt.db.write() as session:
         if lifecycle.set_paused(session, workflow_id, paused=False, actor=f"user:{user}"):
             lifecycle.restart_timers(session, workflow_id, rt.clock())
-    released = release_held(rt, actor=f"user:{user}", workflow_id=workflow_id)
+    actor = f"user:{user}"
+    released = (
+        release_held(rt, actor=actor, workflow_id=workflow_id, limit=release) if release else []
+    )
     rt.kick()
     return released

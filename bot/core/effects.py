@@ -9,7 +9,7 @@ from sqlmodel import Session
 from bot.base.db import Executor
 from bot.base.levels import Status
 from bot.base.spec_model import WorkflowSpec
-from bot.core.outbox import enqueue
+from bot.core.outbox import enqueue, enqueue_all, outbox_row
 from models import Workflow
 
 CARD = "slack.card"
@@ -47,38 +47,36 @@ def needs_writeback(item: ItemFacts, spec: WorkflowSpec, status: Status) -> bool
 
 
 def queue_effects(session: Executor, item: ItemFacts, spec: WorkflowSpec) -> None:
-    """Enqueue what the item's current status calls for; safe to call twice (dedupe keys)."""
+    """Enqueue what the item's current status calls for; safe to call twice (dedupe keys).
+
+    One INSERT for all of them: this runs inside every decision's transaction.
+    """
     status = Status(item.status)
     common: dict[str, Any] = {"item_id": item.id, "workflow_id": item.workflow_id}
+    rows = []
     if status is Status.PENDING:
-        enqueue(session, kind=CARD, dedupe_key=f"{item.id}:card", **common)
+        rows.append(outbox_row(kind=CARD, dedupe_key=f"{item.id}:card", **common))
     elif status is Status.BLOCKED:
-        enqueue(
-            session,
-            kind=NOTIFY,
-            dedupe_key=f"{item.id}:blocked",
-            payload={"to": spec.owner, "reason": "blocked"},
-            **common,
+        payload = {"to": spec.owner, "reason": "blocked"}
+        rows.append(
+            outbox_row(kind=NOTIFY, dedupe_key=f"{item.id}:blocked", payload=payload, **common)
         )
     if status in _REVIEWED:
-        enqueue(
-            session,
-            kind=CARD,
-            dedupe_key=f"{item.id}:card:{status.value}",
-            payload={"update": True},
-            **common,
-        )
+        key = f"{item.id}:card:{status.value}"
+        rows.append(outbox_row(kind=CARD, dedupe_key=key, payload={"update": True}, **common))
     if needs_writeback(item, spec, status):
-        enqueue(session, kind=WRITEBACK, dedupe_key=f"{item.id}:write", **common)
+        rows.append(outbox_row(kind=WRITEBACK, dedupe_key=f"{item.id}:write", **common))
     if status in _FINAL and spec.callback_url:
-        enqueue(
-            session,
-            kind=WEBHOOK,
-            dedupe_key=f"{item.id}:webhook:{status.value}",
-            payload={"url": spec.callback_url},
-            pausable=False,
-            **common,
+        rows.append(
+            outbox_row(
+                kind=WEBHOOK,
+                dedupe_key=f"{item.id}:webhook:{status.value}",
+                payload={"url": spec.callback_url},
+                pausable=False,
+                **common,
+            )
         )
+    enqueue_all(session, rows)
 
 
 def queue_pause_notice(

@@ -4,132 +4,47 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import socket
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, SQLModel, col, select
+from sqlalchemy import and_, or_, update
+from sqlmodel import Session, col, select
 
-from bot.base.db import Database, Executor
+from bot.base.db import Database
 from bot.core.outbox_lease import LeaseKeeper
-from models import Outbox, OutboxAttempt, Workflow
+from bot.core.outbox_queue import (
+    BatchHandler,
+    Outcome,
+    Route,
+    backoff,
+    enqueue,
+    enqueue_all,
+    outbox_row,
+)
+from bot.core.outbox_settle import GIVE_UP_AFTER, WAITING, GiveUpHook, Settler
+from models import Outbox, Workflow
 from models.types import utcnow
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one delivery attempt achieved: done, retry later, wait out an outage, or give up.
-
-    `retry` spends one of the row's `max_attempts`; `wait` does not (rate limits, 5xx, timeouts,
-    expired sessions: the far side is down, the row is fine) and gives up only when the row has
-    waited longer than the worker's `give_up_after`.
-    """
-
-    state: str  # "done" | "retry" | "wait" | "dead"
-    detail: str = ""
-    result: dict[str, Any] | None = None
-    delay: float | None = None
-    # The whole service refuses everyone (API limit, rejected credentials): stop claiming this
-    # kind until the row's next try, instead of claiming and failing every other batch too.
-    hold: bool = False
-
-    @classmethod
-    def done(cls, detail: str = "", result: dict[str, Any] | None = None) -> Outcome:
-        """Delivered."""
-        return cls("done", detail, result)
-
-    @classmethod
-    def retry(cls, detail: str, delay: float | None = None) -> Outcome:
-        """Failed for now; try again after a backoff (or `delay` seconds)."""
-        return cls("retry", detail, delay=delay)
-
-    @classmethod
-    def wait(cls, detail: str, delay: float | None = None, *, hold: bool = False) -> Outcome:
-        """The service is unavailable; try again later without spending an attempt."""
-        return cls("wait", detail, delay=delay, hold=hold)
-
-    @classmethod
-    def dead(cls, detail: str, result: dict[str, Any] | None = None) -> Outcome:
-        """Failed for good; retrying cannot help."""
-        return cls("dead", detail, result)
-
-
-BatchHandler = Callable[[Sequence[Outbox]], dict[int, Outcome]]
-
-
-@dataclass(frozen=True)
-class Route:
-    """How a kind of outbox row is delivered, and how many rows one call may take."""
-
-    handler: BatchHandler
-    batch_size: int = 1
-    # False holds this kind's rows unclaimed (no attempt is used), e.g. near an API limit
-    ready: Callable[[], bool] = lambda: True
-
-
-def enqueue(
-    session: Executor,
-    *,
-    kind: str,
-    dedupe_key: str,
-    payload: dict[str, Any] | None = None,
-    item_id: str | None = None,
-    workflow_id: str | None = None,
-    pausable: bool = True,
-    due_at: datetime | None = None,
-) -> None:
-    """Add a side effect in the caller's transaction; a repeated dedupe key is a no-op."""
-    values = {
-        "kind": kind,
-        "dedupe_key": dedupe_key,
-        "payload": payload or {},
-        "item_id": item_id,
-        "workflow_id": workflow_id,
-        "pausable": pausable,
-        "status": "pending",
-        "attempts": 0,
-        "max_attempts": 12,
-        "due_at": due_at or utcnow(),
-        "created_at": utcnow(),
-    }
-    dialect = (
-        session.dialect.name
-        if isinstance(session, Connection)
-        else (session.get_bind().dialect.name)
-    )
-    session.execute(_insert_ignoring_duplicates(dialect), [values])
-
-
-@cache
-def _insert_ignoring_duplicates(dialect: str) -> Any:
-    # Built once per dialect so SQLAlchemy's statement cache is hit on every enqueue.
-    table = SQLModel.metadata.tables["outbox"]
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
-
-
-def backoff(attempt: int, base: float, cap: float = 900.0) -> float:
-    """Exponential backoff with jitter: base, 2*base, 4*base ... up to `cap` seconds."""
-    delay: float = min(cap, base * (2 ** max(0, attempt - 1)))
-    return delay * random.uniform(0.8, 1.2)
-
-
-GiveUpHook = Callable[[Session, Outbox, str], None]
-GIVE_UP_AFTER = timedelta(days=3)
-# A long outage is polled less often: at least half as long as it has lasted, up to this.
-WAIT_CAP = 1800.0
-WAITING = "waiting: "  # last_error of a row waiting out an outage (it spent no attempt)
+# Outcome, Route and enqueue live in outbox_queue; callers import them from here too.
+__all__ = [
+    "GIVE_UP_AFTER",
+    "WAITING",
+    "BatchHandler",
+    "GiveUpHook",
+    "OutboxWorker",
+    "Outcome",
+    "Route",
+    "backoff",
+    "enqueue",
+    "enqueue_all",
+    "outbox_row",
+]
 
 
 @dataclass
@@ -262,7 +177,7 @@ class OutboxWorker:
                 )
                 if held.rowcount == 1:  # type: ignore[attr-defined]
                     buried += 1
-                    self._gave_up(session, row, reason)
+                    self.settler.gave_up(session, row, reason)
         return buried
 
     def _deliver(self, kind: str, route: Route, rows: list[Outbox]) -> None:
@@ -274,10 +189,13 @@ class OutboxWorker:
                     return
                 outcomes = self._outcomes(route, sendable)
             hold: float | None = None
+            settled = [
+                (r, outcomes.get(r.id or 0) or Outcome.retry("no outcome")) for r in sendable
+            ]
             with self.db.write() as session:  # one transaction settles the whole batch
-                for row in sendable:
-                    outcome = outcomes.get(row.id or 0) or Outcome.retry("no outcome")
-                    if self._settle(session, row, outcome, started) and outcome.hold:
+                held = self.settler.settle(session, settled, started)
+                for (_row, outcome), holds in zip(settled, held, strict=True):
+                    if holds and outcome.hold:
                         hold = outcome.delay or self.backoff_base
                 if any(o.state == "done" for o in outcomes.values()):
                     self._release_waiting(session, kind)
@@ -356,82 +274,11 @@ class OutboxWorker:
     def finish(self, row: Outbox, outcome: Outcome, started: datetime) -> bool:
         """Record the attempt and settle the row, if this worker still holds its lease."""
         with self.db.write() as session:
-            return self._settle(session, row, outcome, started)
+            return self.settler.settle(session, [(row, outcome)], started)[0]
 
-    def _settle(self, session: Session, row: Outbox, outcome: Outcome, started: datetime) -> bool:
-        """Compare-and-set on the lease holder: a worker that lost the lease changes nothing."""
-        state, values = self._settlement(row, outcome, started)
-        result = session.execute(
-            update(Outbox)
-            .where(
-                col(Outbox.id) == row.id,
-                col(Outbox.status) == "pending",
-                col(Outbox.claimed_by) == self.worker_id,
-                col(Outbox.attempts) == row.attempts,
-            )
-            .values(**values)
+    @property
+    def settler(self) -> Settler:
+        """Settles this worker's rows with its clock, backoff and give-up rules."""
+        return Settler(
+            self.worker_id, self.clock, self.backoff_base, self.give_up_after, self.on_give_up
         )
-        held = bool(result.rowcount == 1)  # type: ignore[attr-defined]
-        session.add(
-            OutboxAttempt(
-                outbox_id=row.id or 0,
-                attempt=row.attempts,
-                worker=self.worker_id,
-                started_at=started,
-                outcome=state if held else f"{state} (lease lost)",
-                detail=outcome.detail[:2000],
-            )
-        )
-        if held and state == "dead":
-            self._gave_up(session, row, values["last_error"] or outcome.detail)
-        if not held:
-            log.warning("outbox row %s: lease lost before settling (%s)", row.id, state)
-        return held
-
-    def _settlement(
-        self, row: Outbox, outcome: Outcome, started: datetime
-    ) -> tuple[str, dict[str, Any]]:
-        """The row's new state and column values for this outcome."""
-        now = self.clock()
-        values: dict[str, Any] = {"lease_until": None, "last_error": None}
-        state = outcome.state
-        if state == "retry" and row.attempts >= row.max_attempts:
-            state, values["last_error"] = "dead", f"gave up after {row.attempts} attempts"
-            values["last_error"] += f": {outcome.detail}"
-        since = _waiting_since(row) or started
-        if state == "wait" and now - since >= self.give_up_after:
-            state = "dead"
-            values["last_error"] = f"gave up after waiting since {since:%Y-%m-%d %H:%M} UTC: "
-            values["last_error"] += outcome.detail
-        if state == "done":
-            values |= {"status": "done", "done_at": now, "result": outcome.result}
-        elif state == "dead":
-            values |= {"status": "dead", "done_at": now, "result": outcome.result}
-            values["last_error"] = values["last_error"] or outcome.detail
-        else:
-            delay = (
-                outcome.delay
-                if outcome.delay is not None
-                else backoff(row.attempts, self.backoff_base)
-            )
-            if state == "wait":
-                # as long as the outage had lasted when this attempt began, halved (capped)
-                delay = max(delay, min(WAIT_CAP, (started - since).total_seconds() / 2))
-            values |= {"due_at": now + timedelta(seconds=delay), "last_error": outcome.detail}
-            if state == "wait":
-                values["last_error"] = WAITING + outcome.detail
-                # An outage is not the row's fault: the attempt is handed back.
-                values["attempts"] = row.attempts - 1
-                values["result"] = {"waiting_since": since.isoformat()}
-        return state, values
-
-    def _gave_up(self, session: Session, row: Outbox, reason: str) -> None:
-        log.error("outbox row %s (%s, item %s) given up: %s", row.id, row.kind, row.item_id, reason)
-        if self.on_give_up is not None:
-            self.on_give_up(session, row, reason)
-
-
-def _waiting_since(row: Outbox) -> datetime | None:
-    """When the row's current outage began, as recorded by its last `wait`."""
-    stamp = (row.result or {}).get("waiting_since")
-    return datetime.fromisoformat(stamp) if isinstance(stamp, str) else None

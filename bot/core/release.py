@@ -64,6 +64,17 @@ def release_held(
     return released
 
 
+def release_all(rt: Runtime, workflow_id: str, *, actor: str) -> int:
+    """Release every held item of an active workflow, batch after batch; returns how many.
+
+    Stops early if the workflow is paused again meanwhile (release_held then finds nothing).
+    """
+    count = 0
+    while batch := release_held(rt, actor=actor, workflow_id=workflow_id):
+        count += len(batch)
+    return count
+
+
 def _release_one(rt: Runtime, session: Session, held: Item, actor: str) -> Item:
     loaded, spec = governing_spec(rt, session, held.workflow_id)
     verdict = rejudge(held, spec)

@@ -16,7 +16,7 @@ from bot.core.outbox import Outcome, Route
 from bot.core.runtime import Runtime
 from bot.delivery.writeback_isolate import read_current, write_records
 from bot.delivery.writeback_order import RecordOrder, explain_implicit
-from bot.delivery.writeback_outcome import WriteJob, settle
+from bot.delivery.writeback_outcome import WriteJob, settle_all
 from bot.delivery.writeback_tasks import create_once, record_intent
 from bot.salesforce.client import COMPOSITE_LIMIT, SalesforceClient, SalesforceError
 from bot.salesforce.fields import FieldCatalog
@@ -72,8 +72,7 @@ class _Delivery:
                 self._create_task(job)
         if jobs:
             with self.rt.db.write() as session:
-                for job in jobs:
-                    outcomes[job.row.id or 0] = settle(session, job, self.rt.settings.admins)
+                outcomes |= settle_all(session, jobs, self.rt.settings.admins)
             self.rt.kick()  # cards and notices were queued
         return outcomes
 

@@ -51,6 +51,12 @@ class RecordOrder:
     pending: dict[str, list[_Earlier]] = field(default_factory=dict)
     # (record, field) -> [(outbox id, item id, value Airlock wrote)]
     written: dict[tuple[str, str], list[tuple[int, str, Any]]] = field(default_factory=dict)
+    # record -> this delivery's jobs on it, so each job's check looks at its record's jobs only
+    by_record: dict[str, list[WriteJob]] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        for job in self.jobs:
+            self.by_record.setdefault(record_key(job.item), []).append(job)
 
     @classmethod
     def load(cls, session: Session, jobs: Sequence[WriteJob]) -> RecordOrder:
@@ -64,7 +70,11 @@ class RecordOrder:
         query = (
             select(Outbox, Item)
             .join(Item, col(Item.id) == col(Outbox.item_id))
-            .where(col(Outbox.kind) == WRITEBACK, prefix.in_({key[:15].lower() for key in keys}))
+            .where(
+                col(Outbox.kind) == WRITEBACK,
+                prefix.in_({key[:15].lower() for key in keys}),
+                col(Outbox.id).not_in(here),  # this delivery's own rows are in `jobs` already
+            )
         )
         for row, item in session.exec(query):
             if row.id in here or record_key(item) not in keys:
@@ -108,8 +118,8 @@ class RecordOrder:
     def _blocker(self, job: WriteJob) -> tuple[str | None, float | None]:
         key, mine = record_key(job.item), set(job.send)
         row_id = job.row.id or 0
-        for other in self.jobs:
-            if (other.row.id or 0) >= row_id or record_key(other.item) != key:
+        for other in self.by_record.get(key, []):
+            if (other.row.id or 0) >= row_id:
                 continue
             if other.retry is not None and mine & {r["field"] for r in other.results}:
                 return _waiting(other.item.id, mine), None

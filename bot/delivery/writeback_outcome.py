@@ -13,7 +13,8 @@ from bot.base.mrkdwn import esc
 from bot.base.spec_model import WorkflowSpec
 from bot.core import lifecycle
 from bot.core.effects import CARD, NOTIFY
-from bot.core.outbox import Outcome, enqueue
+from bot.core.outbox import Outcome, enqueue_all, outbox_row
+from bot.delivery.writeback_record import ItemChange, update_items
 from bot.salesforce.client import SalesforceError
 from models import Item, Outbox
 from models.types import utcnow
@@ -92,33 +93,45 @@ class WriteJob:
         return _STATES[max((_SEVERITY[r["state"]] for r in self.results), default=0)]
 
 
-def settle(session: Session, job: WriteJob, admins: frozenset[str]) -> Outcome:
-    """Record the item's write-back state and tell people; returns the outbox outcome."""
-    item, attempts = job.item, job.row.attempts
-    if job.retry is not None and attempts < job.row.max_attempts:
-        return _wait(session, job, job.retry, admins)
+def settle_all(
+    session: Session, jobs: list[WriteJob], admins: frozenset[str]
+) -> dict[int, Outcome]:
+    """Record each item's write-back state and tell people; returns the outbox outcomes.
+
+    Settled items are recorded together (writeback_record.update_items) and their notices queued
+    in one statement; an item still waiting is rare and recorded on its own.
+    """
+    outcomes: dict[int, Outcome] = {}
+    changes: list[ItemChange] = []
+    notices: list[dict[str, Any]] = []
+    for job in jobs:
+        if job.retry is not None and job.row.attempts < job.row.max_attempts:
+            outcomes[job.row.id or 0] = _wait(session, job, job.retry, admins)
+            continue
+        state, body = _result(job)
+        fields = {"writeback_state": state, "writeback": body}
+        changes.append(ItemChange(job.item, f"writeback_{state}", body, fields))
+        notices += _tell_settled(job, state, body)
+        failed = state == "failed"
+        outcome = Outcome.dead(body["error"], result=body) if failed else None
+        outcomes[job.row.id or 0] = outcome or Outcome.done(state, result=body)
+    update_items(session, changes, actor="system")
+    enqueue_all(session, notices)
+    return outcomes
+
+
+def _result(job: WriteJob) -> tuple[str, dict[str, Any]]:
+    """The item's final write-back state and the details stored with it."""
     if job.retry is not None:
-        job.fail(f"gave up after {attempts} attempts: {job.retry}")
+        job.fail(f"gave up after {job.row.attempts} attempts: {job.retry}")
     state = job.state()
-    body: dict[str, Any] = {"results": job.results, "attempts": attempts}
+    body: dict[str, Any] = {"results": job.results, "attempts": job.row.attempts}
     if job.task_id:
         body["task_id"] = job.task_id
     if state == "failed":
         refused = [r["message"] for r in job.results if r["state"] == "refused"]
         body["error"] = job.error or "; ".join(refused)
-    lifecycle.update_item(
-        session,
-        item.id,
-        actor="system",
-        event=f"writeback_{state}",
-        data=body,
-        writeback_state=state,
-        writeback=body,
-    )
-    _tell_settled(session, job, state, body)
-    if state == "failed":
-        return Outcome.dead(body["error"], result=body)
-    return Outcome.done(state, result=body)
+    return state, body
 
 
 def _wait(session: Session, job: WriteJob, reason: str, admins: frozenset[str]) -> Outcome:
@@ -138,7 +151,7 @@ def _wait(session: Session, job: WriteJob, reason: str, admins: frozenset[str]) 
             data=waiting,
             writeback=waiting,
         )
-    _tell_waiting(session, job, admins)
+    enqueue_all(session, _tell_waiting(job, admins))
     # an API limit or refused credentials stop every write of the org, not just this one
     return Outcome.wait(reason, job.delay, hold=job.alert is not None)
 
@@ -148,21 +161,22 @@ def _has_card(item: Item) -> bool:
     return bool(item.decided_by) and not str(item.decided_by).startswith("policy:")
 
 
-def _card(session: Session, item: Item, step: str) -> None:
-    if _has_card(item):
-        enqueue(
-            session,
+def _card(item: Item, step: str) -> list[dict[str, Any]]:
+    if not _has_card(item):
+        return []
+    return [
+        outbox_row(
             kind=CARD,
             dedupe_key=f"{item.id}:card:{step}",
             payload={"update": True},
             item_id=item.id,
             workflow_id=item.workflow_id,
         )
+    ]
 
 
-def _notify(session: Session, job: WriteJob, to: str, reason: str, text: str, key: str) -> None:
-    enqueue(
-        session,
+def _notify(job: WriteJob, to: str, reason: str, text: str, key: str) -> dict[str, Any]:
+    return outbox_row(
         kind=NOTIFY,
         dedupe_key=key,
         payload={"to": to, "reason": reason, "text": text},
@@ -173,10 +187,10 @@ def _notify(session: Session, job: WriteJob, to: str, reason: str, text: str, ke
     )
 
 
-def _tell_waiting(session: Session, job: WriteJob, admins: frozenset[str]) -> None:
+def _tell_waiting(job: WriteJob, admins: frozenset[str]) -> list[dict[str, Any]]:
     """The card says the write waits; owner (and admins, for the API limit) hear of trouble."""
     item, hour = job.item, utcnow().strftime("%Y%m%d%H")
-    _card(session, item, "writeback-wait")
+    rows = _card(item, "writeback-wait")
     if job.alert == "limit":
         text = (
             "Salesforce's API request limit is reached (REQUEST_LIMIT_EXCEEDED). Write-backs of "
@@ -184,27 +198,28 @@ def _tell_waiting(session: Session, job: WriteJob, admins: frozenset[str]) -> No
             "lost."
         )
         for to in sorted({job.spec.owner, *admins}):
-            _notify(session, job, to, "salesforce_limit", text, f"sf-limit:{to}:{hour}")
+            rows.append(_notify(job, to, "salesforce_limit", text, f"sf-limit:{to}:{hour}"))
     elif job.alert == "auth":
         text = (
             "Salesforce rejected Airlock's credentials even after signing in again. Write-backs "
             f"of {item.workflow_id} wait; check the SALESFORCE_* settings and the connected app."
         )
         to = job.spec.owner
-        _notify(session, job, to, "salesforce_auth", text, f"sf-auth:{to}:{hour}")
+        rows.append(_notify(job, to, "salesforce_auth", text, f"sf-auth:{to}:{hour}"))
+    return rows
 
 
-def _tell_settled(session: Session, job: WriteJob, state: str, body: dict[str, Any]) -> None:
+def _tell_settled(job: WriteJob, state: str, body: dict[str, Any]) -> list[dict[str, Any]]:
     """Re-render the card; the owner hears of failures, the reviewer of conflicts."""
     item = job.item
-    _card(session, item, "writeback")
+    rows = _card(item, "writeback")
     where = f"{item.record_sobject} {item.record_id}"
     if state == "failed":
         text = (
             f"Write-back of {item.id} ({esc(item.title)}) to {where} failed: {esc(body['error'])}"
         )
         key = f"{item.id}:writeback-failed:owner"
-        _notify(session, job, job.spec.owner, "writeback_failed", text, key)
+        rows.append(_notify(job, job.spec.owner, "writeback_failed", text, key))
     elif state == "conflict":
         fields = ", ".join(r["field"] for r in job.results if r["state"] == "conflict")
         text = (
@@ -214,4 +229,5 @@ def _tell_settled(session: Session, job: WriteJob, state: str, body: dict[str, A
         )
         # the reviewer who confirmed it; nobody did for an auto-accepted item: its owner
         to = str(item.decided_by) if _has_card(item) else job.spec.owner
-        _notify(session, job, to, "writeback_conflict", text, f"{item.id}:writeback-conflict")
+        rows.append(_notify(job, to, "writeback_conflict", text, f"{item.id}:writeback-conflict"))
+    return rows

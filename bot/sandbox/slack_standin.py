@@ -75,10 +75,11 @@ class SlackStandin(SlackMethods):
 
     def stop(self) -> None:
         """Stop serving and release the port."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        # Taken first: the service's lifespan and a test's teardown may both stop it at once.
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
 
     def __enter__(self) -> SlackStandin:
         return self.start()

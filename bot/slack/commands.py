@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.base.errors import AirlockError, InvalidInput
 from bot.core import autonomy, control, decisions, lifecycle, refusals
 from bot.core.decisions import NotPermitted
-from bot.core.release import held_count
+from bot.core.release import held_count, release_all
 from bot.core.runtime import Runtime
 from bot.core.trace import item_view, render_trace
 from bot.reporting import queries
@@ -20,10 +21,15 @@ from models.types import utcnow
 
 @dataclass(frozen=True)
 class Answer:
-    """What to say, and whether the whole channel should see it."""
+    """What to say, whether the whole channel should see it, and any work left after the answer.
+
+    `then` is the long part of a command (releasing thousands of held items): the caller answers
+    first (Slack allows 3 seconds), then runs it and tells the person what it returns.
+    """
 
     text: str
     public: bool = False
+    then: Callable[[], str] | None = None
 
 
 def run(rt: Runtime, user: str, text: str, tz: str = "UTC") -> Answer:
@@ -81,14 +87,28 @@ def _dispatch(rt: Runtime, user: str, command: Command, args: list[str], tz: str
 
 
 def _resume(rt: Runtime, user: str, workflow: str) -> Answer:
-    released = control.resume(rt, workflow, user)
+    # The stop button is released at once; held items are released after the answer. They are
+    # counted first: once resumed, the scheduler's tick may start releasing them too.
+    rt.spec(workflow)
     with rt.db.read() as session:
         waiting = held_count(session, workflow)
-    rest = f"; {waiting} more are being released in the background" if waiting else ""
+    control.resume(rt, workflow, user, release=0)
+    if not waiting:
+        return Answer(f":arrow_forward: <@{user}> resumed `{workflow}`.", public=True)
+
+    def release() -> str:
+        release_all(rt, workflow, actor=f"user:{user}")
+        with rt.db.read() as session:
+            left = held_count(session, workflow)
+        if left:
+            return f":double_vertical_bar: `{workflow}` was paused again; {left} item(s) stay held."
+        return f":white_check_mark: `{workflow}`: all {waiting} held item(s) released in order."
+
     return Answer(
-        f":arrow_forward: <@{user}> resumed `{workflow}`; "
-        f"{len(released)} held item(s) released in order{rest}.",
+        f":arrow_forward: <@{user}> resumed `{workflow}`; its {waiting} held item(s) are being "
+        "released in order. I'll tell you when they are out.",
         public=True,
+        then=release,
     )
 
 
