@@ -67,6 +67,8 @@ def test_verify_clean_keyed_trail(story: str, keyed_env: dict[str, str], tmp_pat
     result = airlock(keyed_env, "audit", "verify", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "1 checkpoint(s) verified" in result.stdout
+    # This runtime wrote without the key: verify says its events are only chained, not MACed.
+    assert "event(s) are unkeyed (written without AIRLOCK_AUDIT_KEY)" in result.stderr
 
 
 def test_verify_catches_inserted_event_in_the_middle(
