@@ -6,22 +6,22 @@ anyone holding the database but not the key. Each event now carries an HMAC of i
 
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pydantic import SecretStr
 
 from bot.base.config import Settings
 from bot.core import checkpoint, decisions
-from bot.core.lifecycle import chain_hash
 from bot.core.runtime import Runtime
 from tests import payloads
 from tests.test_audit_cli import airlock, run_sql
 from tests.test_audit_cli import env as env
-from tests.test_audit_tamper import KEY, events, verify_fails
+from tests.test_audit_tamper import KEY, recompute_approval, verify_fails
 from tests.test_audit_tamper import keyed_env as keyed_env
 from tests.test_lifecycle import assign, post
 
@@ -42,28 +42,6 @@ def fresh(rt: Runtime, agent_key: str) -> str:
     return item_id
 
 
-def rewrite(rt: Runtime, stream: str, change: dict[str, Any], *, strip_mac: bool = False) -> None:
-    """Edit the approval event and recompute the chain and head, as someone without the key."""
-    prev = None
-    for event in events(rt, stream):
-        if event["type"] == "approved":
-            event |= change
-        row = {**event, "prev_hash": prev}
-        row["hash"] = chain_hash(row)
-        run_sql(
-            rt,
-            "UPDATE event SET actor = :a, prev_hash = :p, hash = :h WHERE id = :id",
-            a=row["actor"],
-            p=prev,
-            h=row["hash"],
-            id=event["id"],
-        )
-        prev = row["hash"]
-    run_sql(rt, "UPDATE item SET audit_head = :h WHERE id = :i", h=prev, i=stream)
-    if strip_mac:
-        run_sql(rt, "UPDATE event SET mac = NULL WHERE stream = :i", i=stream)
-
-
 def test_verify_passes_keyed_events(fresh: str, keyed_env: dict[str, str], tmp_path: Path) -> None:
     result = airlock(keyed_env, "audit", "verify", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -73,7 +51,7 @@ def test_verify_passes_keyed_events(fresh: str, keyed_env: dict[str, str], tmp_p
 def test_verify_catches_newest_event_rewritten_after_the_last_checkpoint(
     rt: Runtime, fresh: str, keyed_env: dict[str, str], tmp_path: Path
 ) -> None:
-    rewrite(rt, fresh, {"actor": "user:U0EVIL"})
+    recompute_approval(rt, fresh, "user:U0EVIL")
     stderr = verify_fails(keyed_env, tmp_path, f"TAMPERED {fresh}: event #")
     assert "(approved) does not match its MAC" in stderr
     assert "without AIRLOCK_AUDIT_KEY" in stderr
@@ -82,7 +60,8 @@ def test_verify_catches_newest_event_rewritten_after_the_last_checkpoint(
 def test_verify_catches_newest_event_rewritten_with_its_mac_removed(
     rt: Runtime, fresh: str, keyed_env: dict[str, str], tmp_path: Path
 ) -> None:
-    rewrite(rt, fresh, {"actor": "user:U0EVIL"}, strip_mac=True)
+    recompute_approval(rt, fresh, "user:U0EVIL")
+    run_sql(rt, "UPDATE event SET mac = NULL WHERE stream = :i", i=fresh)
     verify_fails(keyed_env, tmp_path, f"TAMPERED {fresh}: event #1 (received) carries no MAC")
 
 
@@ -128,7 +107,7 @@ def test_verify_against_exported_checkpoint_catches_newest_checkpoints_deleted(
     rt: Runtime, fresh: str, keyed_env: dict[str, str], tmp_path: Path
 ) -> None:
     line = exported_line(keyed_env, tmp_path)
-    # Delete the newest checkpoint whole and rewrite what it covered: nothing else can tell.
+    # Delete the newest checkpoint whole: the database alone no longer shows it existed.
     run_sql(rt, "DELETE FROM audit_checkpoint WHERE seq = 2")
     assert airlock(keyed_env, "audit", "verify", cwd=tmp_path).returncode == 0
     found = subprocess.run(
@@ -151,3 +130,27 @@ def test_verify_refuses_a_malformed_exported_checkpoint(
     result = airlock(keyed_env, "audit", "verify", "--checkpoint", "#x yesterday", cwd=tmp_path)
     assert result.returncode == 2
     assert "is not `#N time signature`" in result.stderr
+
+
+def test_verify_draws_a_progress_bar_on_a_terminal_only(
+    fresh: str, keyed_env: dict[str, str], tmp_path: Path
+) -> None:
+    main, terminal = os.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "audit", "verify"],
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            env=keyed_env | {"COLUMNS": "100"},
+            cwd=tmp_path,
+            timeout=60,
+        )
+        os.close(terminal)
+        drawn = b""
+        with contextlib.suppress(OSError):  # EIO once the terminal's last writer has gone
+            while chunk := os.read(main, 4096):
+                drawn += chunk
+    finally:
+        os.close(main)
+    assert done.returncode == 0
+    assert b"verifying events" in drawn and b"100%" in drawn, drawn
