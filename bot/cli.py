@@ -134,25 +134,23 @@ def trace(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check every chain, every item row and the signed checkpoints; exit 1 naming each problem."""
-    from bot.core.audit import verify
+def audit_verify(
+    checkpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--checkpoint",
+            help="An exported checkpoint (`#N time signature`), a file of them, or - for stdin: "
+            "fail if it is missing from the database or differs.",
+        ),
+    ] = None,
+) -> None:
+    """Check every chain, item row, MAC and signed checkpoint; exit 1 naming each problem."""
+    from bot.audit_run import run_verify
 
     settings = _settings()
-    db = _migrated_db(settings)
-    with db.read() as session:
-        found = verify(session, settings.audit_key_value)
-    for note in found.notes:
-        typer.echo(f"note: {note}", err=True)
-    for p in found.problems:
-        typer.echo(f"TAMPERED {p}", err=True)
-    if found.problems:
-        typer.echo(f"{len(found.problems)} problem(s) in {found.checked} chains", err=True)
-        raise typer.Exit(1)
-    typer.echo(
-        f"ok: {found.checked} chains and {found.checkpoints} checkpoint(s) verified, "
-        "no tampering found"
-    )
+    code = run_verify(_migrated_db(settings), settings.audit_key_value, checkpoint)
+    if code:
+        raise typer.Exit(code)
 
 
 @audit_app.command("checkpoint")

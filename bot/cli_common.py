@@ -28,7 +28,7 @@ def _settings() -> Settings:
 
 
 def _migrated_db(settings: Settings) -> Database:
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, settings.audit_key_value)
     db.upgrade()
     return db
 

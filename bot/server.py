@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from slack_bolt import App
 from sqlalchemy import func, text
 from sqlmodel import col, select
@@ -19,6 +19,7 @@ from bot.app import slack_endpoint
 from bot.base.errors import AirlockError
 from bot.core.runtime import Runtime
 from handlers.api import build_router
+from handlers.api_docs import answers
 from models import Item, Outbox
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ def _install_ops(app: FastAPI, rt: Runtime) -> None:
     rt.metrics.watch("airlock_outbox_pending", "Side effects waiting, by kind", _counts)
     rt.metrics.watch("airlock_items", "Items stored, by status", _items)
 
-    @app.get("/healthz", tags=["ops"])
+    @app.get("/healthz", tags=["ops"], responses=answers(503))
     def healthz() -> JSONResponse:
         """Liveness and database reachability."""
         try:
@@ -136,7 +137,7 @@ def _install_ops(app: FastAPI, rt: Runtime) -> None:
             {"status": "ok", "database": rt.db.dialect, "workflows": len(rt.specs.specs)}
         )
 
-    @app.get("/metrics", tags=["ops"])
+    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
     def metrics() -> Response:
         """Prometheus text format."""
         return Response(rt.metrics.render(), media_type="text/plain; version=0.0.4")

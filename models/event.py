@@ -32,3 +32,5 @@ class Event(SQLModel, table=True):
     # behind it.
     state: dict[str, Any] | None = Field(default=None, sa_column=Column(JsonType, nullable=True))
     hash: str = Field(max_length=64)
+    # HMAC-SHA256 of `hash` under AIRLOCK_AUDIT_KEY (bot.base.audit_key); None if written without.
+    mac: str | None = Field(default=None, max_length=64)

@@ -63,10 +63,32 @@ def insert_event(rt: Runtime, row: dict[str, Any]) -> None:
         session.execute(Event.__table__.insert(), [row])  # type: ignore[attr-defined]
 
 
+def recompute_approval(rt: Runtime, stream: str, actor: str) -> None:
+    """Put another actor on the approval and recompute the chain and head, without the key."""
+    prev = None
+    for event in events(rt, stream):
+        if event["type"] == "approved":
+            event["actor"] = actor
+        row = {**event, "prev_hash": prev}
+        row["hash"] = chain_hash(row)
+        run_sql(
+            rt,
+            "UPDATE event SET actor = :a, prev_hash = :p, hash = :h WHERE id = :id",
+            a=row["actor"],
+            p=prev,
+            h=row["hash"],
+            id=event["id"],
+        )
+        prev = row["hash"]
+    run_sql(rt, "UPDATE item SET audit_head = :h WHERE id = :i", h=prev, i=stream)
+
+
 def test_verify_clean_keyed_trail(story: str, keyed_env: dict[str, str], tmp_path: Path) -> None:
     result = airlock(keyed_env, "audit", "verify", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "1 checkpoint(s) verified" in result.stdout
+    # This runtime wrote without the key: verify says its events are only chained, not MACed.
+    assert "event(s) are unkeyed (written without AIRLOCK_AUDIT_KEY)" in result.stderr
 
 
 def test_verify_catches_inserted_event_in_the_middle(
@@ -160,22 +182,7 @@ def test_verify_catches_truncated_stream_with_head_rolled_back(
 def test_verify_catches_chain_recomputed_without_the_key(
     rt: Runtime, story: str, keyed_env: dict[str, str], tmp_path: Path
 ) -> None:
-    prev = None
-    for event in events(rt, story):
-        if event["type"] == "approved":
-            event["actor"] = "user:U0EVIL"
-        row = {**event, "prev_hash": prev}
-        row["hash"] = chain_hash(row)
-        run_sql(
-            rt,
-            "UPDATE event SET actor = :a, prev_hash = :p, hash = :h WHERE id = :id",
-            a=row["actor"],
-            p=prev,
-            h=row["hash"],
-            id=event["id"],
-        )
-        prev = row["hash"]
-    run_sql(rt, "UPDATE item SET audit_head = :h WHERE id = :i", h=prev, i=story)
+    recompute_approval(rt, story, "user:U0EVIL")
     run_sql(rt, "UPDATE item SET decided_by = 'U0EVIL' WHERE id = :i", i=story)
     # Every chain and row check passes now; only the signed checkpoint can tell.
     stderr = verify_fails(keyed_env, tmp_path, f"TAMPERED {story}: event #", "recomputed")

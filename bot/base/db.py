@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from bot.base import eventlog
+from bot.base import audit_key, eventlog
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # Hot paths (intake) run Core statements on a Connection; the rest use an ORM Session.
@@ -23,8 +23,10 @@ Executor = Session | Connection
 class Database:
     """One database: `write()` transactions take the write lock up front; `read()` do not."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, audit_key: str | None = None) -> None:
         self.url = url
+        # Every event written through this database is MACed under it (bot.base.audit_key).
+        self.audit_key = audit_key
         self.dialect = make_url(url).get_backend_name()
         # SQLite allows one writer; queueing our own threads on a mutex is far cheaper than
         # SQLite's busy handler, which sleeps for milliseconds between retries.
@@ -52,6 +54,7 @@ class Database:
         with self._writer, Session(self.write_engine, expire_on_commit=False) as session:
             committed: list[dict[str, Any]] = []
             session.info[eventlog.PENDING] = committed
+            session.info[audit_key.INFO] = self.audit_key
             with session.begin():
                 yield session
             eventlog.emit(committed)
@@ -63,6 +66,7 @@ class Database:
             with self.write_engine.begin() as conn:
                 committed: list[dict[str, Any]] = []
                 conn.info[eventlog.PENDING] = committed
+                conn.info[audit_key.INFO] = self.audit_key
                 yield conn
             eventlog.emit(committed)
 

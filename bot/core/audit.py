@@ -1,100 +1,152 @@
-"""Verify the hash chains, the item rows they vouch for, and the signed checkpoints."""
+"""Verify the hash chains, the item rows they vouch for, each event's MAC and the checkpoints.
+
+Verify streams: events are read per stream in keyset-paginated pages of `batch` rows and checked
+as they arrive, so memory stays flat at any history size.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
+from sqlalchemy import func, tuple_
 from sqlmodel import Session, col, select
 
+from bot.base import audit_key
 from bot.base.canonical import sha256_hex
-from bot.core.checkpoint import SignedHead, replay
+from bot.core.audit_checkpoints import check_checkpoints
+from bot.core.audit_report import ChainProblem, Report
 from bot.core.lifecycle import BOUND_FIELDS, event_hash, item_state, item_stream, workflow_stream
-from models import AuditCheckpoint, Event, Item, Workflow
+from models import Event, Item, Workflow
 
-
-@dataclass(frozen=True)
-class ChainProblem:
-    """One broken chain: which stream, and what is wrong with it."""
-
-    stream: str
-    problem: str
-
-    def __str__(self) -> str:
-        return f"{self.stream}: {self.problem}"
+BATCH = 1000
+Progress = Callable[[int], None]
 
 
 @dataclass
-class Report:
-    """What `airlock audit verify` found."""
+class _Chain:
+    """One stream's chain, checked event by event as the pages arrive."""
 
-    checked: int = 0
-    checkpoints: int = 0
-    problems: list[ChainProblem] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    stream: str
+    item: Item | None
+    count: int = 0
+    prev: str | None = None
+    last: Event | None = None
+    problem: str | None = None
 
 
-def verify(session: Session, key: str | None = None) -> Report:
-    """Check every chain, every item row against its chain, and the checkpoints under `key`."""
+class _MacCheck:
+    """Each event's MAC under the key; an event without one after keyed events began is suspect."""
+
+    def __init__(self, session: Session, key: str | None, report: Report) -> None:
+        self.key, self.report = key, report
+        keyed = select(func.min(Event.id)).where(col(Event.mac).is_not(None))
+        self.first_keyed: int | None = session.exec(keyed).one()
+
+    def problem(self, event: Event) -> str | None:
+        if event.mac is None:
+            if self.key and self.first_keyed is not None and (event.id or 0) > self.first_keyed:
+                return (
+                    f"event #{event.seq} ({event.type}) carries no MAC although keyed events were "
+                    "written before it: its MAC was removed, or a process without "
+                    "AIRLOCK_AUDIT_KEY wrote it"
+                )
+            self.report.unkeyed += 1
+        elif not self.key:
+            self.report.unchecked_macs += 1
+        elif not audit_key.matches(self.key, event.hash, event.mac):
+            return (
+                f"event #{event.seq} ({event.type}) does not match its MAC: it was rewritten by "
+                "someone without AIRLOCK_AUDIT_KEY (or the key changed)"
+            )
+        return None
+
+
+def verify(
+    session: Session,
+    key: str | None = None,
+    *,
+    batch: int = BATCH,
+    progress: Progress | None = None,
+) -> Report:
+    """Check every chain, every item row against its chain, each MAC and the checkpoints."""
     report = Report()
-    items = {item_stream(i.id): i for i in session.exec(select(Item))}
-    heads = {s: (i.audit_seq, i.audit_head) for s, i in items.items()}
-    heads |= {
+    workflows = {
         workflow_stream(w): (n, h)
         for w, n, h in session.exec(select(Workflow.id, Workflow.audit_seq, Workflow.audit_head))
     }
-    report.checked = len(heads)
-    chains: dict[str, list[Event]] = {}
-    for stream, events in _streams(session):
-        chains[stream] = events
-        found = _check_chain(events, heads.get(stream))
-        if not found and stream in items:
-            found = _check_row(items[stream], events[-1])
-        report.problems.extend(ChainProblem(stream, p) for p in found)
-    for stream, (count, _head) in heads.items():
-        if count and stream not in chains:
-            report.problems.append(ChainProblem(stream, f"all {count} events are missing"))
-    _check_checkpoints(session, key, chains, report)
+    report.checked = session.exec(select(func.count()).select_from(Item)).one() + len(workflows)
+    macs = _MacCheck(session, key, report)
+    chain: _Chain | None = None
+    for page in _pages(session, batch):
+        items = _items_of(session, page)
+        for event in page:
+            if chain is None or chain.stream != event.stream:
+                if chain is not None:
+                    _finish(chain, workflows, report)
+                chain = _Chain(event.stream, items.get(event.stream))
+            _feed(chain, event, macs)
+        report.events += len(page)
+        if progress:
+            progress(len(page))
+    if chain is not None:
+        _finish(chain, workflows, report)
+    _check_missing_streams(session, workflows, report, batch)
+    check_checkpoints(session, key, report, batch)
+    _note_keys(key, report)
     return report
 
 
-def _streams(session: Session) -> Iterator[tuple[str, list[Event]]]:
-    query = select(Event).order_by(col(Event.stream), col(Event.seq))
-    current: list[Event] = []
-    for event in session.exec(query):
-        if current and current[0].stream != event.stream:
-            yield current[0].stream, current
-            current = []
-        current.append(event)
-    if current:
-        yield current[0].stream, current
+def _pages(session: Session, batch: int) -> Iterator[list[Event]]:
+    """Events in (stream, seq) order, `batch` at a time, each page starting after the last."""
+    query = select(Event).order_by(col(Event.stream), col(Event.seq)).limit(batch)
+    after: tuple[str, int] | None = None
+    while True:
+        page = list(
+            session.exec(
+                query if after is None else query.where(tuple_(Event.stream, Event.seq) > after)
+            )
+        )
+        if not page:
+            return
+        yield page
+        after = (page[-1].stream, page[-1].seq)
+        session.expunge_all()  # the identity map must not grow with the history
 
 
-def _check_chain(events: list[Event], head: tuple[int, str | None] | None) -> list[str]:
-    problems: list[str] = []
-    prev: str | None = None
-    for expected_seq, event in enumerate(events, start=1):
-        if event.seq != expected_seq:
-            problems.append(
-                f"event #{expected_seq} is missing or out of order (found #{event.seq})"
-            )
-            break
-        if event.prev_hash != prev:
-            problems.append(
-                f"event #{event.seq} ({event.type}) does not follow the event before it"
-            )
-            break
-        if event_hash(event) != event.hash:
-            problems.append(f"event #{event.seq} ({event.type}) was modified after it was written")
-            break
-        prev = event.hash
+def _items_of(session: Session, page: list[Event]) -> dict[str, Item]:
+    ids = {e.stream for e in page if not e.stream.startswith("workflow:")}
+    return {item_stream(i.id): i for i in session.exec(select(Item).where(col(Item.id).in_(ids)))}
+
+
+def _feed(chain: _Chain, event: Event, macs: _MacCheck) -> None:
+    if chain.problem:
+        return
+    chain.count += 1
+    if event.seq != chain.count:
+        chain.problem = f"event #{chain.count} is missing or out of order (found #{event.seq})"
+    elif event.prev_hash != chain.prev:
+        chain.problem = f"event #{event.seq} ({event.type}) does not follow the event before it"
+    elif event_hash(event) != event.hash:
+        chain.problem = f"event #{event.seq} ({event.type}) was modified after it was written"
+    else:
+        chain.problem = macs.problem(event)
+    chain.prev, chain.last = event.hash, event
+
+
+def _finish(chain: _Chain, workflows: dict[str, tuple[int, str | None]], report: Report) -> None:
+    item = chain.item
+    head = (item.audit_seq, item.audit_head) if item else workflows.get(chain.stream)
+    problems = [chain.problem] if chain.problem else []
     if head is None:
         problems.append("events exist for a stream with no item or workflow")
-    elif not problems and head[0] > len(events):
-        problems.append(f"the last {head[0] - len(events)} event(s) were deleted")
-    elif not problems and (len(events), prev) != head:
+    elif not problems and head[0] > chain.count:
+        problems.append(f"the last {head[0] - chain.count} event(s) were deleted")
+    elif not problems and (chain.count, chain.prev) != head:
         problems.append("the chain does not end where its head says (events added or rewritten)")
-    return problems
+    if not problems and item is not None and chain.last is not None:
+        problems = _check_row(item, chain.last)
+    report.problems.extend(ChainProblem(chain.stream, p) for p in problems)
 
 
 def _check_row(item: Item, last: Event) -> list[str]:
@@ -114,37 +166,36 @@ def _check_row(item: Item, last: Event) -> list[str]:
     return problems
 
 
-def _check_checkpoints(
-    session: Session, key: str | None, chains: dict[str, list[Event]], report: Report
+def _check_missing_streams(
+    session: Session, workflows: dict[str, tuple[int, str | None]], report: Report, batch: int
 ) -> None:
-    checkpoints = list(session.exec(select(AuditCheckpoint).order_by(col(AuditCheckpoint.seq))))
-    report.checkpoints = len(checkpoints)
-    signed, problems = replay(checkpoints, key)
-    report.problems.extend(ChainProblem("checkpoints", p) for p in problems)
-    if any(cp.signed for cp in checkpoints) and not key:
+    """Items and workflows whose head counts events, but none of whose events remain."""
+    has_events = select(Event.id).where(col(Event.stream) == col(Item.id)).exists()
+    query = (
+        select(Item.id, Item.audit_seq)
+        .where(col(Item.audit_seq) > 0, ~has_events)
+        .execution_options(yield_per=batch)
+    )
+    heads = [(item_stream(i), n) for i, n in session.exec(query)]
+    for stream, (n, _head) in workflows.items():
+        if (
+            n
+            and session.exec(select(Event.id).where(Event.stream == stream).limit(1)).first()
+            is None
+        ):
+            heads.append((stream, n))
+    for stream, count in heads:
+        report.problems.append(ChainProblem(stream, f"all {count} events are missing"))
+
+
+def _note_keys(key: str | None, report: Report) -> None:
+    if report.unchecked_macs:
         report.notes.append(
-            "signed checkpoints were not checked: set AIRLOCK_AUDIT_KEY to the key that signed them"
+            f"the MACs of {report.unchecked_macs} event(s) were not checked: set "
+            "AIRLOCK_AUDIT_KEY to the key that wrote them"
         )
-    for stream, head in signed.items():
-        problem = _against_checkpoint(chains.get(stream, []), head)
-        if problem:
-            report.problems.append(ChainProblem(stream, problem))
-
-
-def _against_checkpoint(events: list[Event], head: SignedHead) -> str | None:
-    if not events:
-        return (
-            f"the whole stream is gone: checkpoint #{head.checkpoint} signed {head.seq} event(s) "
-            "for it (the item or workflow was deleted with its events)"
+    if report.unkeyed:
+        report.notes.append(
+            f"{report.unkeyed} event(s) are unkeyed (written without AIRLOCK_AUDIT_KEY): they are "
+            "checked by their chain and the signed checkpoints only"
         )
-    if len(events) < head.seq or events[head.seq - 1].seq != head.seq:
-        return (
-            f"the stream was truncated: checkpoint #{head.checkpoint} signed {head.seq} event(s), "
-            f"{len(events)} remain (events deleted and the head rolled back)"
-        )
-    if events[head.seq - 1].hash != head.hash:
-        return (
-            f"event #{head.seq} differs from checkpoint #{head.checkpoint}: the chain was "
-            "recomputed after it was signed"
-        )
-    return None

@@ -123,27 +123,18 @@ def _chunks(values: list[str], size: int) -> Iterable[list[str]]:
         yield values[start : start + size]
 
 
-def replay(
-    checkpoints: Iterable[AuditCheckpoint], key: str | None
-) -> tuple[dict[str, SignedHead], list[str]]:
-    """The last signed head of every stream, and what is wrong with the checkpoints themselves."""
-    heads: dict[str, SignedHead] = {}
+def check_step(
+    prev: AuditCheckpoint | None, cp: AuditCheckpoint, key: str | None, seen_signed: bool
+) -> list[str]:
+    """What is wrong with one checkpoint, given the one before it (None for the first)."""
     problems: list[str] = []
-    prev: AuditCheckpoint | None = None
-    seen_signed = False
-    for cp in checkpoints:
-        expected = (prev.seq + 1) if prev else 1
-        if cp.seq != expected or cp.prev_signature != (prev.signature if prev else None):
-            problems.append(
-                f"checkpoint #{cp.seq} does not follow checkpoint #{expected - 1}: "
-                "checkpoints were deleted or inserted"
-            )
-        problems.extend(_check_signature(cp, key, seen_signed))
-        seen_signed = seen_signed or cp.signed
-        for stream, (seq, head) in cp.heads.items():
-            heads[stream] = SignedHead(seq, head, cp.seq)
-        prev = cp
-    return heads, problems
+    expected = (prev.seq + 1) if prev else 1
+    if cp.seq != expected or cp.prev_signature != (prev.signature if prev else None):
+        problems.append(
+            f"checkpoint #{cp.seq} does not follow checkpoint #{expected - 1}: "
+            "checkpoints were deleted or inserted"
+        )
+    return problems + _check_signature(cp, key, seen_signed)
 
 
 def _check_signature(cp: AuditCheckpoint, key: str | None, seen_signed: bool) -> list[str]:

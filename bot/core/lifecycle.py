@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import RowMapping, Table, case, update
 from sqlmodel import Session, SQLModel, col, select
 
-from bot.base import eventlog
+from bot.base import audit_key, eventlog
 from bot.base.canonical import canonical_hash
 from bot.base.db import Executor
 from bot.base.errors import AlreadyDecided, Conflict, NotFound
@@ -126,6 +126,7 @@ def _event_row(
 
 
 def _insert_events(session: Executor, rows: list[dict[str, Any]]) -> None:
+    audit_key.seal(session.info, rows)
     session.execute(_EVENTS.insert(), rows)
     eventlog.note(session.info, rows)
 

@@ -48,7 +48,7 @@ class Runtime:
 
 def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     """Connect, migrate, load and register the workflow specs; refuse to start on bad specs."""
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, settings.audit_key_value)
     if migrate:
         db.upgrade()
     specs = load_specs(settings.workflows_dir)
