@@ -138,6 +138,14 @@ def db_upgrade() -> None:
     typer.echo(f"database at {settings.database_url.split('@')[-1]} is up to date")
 
 
+@db_app.command("rebuild-stats")
+def db_rebuild_stats() -> None:
+    """Recompute the counters behind stats, Home and report from the items (idempotent)."""
+    from bot.rollups_rebuild import rebuild_command
+
+    typer.echo(rebuild_command(_migrated_db(_settings())))
+
+
 @workflows_app.command("check")
 def workflows_check(
     salesforce: Annotated[

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import typer
 from sqlalchemy import Table, case, delete, func, null, select, text
 from sqlmodel import SQLModel
 
@@ -66,3 +69,17 @@ def rebuild_all(db: Database, progress: Callable[[int], None] | None = None) -> 
     """Rebuild in one write transaction of `db`."""
     with db.write() as session:
         return rebuild(session, progress)
+
+
+def rebuild_command(db: Database) -> str:
+    """`airlock db rebuild-stats`: a progress bar on a terminal, then what was done."""
+    started = time.perf_counter()
+    if sys.stderr.isatty():
+        with typer.progressbar(length=item_count(db), label="items", file=sys.stderr) as bar:
+            seen = rebuild_all(db, bar.update)
+    else:
+        seen = rebuild_all(db)
+    with db.read() as session:
+        counters = session.execute(select(func.count()).select_from(STATS)).scalar_one()
+    took = time.perf_counter() - started
+    return f"rebuilt {counters} counters from {seen} items in {took:.1f} s"
