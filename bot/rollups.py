@@ -44,6 +44,7 @@ WAIT_STEPS = 8
 _KEY_CHARS = 100
 _PENDING = "airlock_pending_rollups"
 Key = tuple[str, str, datetime, str, str, str]  # workflow, grain, bucket, agent, metric, key
+HourKey = tuple[str, datetime, str, str, str]  # workflow, hour, agent, metric, key
 
 
 def wait_bucket(seconds: float) -> int:
@@ -57,7 +58,7 @@ def wait_estimate(bucket: int) -> timedelta:
     return timedelta(seconds=round(seconds, 3))
 
 
-def facts(row: Mapping[str, Any]) -> list[tuple[str, str]]:
+def facts(row: Mapping[Any, Any]) -> list[tuple[str, str]]:
     """(metric, key) pairs one item row counts towards."""
     status = row["status"]
     found = [("status", status)]
@@ -74,22 +75,34 @@ def facts(row: Mapping[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
-def buckets(moment: datetime) -> list[tuple[str, datetime]]:
-    """The hour, day and all-time buckets of an arrival time."""
-    hour = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+def buckets(hour: datetime) -> list[tuple[str, datetime]]:
+    """The hour, day and all-time buckets of an arrival hour."""
     return [("h", hour), ("d", hour.replace(hour=0)), ("t", EPOCH)]
+
+
+def count_hours(rows: Iterable[Mapping[Any, Any]], into: Counter[HourKey]) -> None:
+    """Add each row's facts to `into`, per (workflow, arrival hour, agent, metric, key)."""
+    for row in rows:
+        hour = row["created_at"].astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        head = (row["workflow_id"], hour, str(row["agent"])[:200])
+        for fact in facts(row):
+            into[head + fact] += 1
+
+
+def spread(hours: Mapping[HourKey, int]) -> Counter[Key]:
+    """Hourly counts added into their hour, day and all-time counters."""
+    total: Counter[Key] = Counter()
+    for (workflow, hour, agent, metric, key), n in hours.items():
+        for grain, bucket in buckets(hour):
+            total[(workflow, grain, bucket, agent, metric, key)] += n
+    return total
 
 
 def contributions(row: Mapping[str, Any] | None) -> Counter[Key]:
     """Every counter one item row adds one to."""
-    if row is None:
-        return Counter()
-    agent = str(row["agent"])[:200]
-    return Counter(
-        (row["workflow_id"], grain, bucket, agent, metric, key)
-        for grain, bucket in buckets(row["created_at"])
-        for metric, key in facts(row)
-    )
+    hours: Counter[HourKey] = Counter()
+    count_hours([] if row is None else [row], hours)
+    return spread(hours)
 
 
 def item_facts(item: Any) -> dict[str, Any]:
@@ -112,7 +125,7 @@ def note(session: Session, before: Mapping[str, Any] | None, after: Mapping[str,
     pending.update({k: n for k, n in delta.items() if n})
 
 
-def apply(executor: Executor, delta: Mapping[Key, int]) -> None:
+def apply(executor: Executor | Session, delta: Mapping[Key, int]) -> None:
     """Add `delta` to the counters: one upsert per counter, in key order.
 
     The order matters on PostgreSQL: every transaction locks the counters it moves in the same
@@ -129,7 +142,7 @@ def apply(executor: Executor, delta: Mapping[Key, int]) -> None:
 COLUMNS = ("workflow_id", "grain", "bucket", "agent", "metric", "key")
 
 
-def dialect_of(executor: Executor) -> str:
+def dialect_of(executor: Executor | Session) -> str:
     """sqlite or postgresql."""
     bind = executor.get_bind() if isinstance(executor, Session) else executor
     return str(bind.dialect.name)
@@ -143,12 +156,11 @@ def _upsert(dialect: str) -> Any:
     )
 
 
-def recount(rows: Iterable[Mapping[str, Any]]) -> Counter[Key]:
+def recount(rows: Iterable[Mapping[Any, Any]]) -> Counter[Key]:
     """The counters a set of item rows adds up to."""
-    total: Counter[Key] = Counter()
-    for row in rows:
-        total.update(contributions(row))
-    return total
+    hours: Counter[HourKey] = Counter()
+    count_hours(rows, hours)
+    return spread(hours)
 
 
 @event.listens_for(Session, "before_commit")

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlmodel import Session
 
 from bot.rollups import STATS, wait_estimate
@@ -60,35 +60,38 @@ class Tally:
         return sorted(named.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
 
 
-def window(since: datetime | None) -> ColumnElement[bool]:
-    """Buckets covering arrivals from the start of `since`'s hour; None: all time."""
+def windows(since: datetime | None) -> list[ColumnElement[bool]]:
+    """Bucket ranges covering arrivals from the start of `since`'s hour; None: all time.
+
+    Each is a range of the primary key (grain, workflow, bucket, ...) once the workflow is fixed:
+    hours up to the first whole day, then whole days.
+    """
     if since is None:
-        return STATS.c.grain == "t"
+        return [STATS.c.grain == "t"]
     hour = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     day = hour.replace(hour=0)
     whole_days = day if day == hour else day + timedelta(days=1)
     hours = and_(STATS.c.grain == "h", STATS.c.bucket >= hour, STATS.c.bucket < whole_days)
-    return or_(hours, and_(STATS.c.grain == "d", STATS.c.bucket >= whole_days))
+    return [hours, and_(STATS.c.grain == "d", STATS.c.bucket >= whole_days)]
 
 
 def tallies(
     session: Session,
+    workflows: Iterable[str],
     *,
     since: datetime | None = None,
-    workflows: Iterable[str] | None = None,
     metrics: Iterable[str] | None = None,
 ) -> dict[tuple[str, str], Tally]:
     """Per (workflow, agent): the counters of items that arrived in the window."""
-    c = STATS.c
-    query = select(c.workflow_id, c.agent, c.metric, c.key, func.sum(c.n)).where(window(since))
-    if workflows is not None:
-        query = query.where(c.workflow_id.in_(list(workflows)))
-    if metrics is not None:
-        query = query.where(c.metric.in_(list(metrics)))
-    query = query.group_by(c.workflow_id, c.agent, c.metric, c.key)
-    found: dict[tuple[str, str], Tally] = {}
-    for workflow, agent, metric, key, n in session.execute(query):
-        found.setdefault((workflow, agent), Tally()).counts[(metric, key)] += int(n)
+    c, found = STATS.c, dict[tuple[str, str], Tally]()
+    for part in windows(since):
+        query = select(c.workflow_id, c.agent, c.metric, c.key, func.sum(c.n))
+        query = query.where(part, c.workflow_id.in_(list(workflows)))
+        if metrics is not None:
+            query = query.where(c.metric.in_(list(metrics)))
+        query = query.group_by(c.workflow_id, c.agent, c.metric, c.key)
+        for workflow, agent, metric, key, n in session.execute(query):
+            found.setdefault((workflow, agent), Tally()).counts[(metric, key)] += int(n)
     return found
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Table, case, delete, func, null, select, text
 from sqlmodel import SQLModel
 
 from bot.db import Database, Executor
-from bot.rollups import COLUMNS, FACT_COLUMNS, STATS, Key, contributions, dialect_of
+from bot.rollups import COLUMNS, FACT_COLUMNS, STATS, HourKey, count_hours, dialect_of, spread
 
 _ITEMS: Table = SQLModel.metadata.tables["item"]
 BATCH = 5000
@@ -29,22 +29,22 @@ def rebuild(executor: Executor, progress: Callable[[int], None] | None = None) -
     """
     if dialect_of(executor) == "postgresql":
         executor.execute(text("LOCK TABLE stat_count IN SHARE ROW EXCLUSIVE MODE"))
-    total: Counter[Key] = Counter()
+    hours: Counter[HourKey] = Counter()
     seen = 0
     for batch in _batches(executor):
-        for row in batch:
-            total.update(contributions(row))
+        count_hours(batch, hours)
         seen += len(batch)
         if progress is not None:
             progress(len(batch))
     executor.execute(delete(STATS))
+    total = spread(hours)
     rows = [dict(zip(COLUMNS, key, strict=True)) | {"n": n} for key, n in total.items() if n]
     for start in range(0, len(rows), _ROWS_PER_INSERT):
         executor.execute(STATS.insert(), rows[start : start + _ROWS_PER_INSERT])
     return seen
 
 
-def _batches(executor: Executor) -> Iterator[list[dict[str, Any]]]:
+def _batches(executor: Executor) -> Iterator[list[Any]]:
     """Item fact rows in id order, BATCH at a time (keyset paging: each page is an index seek)."""
     # Only a rejected item's decision is read (for its reason): the JSON of the others is skipped.
     decision = case((_ITEMS.c.status == "rejected", _ITEMS.c.decision), else_=null())
@@ -56,7 +56,7 @@ def _batches(executor: Executor) -> Iterator[list[dict[str, Any]]]:
         if not page:
             return
         last = page[-1].id
-        yield [dict(r._mapping) for r in page]
+        yield [r._mapping for r in page]
 
 
 def item_count(db: Database) -> int:

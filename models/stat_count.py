@@ -19,10 +19,12 @@ class StatCount(SQLModel, table=True):
     """
 
     __tablename__ = "stat_count"
+    # Primary key order = read order: all-time rows of every workflow are one short range, and a
+    # window is one range per workflow.
 
-    workflow_id: str = Field(primary_key=True, max_length=64)
     # h: the hour starting at `bucket`; d: the day; t: all time (bucket is the epoch).
     grain: str = Field(primary_key=True, max_length=1)
+    workflow_id: str = Field(primary_key=True, max_length=64)
     bucket: datetime = Field(primary_key=True, sa_type=UTCDateTime)
     agent: str = Field(primary_key=True, max_length=200)
     # status, writeback, escalated, reason (rejected items) or wait (a latency bucket index).

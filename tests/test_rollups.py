@@ -12,12 +12,12 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
 from bot import control, decisions, keys, lifecycle
 from bot.errors import AirlockError
 from bot.levels import Status
-from bot.rollups import FACT_COLUMNS, STATS, Key, recount
+from bot.rollups import COLUMNS, FACT_COLUMNS, STATS, Key, recount
 from bot.rollups_rebuild import rebuild_all
 from bot.runtime import Runtime
 from models import Item
@@ -37,19 +37,19 @@ def stored(rt: Runtime) -> Counter[Key]:
     """The counters as the database holds them (zeros left out: a rebuild stores none)."""
     with rt.db.read() as session:
         rows = session.execute(select(STATS)).all()
-    return Counter({tuple(r[:6]): r.n for r in rows if r.n})  # type: ignore[misc]
+    return Counter({tuple(getattr(r, c) for c in COLUMNS): r.n for r in rows if r.n})
 
 
 def counted(rt: Runtime) -> Counter[Key]:
     """The counters recounted from every item row."""
     with rt.db.read() as session:
-        columns = [col(getattr(Item, c)) for c in FACT_COLUMNS]
-        rows = [dict(r._mapping) for r in session.execute(select(*columns))]
+        items = SQLModel.metadata.tables["item"]
+        rows = [r._mapping for r in session.execute(select(*(items.c[c] for c in FACT_COLUMNS)))]
     return recount(rows)
 
 
 def _pending(rt: Runtime, status: str = "pending", **where: object) -> str | None:
-    query = select(Item.id).where(col(Item.status) == status)
+    query = select(col(Item.id)).where(col(Item.status) == status)
     for name, value in where.items():
         query = query.where(col(getattr(Item, name)) == value)
     with rt.db.read() as session:

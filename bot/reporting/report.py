@@ -73,7 +73,7 @@ def report_rows(rt: Runtime, since: datetime | None = None) -> list[Row]:
     number of buckets in it and of workflows, not the number of items.
     """
     with rt.db.read() as session:
-        found = tallies(session, since=since)
+        found = tallies(session, rt.specs.specs, since=since)
     rows, whole = [], by_workflow(found)
     for workflow_id in sorted(rt.specs.specs):
         agents = {a: t for (w, a), t in sorted(found.items()) if w == workflow_id and t.received}

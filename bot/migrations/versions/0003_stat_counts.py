@@ -21,14 +21,14 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "stat_count",
-        sa.Column("workflow_id", sa.String(length=64), nullable=False),
         sa.Column("grain", sa.String(length=1), nullable=False),
+        sa.Column("workflow_id", sa.String(length=64), nullable=False),
         sa.Column("bucket", sa.DateTime(timezone=True), nullable=False),
         sa.Column("agent", sa.String(length=200), nullable=False),
         sa.Column("metric", sa.String(length=16), nullable=False),
         sa.Column("key", sa.String(length=100), nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("workflow_id", "grain", "bucket", "agent", "metric", "key"),
+        sa.PrimaryKeyConstraint("grain", "workflow_id", "bucket", "agent", "metric", "key"),
     )
     from bot.rollups_rebuild import rebuild
 
