@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -96,6 +97,16 @@ def workflow_states(rt: Runtime) -> list[WorkflowState]:
 
 
 DECIDED = ("approved", "edited", "rejected")
+
+
+def status_totals(rt: Runtime) -> dict[str, int]:
+    """Items of the loaded workflows by status, for the `airlock_items` gauge."""
+    with rt.db.read() as session:
+        found = by_workflow(tallies(session, rt.specs.specs, metrics=["status"]))
+    totals: Counter[str] = Counter()
+    for tally in found.values():
+        totals.update(tally.of("status"))
+    return dict(totals)
 
 
 def stats(rt: Runtime, workflow_id: str) -> Stats:
