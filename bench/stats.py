@@ -15,22 +15,19 @@ Goal: largest / smallest <= 2x, and the slash answer under 300 ms at 1,000,000 i
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-
 from bench._seed import seed  # noqa: E402
+from bench.common import scratch_database  # noqa: E402
 from bot import commands  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.report import render_report, report_rows  # noqa: E402
@@ -78,24 +75,6 @@ def prepare(url: str, size: int) -> Runtime:
     return rt
 
 
-@contextmanager
-def scratch(server: str, tmp: str, size: int) -> Iterator[str]:
-    """A throwaway database: a SQLite file in `tmp`, or one created on the PostgreSQL server."""
-    if not server:
-        yield f"sqlite:///{tmp}/stats_{size}.db"
-        return
-    name = f"airlock_bench_stats_{os.getpid()}_{size}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def main() -> None:
     """Measure every size in one run and print the ratios."""
     parser = argparse.ArgumentParser()
@@ -111,7 +90,10 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         runtimes = {
-            n: prepare(stack.enter_context(scratch(args.database_url, tmp, n)), n) for n in sizes
+            n: prepare(
+                stack.enter_context(scratch_database(args.database_url, tmp, f"stats_{n}")), n
+            )
+            for n in sizes
         }
         results = measure(runtimes, args.rounds)
         for rt in runtimes.values():
