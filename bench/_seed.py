@@ -18,7 +18,7 @@ from sqlalchemy import Table
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers the tables)
-from bot.db import Database
+from bot.base.db import Database
 
 ITEMS: Table = SQLModel.metadata.tables["item"]
 EVENTS: Table = SQLModel.metadata.tables["event"]

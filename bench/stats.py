@@ -5,8 +5,9 @@
 For each size a fresh database gets that many items (and ~2.7 events each) by bulk insert, then
 its rollups from `rebuild_all` (what `airlock db rebuild-stats` runs). Measured, median of
 repeated runs on a warm process:
-- the slash answer: `bot.commands.run(rt, user, "stats")`, the function the `/airlock` listener
-  calls after its ack (parse, read models for every workflow, Slack text), without HTTP and Bolt;
+- the slash answer: `bot.slack.commands.run(rt, user, "stats")`, the function the `/airlock`
+  listener calls after its ack (parse, read models for every workflow, Slack text), without
+  HTTP and Bolt;
 - `airlock report`: `report_rows` + `render_report` (all time, and `--since 7d`), without the
   Salesforce usage line.
 Goal: largest / smallest <= 2x, and the slash answer under 300 ms at 1,000,000 items.
@@ -28,11 +29,11 @@ sys.path.insert(0, str(ROOT))
 
 from bench._seed import seed  # noqa: E402
 from bench.common import scratch_database  # noqa: E402
-from bot import commands  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.report import render_report, report_rows  # noqa: E402
-from bot.rollups_rebuild import rebuild_all  # noqa: E402
-from bot.runtime import Runtime, open_runtime  # noqa: E402
+from bot.base.config import Settings  # noqa: E402
+from bot.core.rollups_rebuild import rebuild_all  # noqa: E402
+from bot.core.runtime import Runtime, open_runtime  # noqa: E402
+from bot.reporting.report import render_report, report_rows  # noqa: E402
+from bot.slack import commands  # noqa: E402
 from models.types import utcnow  # noqa: E402
 
 CALLS = {

@@ -21,10 +21,10 @@ sys.path.insert(0, str(ROOT))
 from sqlmodel import SQLModel  # noqa: E402
 
 from bench.common import scratch_database  # noqa: E402
-from bot import timers  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.lifecycle import new_item_id  # noqa: E402
-from bot.runtime import open_runtime  # noqa: E402
+from bot.base.config import Settings  # noqa: E402
+from bot.core.lifecycle import new_item_id  # noqa: E402
+from bot.core.runtime import open_runtime  # noqa: E402
+from bot.delivery import timers  # noqa: E402
 from models.types import utcnow  # noqa: E402
 
 DUE = 100

@@ -141,7 +141,7 @@ def db_upgrade() -> None:
 @db_app.command("rebuild-stats")
 def db_rebuild_stats() -> None:
     """Recompute the counters behind stats, Home and report from the items (idempotent)."""
-    from bot.rollups_rebuild import rebuild_command
+    from bot.core.rollups_rebuild import rebuild_command
 
     typer.echo(rebuild_command(_migrated_db(_settings())))
 

@@ -15,10 +15,10 @@ from sqlalchemy import func, text
 from sqlmodel import col, select
 from starlette.exceptions import HTTPException
 
-from bot import queries
 from bot.app import slack_endpoint
 from bot.base.errors import AirlockError
 from bot.core.runtime import Runtime
+from bot.reporting import queries
 from handlers.api import build_router
 from models import Outbox
 

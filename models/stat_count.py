@@ -13,9 +13,9 @@ from models.types import UTCDateTime
 class StatCount(SQLModel, table=True):
     """Items of (workflow, agent) received in `bucket` whose current row has fact (metric, key).
 
-    Maintained by bot.lifecycle in the same transaction as each state change and recomputable
-    from the item rows (`airlock db rebuild-stats`), so reading them costs the number of buckets
-    in a window, never the number of items.
+    Maintained by bot.core.lifecycle in the same transaction as each state change and
+    recomputable from the item rows (`airlock db rebuild-stats`), so reading them costs the
+    number of buckets in a window, never the number of items.
     """
 
     __tablename__ = "stat_count"

@@ -14,13 +14,14 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 from sqlmodel import SQLModel, col
 
-from bot import control, decisions, keys, lifecycle, queries
-from bot.errors import AirlockError
-from bot.levels import Status
-from bot.report import report_rows
-from bot.rollups import COLUMNS, FACT_COLUMNS, STATS, Key, recount
-from bot.rollups_rebuild import rebuild_all
-from bot.runtime import Runtime
+from bot.base.errors import AirlockError
+from bot.base.levels import Status
+from bot.core import control, decisions, keys, lifecycle
+from bot.core.rollups import COLUMNS, FACT_COLUMNS, STATS, Key, recount
+from bot.core.rollups_rebuild import rebuild_all
+from bot.core.runtime import Runtime
+from bot.reporting import queries
+from bot.reporting.report import report_rows
 from models import Item
 from tests import payloads
 from tests.test_lifecycle import assign, post

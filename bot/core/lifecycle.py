@@ -1,8 +1,8 @@
 """The only module that changes an item's status or a workflow's pause state.
 
-Every change is a compare-and-set UPDATE and appends a hash-chained audit event (bot/chain.py)
+Every change is a compare-and-set UPDATE and appends a hash-chained audit event (bot/core/chain.py)
 in the same transaction, so the trail and the state can never disagree; the same transaction
-moves the rollup counters (bot/rollups.py) the change affects.
+moves the rollup counters (bot/core/rollups.py) the change affects.
 """
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ from typing import Any
 from sqlalchemy import Table, case, update
 from sqlmodel import Session, SQLModel, col, select
 
-from bot import rollups
-from bot.chain import (
+from bot.base.db import Executor
+from bot.base.errors import AlreadyDecided, Conflict, NotFound
+from bot.base.levels import DECIDED_STATUSES, Status
+from bot.core import rollups
+from bot.core.chain import (
     BOUND_FIELDS,
     append_item_event,
     append_workflow_event,
@@ -27,9 +30,6 @@ from bot.chain import (
     new_item_id,
     workflow_stream,
 )
-from bot.db import Executor
-from bot.errors import AlreadyDecided, Conflict, NotFound
-from bot.levels import DECIDED_STATUSES, Status
 from models import Item, Workflow
 from models.types import utcnow
 

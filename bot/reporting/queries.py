@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.rollups_read import Tally, by_workflow, tallies
-from bot.runtime import Runtime
+from bot.core.rollups_read import Tally, by_workflow, tallies
+from bot.core.runtime import Runtime
 from models import Item, Workflow
 
 

@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot.config import ConfigError, Settings
-from bot.decisions import effective_changes
-from bot.rollups_read import Tally, by_workflow, tallies
-from bot.runtime import Runtime
-from bot.salesforce import SalesforceClient, SalesforceError, config_from_settings
-from bot.salesforce_usage import usage_text
+from bot.base.config import ConfigError, Settings
+from bot.core.decisions import effective_changes
+from bot.core.rollups_read import Tally, by_workflow, tallies
+from bot.core.runtime import Runtime
+from bot.salesforce.client import SalesforceClient, SalesforceError, config_from_settings
+from bot.salesforce.usage import usage_text
 from models import Item
 
 VERDICTS = ("approved", "edited", "rejected", "expired")

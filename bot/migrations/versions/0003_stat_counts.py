@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("n", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("grain", "workflow_id", "bucket", "agent", "metric", "key"),
     )
-    from bot.rollups_rebuild import rebuild
+    from bot.core.rollups_rebuild import rebuild
 
     rebuild(op.get_bind())
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlmodel import Session
 
-from bot.rollups import STATS, wait_estimate
+from bot.core.rollups import STATS, wait_estimate
 
 
 @dataclass

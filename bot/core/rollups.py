@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
-from bot.db import Executor
+from bot.base.db import Executor
 from models import StatCount
 
 STATS: Table = SQLModel.metadata.tables[StatCount.__tablename__]

@@ -12,8 +12,8 @@ import typer
 from sqlalchemy import Table, case, delete, func, null, select, text
 from sqlmodel import SQLModel
 
-from bot.db import Database, Executor
-from bot.rollups import COLUMNS, FACT_COLUMNS, STATS, HourKey, count_hours, dialect_of, spread
+from bot.base.db import Database, Executor
+from bot.core.rollups import COLUMNS, FACT_COLUMNS, STATS, HourKey, count_hours, dialect_of, spread
 
 _ITEMS: Table = SQLModel.metadata.tables["item"]
 BATCH = 5000

@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import RowMapping, Table, update
 from sqlmodel import Session, SQLModel
 
-from bot import eventlog
-from bot.canonical import canonical_hash
-from bot.db import Executor
-from bot.errors import NotFound
+from bot.base import eventlog
+from bot.base.canonical import canonical_hash
+from bot.base.db import Executor
+from bot.base.errors import NotFound
 from models import Event, Item
 from models.types import utcnow
 
