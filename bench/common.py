@@ -7,9 +7,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,3 +51,22 @@ def start_server(
             time.sleep(0.05)
     proc.kill()
     raise RuntimeError(f"{kind} server did not start")
+
+
+@contextmanager
+def scratch_database(server: str, tmp: str, label: str) -> Iterator[str]:
+    """A throwaway database: a SQLite file in `tmp`, or one created on a PostgreSQL server
+    (dropped after)."""
+    if not server:
+        yield f"sqlite:///{tmp}/{label}.db"
+        return
+    name = f"airlock_bench_{label}_{os.getpid()}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

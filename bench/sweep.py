@@ -9,12 +9,9 @@ due items (their expiry step). Goal: sweep(100,000) <= 2x sweep(1,000).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlmodel import SQLModel  # noqa: E402
 
+from bench.common import scratch_database  # noqa: E402
 from bot.base.config import Settings  # noqa: E402
 from bot.core.lifecycle import new_item_id  # noqa: E402
 from bot.core.runtime import open_runtime  # noqa: E402
@@ -114,7 +112,10 @@ def main() -> None:
     args = parser.parse_args()
     results = {}
     for pending in (1_000, 100_000):
-        with tempfile.TemporaryDirectory() as tmp, _database(args.postgres, tmp) as url:
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            scratch_database(args.postgres, tmp, "sweep") as url,
+        ):
             settings = Settings(
                 _env_file=None, DATABASE_URL=url, AIRLOCK_WORKFLOWS=ROOT / "workflows"
             )
@@ -122,25 +123,6 @@ def main() -> None:
             print(f"{pending:>7} pending, {DUE} due: sweep {results[pending] * 1000:7.1f} ms")
     ratio = results[100_000] / results[1_000]
     print(f"ratio   {ratio:.2f}x (goal <= 2x: cost follows due items, not the backlog)")
-
-
-@contextmanager
-def _database(server: str, tmp: str) -> Iterator[str]:
-    if not server:
-        yield f"sqlite:///{tmp}/sweep.db"
-        return
-    from sqlalchemy import create_engine, text
-
-    name = f"airlock_bench_{os.getpid()}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

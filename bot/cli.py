@@ -119,6 +119,14 @@ def db_upgrade() -> None:
     typer.echo(f"database at {settings.database_url.split('@')[-1]} is up to date")
 
 
+@db_app.command("rebuild-stats")
+def db_rebuild_stats() -> None:
+    """Recompute the counters behind stats, Home and report from the items (idempotent)."""
+    from bot.core.rollups_rebuild import rebuild_command
+
+    typer.echo(rebuild_command(_migrated_db(_settings())))
+
+
 @app.command()
 def trace(
     item_id: Annotated[str, typer.Argument(help="Item id, e.g. itm_01...")],

@@ -7,6 +7,7 @@ from models.item import Item
 from models.outbox import Outbox, OutboxAttempt
 from models.person import Person
 from models.slack_event import SlackEvent
+from models.stat_count import StatCount
 from models.workflow import Workflow, WorkflowVersion
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "Person",
     "SlackEvent",
     "SlackSignature",
+    "StatCount",
     "Workflow",
     "WorkflowVersion",
 ]

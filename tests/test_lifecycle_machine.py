@@ -3,7 +3,7 @@ reload, promote/demote, timer sweeps and deliveries (cards and Salesforce writes
 
 Invariants: one decision per item; only permitted people decide; nothing is written without a
 human confirmation except under autopilot earned for the spec in force; nothing of a paused
-workflow is posted, written, reminded or expired.
+workflow is posted, written, reminded or expired; the rollup counters equal a recount.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from models import Event, Item, Outbox, Workflow
 from tests import payloads
 from tests.test_autonomy import decide_many
 from tests.test_lifecycle import post
+from tests.test_rollups import counted, stored
 
 WF, OWNER, ADMIN, STRANGER = "opp-hygiene", "U0OLIVIA", "U0ADMIN", "U0NOBODY"
 START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -198,6 +199,11 @@ class Lifecycle(RuleBasedStateMachine):
             if item.status in HUMAN:
                 allowed = {item.assignee, ADMIN} | ({item.manager} if item.escalated else set())
                 assert item.decided_by in allowed, (item.id, item.decided_by)
+
+    @invariant()
+    def rollups_equal_recount(self) -> None:
+        # Real deliveries, sweeps and releases move the counters too, not only the test's steps.
+        assert stored(self.rt) == counted(self.rt)
 
     @invariant()
     def writes_only_with_confirmation_or_earned_autopilot(self) -> None:

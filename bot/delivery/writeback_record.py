@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Table, bindparam, select, update
 from sqlmodel import Session, SQLModel
 
-from bot.core.lifecycle import BOUND_FIELDS, _event_row, _insert_events, item_state, item_stream
+from bot.core import rollups
+from bot.core.chain import BOUND_FIELDS, event_row, insert_events, item_state, item_stream
 from models import Item
 from models.types import utcnow
 
@@ -34,6 +35,9 @@ def update_items(session: Session, changes: list[ItemChange], actor: str) -> Non
     names = sorted(changes[0].fields)
     if len(set(ids)) != len(ids) or any(sorted(c.fields) != names for c in changes):
         raise ValueError("update_items takes each item once, all with the same fields")
+    # The counters move with writeback_state: read the facts (and take the row locks) first.
+    counted = not rollups.MOVABLE.isdisjoint(names)
+    before = rollups.read_many_facts(session, ids) if counted else {}
     # Bumping audit_seq first takes each item's row lock (PostgreSQL), as append_item_event does.
     bump = (
         update(_ITEMS)
@@ -52,7 +56,12 @@ def update_items(session: Session, changes: list[ItemChange], actor: str) -> Non
     ).mappings()
     after = {row["id"]: row for row in found}
     rows = [_event(c, after[c.item.id], actor) for c in changes]
-    _insert_events(session, rows)
+    insert_events(session, rows)
+    for change in changes:
+        old = before.get(change.item.id)
+        if old is not None:
+            moved = {k: v for k, v in change.fields.items() if k in rollups.FACT_COLUMNS}
+            rollups.note(session, old, old | moved)
     head = (
         update(_ITEMS).where(_ITEMS.c.id == bindparam("b_id")).values(audit_head=bindparam("b_h"))
     )
@@ -72,7 +81,7 @@ def _bound() -> list[Any]:
 def _event(change: ItemChange, found: Any, actor: str) -> dict[str, Any]:
     """The item's next chained event, over its state as this batch left it."""
     item = change.item
-    return _event_row(
+    return event_row(
         item_stream(item.id),
         found["audit_seq"],
         found["audit_head"],

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from bot.core.rollups_read import Tally, by_workflow, tallies
 from bot.core.runtime import Runtime
 from models import Item, Workflow
 
@@ -41,6 +42,7 @@ class Stats:
     pending: int
     median_decision: timedelta | None
     top_reasons: list[tuple[str, int]]
+    p90_decision: timedelta | None = None
 
     @property
     def decided(self) -> int:
@@ -73,14 +75,8 @@ def workflow_states(rt: Runtime) -> list[WorkflowState]:
     """Every loaded workflow with its pause state and open counts."""
     with rt.db.read() as session:
         rows = {w.id: w for w in session.exec(select(Workflow))}
-        counts = {
-            (wid, status): n
-            for wid, status, n in session.exec(
-                select(Item.workflow_id, Item.status, func.count())
-                .where(col(Item.status).in_(["pending", "held"]))
-                .group_by(col(Item.workflow_id), col(Item.status))
-            ).all()
-        }
+        found = by_workflow(tallies(session, rt.specs.specs, metrics=["status"]))
+        counts = {(wid, s): n for wid, t in found.items() for s, n in t.of("status").items()}
     states = []
     for wid, loaded in sorted(rt.specs.specs.items()):
         row = rows.get(wid)
@@ -103,71 +99,47 @@ def workflow_states(rt: Runtime) -> list[WorkflowState]:
 DECIDED = ("approved", "edited", "rejected")
 
 
-def stats(rt: Runtime, workflow_id: str) -> Stats:
-    """Counts, acceptance, median time to decision and top reject reasons, all in SQL.
-
-    `/airlock stats` answers inside Slack's 3 s: nothing here loads items into Python, so the cost
-    is a few indexed aggregates whatever the history (issue: 19.6 s at 100,000 items before).
-    """
-    mine = col(Item.workflow_id) == workflow_id
+def status_totals(rt: Runtime) -> dict[str, int]:
+    """Items of the loaded workflows by status, for the `airlock_items` gauge."""
     with rt.db.read() as session:
-        by: dict[str, int] = {
-            status: int(n)
-            for status, n in session.exec(
-                select(Item.status, func.count()).where(mine).group_by(col(Item.status))
-            )
-        }
-        median = _median_wait(session, rt.db.is_sqlite, mine)
-        reason = col(Item.decision)["reason"].as_string()
-        reasons = session.exec(
-            select(reason, func.count())
-            .where(mine, col(Item.status) == "rejected", reason.is_not(None))
-            .group_by(reason)
-            .order_by(func.count().desc(), reason)
-            .limit(3)
-        ).all()
+        found = by_workflow(tallies(session, rt.specs.specs, metrics=["status"]))
+    totals: Counter[str] = Counter()
+    for tally in found.values():
+        totals.update(tally.of("status"))
+    return dict(totals)
+
+
+def stats(rt: Runtime, workflow_id: str) -> Stats:
+    """Counts, acceptance, median time to decision and top reject reasons, from the rollups.
+
+    `/airlock stats` answers inside Slack's 3 s: this sums one workflow's all-time counters
+    (a few dozen rows), whatever the history (issue: 19.6 s at 100,000 items when items were
+    loaded). The median and p90 are read from latency buckets, within 4.4% of the exact values.
+    """
+    with rt.db.read() as session:
+        found = by_workflow(tallies(session, [workflow_id]))
+    tally = found.get(workflow_id, Tally())
+    status = tally.of("status")
     return Stats(
         workflow_id,
-        sum(by.values()),
-        by.get("approved", 0),
-        by.get("edited", 0),
-        by.get("rejected", 0),
-        by.get("expired", 0),
-        by.get("pending", 0),
-        median,
-        [(str(r), int(n)) for r, n in reasons],
+        tally.received,
+        status.get("approved", 0),
+        status.get("edited", 0),
+        status.get("rejected", 0),
+        status.get("expired", 0),
+        status.get("pending", 0),
+        tally.percentile(50),
+        tally.top_reasons(),
+        tally.percentile(90),
     )
-
-
-def _median_wait(session: Session, sqlite: bool, mine: Any) -> timedelta | None:
-    """The middle (upper median) of decided_at - created_at over decided items."""
-    decided, created = col(Item.decided_at), col(Item.created_at)
-    seconds = (
-        (func.julianday(decided) - func.julianday(created)) * 86400.0
-        if sqlite
-        else func.extract("epoch", decided - created)
-    )
-    where = (mine, col(Item.status).in_(DECIDED), decided.is_not(None))
-    count = int(session.exec(select(func.count()).where(*where)).one())
-    if not count:
-        return None
-    middle = session.exec(
-        select(seconds).where(*where).order_by(seconds).offset(count // 2).limit(1)
-    ).one()
-    return timedelta(seconds=round(float(middle), 3))
 
 
 def workflow_detail(rt: Runtime, session: Session, workflow_id: str) -> dict[str, Any]:
     """One workflow for the agent API: spec, mode, paused or active, and its metrics."""
     loaded = rt.spec(workflow_id)
     row = session.get(Workflow, workflow_id)
-    counts = dict(
-        session.exec(
-            select(Item.status, func.count())
-            .where(col(Item.workflow_id) == workflow_id)
-            .group_by(col(Item.status))
-        ).all()
-    )
+    tally = by_workflow(tallies(session, [workflow_id], metrics=["status"]))
+    counts = tally.get(workflow_id, Tally()).of("status")
     decided = sum(counts.get(s, 0) for s in ("approved", "edited", "rejected"))
     accepted = counts.get("approved", 0) + counts.get("edited", 0)
     return {

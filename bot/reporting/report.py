@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +12,7 @@ from sqlmodel import col, select
 
 from bot.base.config import ConfigError, Settings
 from bot.core.decisions import effective_changes
+from bot.core.rollups_read import Tally, by_workflow, tallies
 from bot.core.runtime import Runtime
 from bot.salesforce.client import SalesforceClient, SalesforceError, config_from_settings
 from bot.salesforce.usage import usage_text
@@ -38,6 +38,7 @@ class Row:
     writes: int
     median_decision: timedelta | None
     reasons: list[tuple[str, int]]
+    p90_decision: timedelta | None = None
 
     def rate(self, part: int, whole: int | None = None) -> str:
         """A percentage, or n/a without data."""
@@ -45,46 +46,40 @@ class Row:
         return f"{part / whole:.0%}" if whole else "n/a"
 
 
-def _row(workflow: str, segment: str, items: list[Item]) -> Row:
-    count = Counter(i.status for i in items)
-    decided = [i for i in items if i.status in VERDICTS[:3] and i.decided_at]
-    waits = sorted(i.decided_at - i.created_at for i in decided if i.decided_at)
-    reasons = Counter(
-        (i.decision or {}).get("reason", "unspecified") for i in items if i.status == "rejected"
-    )
-    writes = [i for i in items if i.writeback_state in ("written", "conflict", "failed")]
+def _row(workflow: str, segment: str, tally: Tally) -> Row:
+    status, writes = tally.of("status"), tally.of("writeback")
     return Row(
         workflow,
         segment,
-        len(items),
-        len(decided),
-        count["approved"],
-        count["edited"],
-        count["rejected"],
-        count["expired"],
-        sum(1 for i in items if i.escalated),
-        sum(1 for i in writes if i.writeback_state == "written"),
-        len(writes),
-        waits[len(waits) // 2] if waits else None,
-        reasons.most_common(3),
+        tally.received,
+        tally.decided,
+        status.get("approved", 0),
+        status.get("edited", 0),
+        status.get("rejected", 0),
+        status.get("expired", 0),
+        tally.get("escalated"),
+        writes.get("written", 0),
+        sum(writes.get(s, 0) for s in ("written", "conflict", "failed")),
+        tally.percentile(50),
+        tally.top_reasons(unnamed="unspecified"),
+        tally.percentile(90),
     )
 
 
 def report_rows(rt: Runtime, since: datetime | None = None) -> list[Row]:
-    """Per workflow, then per agent within it."""
-    rows = []
+    """Per workflow, then per agent within it, from the rollups of items received since `since`.
+
+    The window starts at the beginning of `since`'s hour (hourly buckets); its cost follows the
+    number of buckets in it and of workflows, not the number of items.
+    """
+    with rt.db.read() as session:
+        found = tallies(session, rt.specs.specs, since=since)
+    rows, whole = [], by_workflow(found)
     for workflow_id in sorted(rt.specs.specs):
-        query = select(Item).where(col(Item.workflow_id) == workflow_id)
-        if since:
-            query = query.where(col(Item.created_at) >= since)
-        with rt.db.read() as session:
-            items = list(session.exec(query))
-        rows.append(_row(workflow_id, "all agents", items))
-        agents = sorted({i.agent for i in items})
+        agents = {a: t for (w, a), t in sorted(found.items()) if w == workflow_id and t.received}
+        rows.append(_row(workflow_id, "all agents", whole.get(workflow_id, Tally())))
         if len(agents) > 1:
-            rows += [
-                _row(workflow_id, f"agent {a}", [i for i in items if i.agent == a]) for a in agents
-            ]
+            rows += [_row(workflow_id, f"agent {a}", t) for a, t in agents.items()]
     return rows
 
 
@@ -92,19 +87,24 @@ def render_report(rows: list[Row]) -> str:
     """A readable table."""
     head = (
         f"{'workflow':<22}{'segment':<20}{'recv':>6}{'decided':>8}{'accept':>8}{'edit':>7}"
-        f"{'reject':>8}{'expired':>8}{'escal':>7}{'written':>9}{'median':>9}  top reasons"
+        f"{'reject':>8}{'expired':>8}{'escal':>7}{'written':>9}{'median':>9}{'p90':>8}"
+        "  top reasons"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
-        median = f"{r.median_decision.total_seconds() / 60:.0f}m" if r.median_decision else "n/a"
+        median, p90 = _minutes(r.median_decision), _minutes(r.p90_decision)
         reasons = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in r.reasons) or "-"
         lines.append(
             f"{r.workflow:<22}{r.segment[:19]:<20}{r.received:>6}{r.decided:>8}"
             f"{r.rate(r.approved + r.edited):>8}{r.rate(r.edited):>7}{r.rate(r.rejected):>8}"
             f"{r.expired:>8}{r.rate(r.escalated, r.received):>7}"
-            f"{r.rate(r.written, r.writes):>9}{median:>9}  {reasons}"
+            f"{r.rate(r.written, r.writes):>9}{median:>9}{p90:>8}  {reasons}"
         )
     return "\n".join(lines)
+
+
+def _minutes(span: timedelta | None) -> str:
+    return f"{span.total_seconds() / 60:.0f}m" if span is not None else "n/a"
 
 
 def usage_line(settings: Settings) -> str:
