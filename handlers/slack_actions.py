@@ -9,7 +9,8 @@ from slack_sdk import WebClient
 
 from bot.core import control, decisions
 from bot.core.runtime import Runtime
-from bot.slack.blocks_views import edit_modal, reject_modal
+from bot.slack.blocks_reject import reject_modal
+from bot.slack.blocks_views import edit_modal
 from bot.slack.card_facts import labels_for
 from bot.slack.delivery import ReviewerSource
 from bot.slack.ids import Action
