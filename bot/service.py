@@ -148,21 +148,25 @@ def outbox_routes(rt: Runtime, io: Integrations) -> dict[str, Route]:
     }
 
 
+def _use_salesforce(rt: Runtime, salesforce: SalesforceClient, settings: Settings) -> None:
+    """Point the describe cache and record checks at the org, and watch its API usage."""
+    rt.fields.client = salesforce
+    rt.records.client = salesforce
+    rt.records.usage_ceiling = settings.salesforce_api_usage_ceiling
+    rt.metrics.watch(
+        "airlock_salesforce_api_requests",
+        "The Salesforce org's API requests in the last 24 h: used and limit (Sforce-Limit-Info)",
+        lambda: usage_gauges(salesforce),
+    )
+
+
 def build_service(
     settings: Settings, rt: Runtime | None = None, io: Integrations | None = None
 ) -> Service:
     """Open the runtime (migrating the database) and wire workers, Slack and the HTTP app."""
     rt = rt or open_runtime(settings)
     io = io or connect(settings, rt)
-    rt.fields.client = io.salesforce
-    rt.records.client = io.salesforce
-    rt.records.usage_ceiling = settings.salesforce_api_usage_ceiling
-    salesforce = io.salesforce
-    rt.metrics.watch(
-        "airlock_salesforce_api_requests",
-        "The Salesforce org's API requests in the last 24 h: used and limit (Sforce-Limit-Info)",
-        lambda: usage_gauges(salesforce),
-    )
+    _use_salesforce(rt, io.salesforce, settings)
     try:
         resolve_owners(rt, io.people)  # owners may be written as emails: Slack needs ids
     except SpecError:

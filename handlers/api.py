@@ -21,6 +21,14 @@ from handlers.api_docs import INTAKE_BODY, answers
 def build_router(rt: Runtime) -> APIRouter:
     """Routes under /api/v1, bound to one runtime."""
     router = APIRouter(prefix="/api/v1", tags=["agents"])
+    _add_intake(router, rt)
+    _add_item_view(router, rt)
+    _add_workflow_views(router, rt)
+    return router
+
+
+def _add_intake(router: APIRouter, rt: Runtime) -> None:
+    """POST /items: the intake."""
 
     @router.post(
         "/items",
@@ -47,6 +55,10 @@ def build_router(rt: Runtime) -> APIRouter:
         headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
         return JSONResponse(result.body, status_code=result.status_code, headers=headers)
 
+
+def _add_item_view(router: APIRouter, rt: Runtime) -> None:
+    """GET /items/{id}: one item as the agent's key may see it."""
+
     @router.get("/items/{item_id}", responses=answers(401, 404, 422))
     def get_item(item_id: str, request: Request) -> dict[str, Any]:
         """Status, gate, level, checks, authority, decision, write-back state and trace."""
@@ -57,6 +69,10 @@ def build_router(rt: Runtime) -> APIRouter:
             # The same answer as a missing item: a key must not learn what exists outside it.
             raise NotFound(f"item {item_id!r} does not exist: check the id returned at intake")
         return view
+
+
+def _add_workflow_views(router: APIRouter, rt: Runtime) -> None:
+    """GET /workflows and /workflows/{id}: the workflows in the key's scope."""
 
     @router.get("/workflows", responses=answers(401))
     def list_workflows(request: Request) -> dict[str, Any]:
@@ -74,8 +90,6 @@ def build_router(rt: Runtime) -> APIRouter:
             rt.spec(workflow_id)
             _require_scope(key, workflow_id)
             return workflow_detail(rt, session, workflow_id)
-
-    return router
 
 
 def _bearer(request: Request) -> str | None:

@@ -9,7 +9,8 @@ from slack_sdk import WebClient
 
 from bot.core import control, decisions
 from bot.core.runtime import Runtime
-from bot.slack.blocks_views import edit_modal, reject_modal
+from bot.slack.blocks_reject import reject_modal
+from bot.slack.blocks_views import edit_modal
 from bot.slack.card_facts import labels_for
 from bot.slack.delivery import ReviewerSource
 from bot.slack.ids import Action
@@ -19,6 +20,12 @@ from handlers.slack_reply import refusals_as_messages, user_of
 
 def register(app: App, rt: Runtime, people: ReviewerSource) -> None:
     """Button listeners."""
+    _register_decisions(app, rt, people)
+    _register_controls(app, rt, people)
+
+
+def _register_decisions(app: App, rt: Runtime, people: ReviewerSource) -> None:
+    """Approve at once; Edit and Reject open their modal (the decision comes on submit)."""
 
     @app.action(Action.APPROVE.value)
     @refusals_as_messages
@@ -45,6 +52,10 @@ def register(app: App, rt: Runtime, people: ReviewerSource) -> None:
         ack()
         item = decisions.authorize(rt, action["value"], user_of(body), "rejected")
         client.views_open(trigger_id=body["trigger_id"], view=reject_modal(item.id, item.title))
+
+
+def _register_controls(app: App, rt: Runtime, people: ReviewerSource) -> None:
+    """Pause and Resume a workflow from App Home."""
 
     @app.action(Action.PAUSE.value)
     @refusals_as_messages

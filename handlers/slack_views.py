@@ -10,7 +10,8 @@ from slack_bolt import Ack, App
 from bot.base.errors import AirlockError
 from bot.core import decisions
 from bot.core.runtime import Runtime
-from bot.slack.blocks_views import notice_modal, read_edit_values, read_reject
+from bot.slack.blocks_reject import read_reject
+from bot.slack.blocks_views import notice_modal, read_edit_values
 from bot.slack.ids import View
 
 

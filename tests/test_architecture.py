@@ -8,7 +8,8 @@ TYPE_CHECKING, since a hidden import is still a dependency). The layers, top to 
       -> bot.salesforce -> bot.base -> models
 
 (bot.migrations sits just above bot.core.) A package may import itself and anything below it,
-never above.
+never above. Every module also stays under MAX_FILE_LINES and every function under
+MAX_FUNCTION_LINES (the migrations excepted: a revision is written once and never grows).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ LAYERS = [
     "handlers",
     "bot",  # the entry points left at the top of bot/
 ]
+MAX_FILE_LINES = 300
+MAX_FUNCTION_LINES = 40
 
 
 def modules() -> dict[str, Path]:
@@ -155,3 +158,52 @@ def test_every_package_says_what_it_owns() -> None:
         if init.parent.name != "migrations" and not ast.get_docstring(ast.parse(init.read_text()))
     ]
     assert not bare, f"packages without a docstring: {bare}"
+
+
+def oversized(name: str, source: str) -> list[str]:
+    """The module if longer than MAX_FILE_LINES, and each function longer than MAX_FUNCTION_LINES.
+
+    A function is measured from its `def` line to its last line (docstring and nested functions
+    included, decorators not).
+    """
+    found = []
+    lines = len(source.splitlines())
+    if lines > MAX_FILE_LINES:
+        found.append(f"{name}: {lines} lines (at most {MAX_FILE_LINES})")
+    for node in ast.walk(ast.parse(source, name)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            length = (node.end_lineno or node.lineno) - node.lineno + 1
+            if length > MAX_FUNCTION_LINES:
+                found.append(
+                    f"{name}:{node.lineno} {node.name}(): {length} lines "
+                    f"(at most {MAX_FUNCTION_LINES})"
+                )
+    return found
+
+
+def test_modules_and_functions_stay_small() -> None:
+    """No module of bot/, handlers/ or models/ past 300 lines, no function past 40."""
+    found = [
+        problem
+        for name, path in sorted(modules().items())
+        if layer_of(name) != "bot.migrations"
+        for problem in oversized(str(path.relative_to(ROOT)), path.read_text())
+    ]
+    assert not found, "split these by a real seam (one job per module, helpers by name):\n" + (
+        "\n".join(found)
+    )
+
+
+def test_the_size_check_names_what_grew() -> None:
+    """A planted long module and long function are reported with their sizes; the limit passes."""
+    body = "".join(f"    x = {n}\n" for n in range(MAX_FUNCTION_LINES - 1))
+    at_limit = f"def fits():\n{body}"
+    assert oversized("ok.py", at_limit) == []
+    too_long = f"async def grew():\n{body}    x = 0\n"
+    assert oversized("f.py", too_long) == [
+        f"f.py:1 grew(): {MAX_FUNCTION_LINES + 1} lines (at most {MAX_FUNCTION_LINES})"
+    ]
+    long_module = "x = 0\n" * (MAX_FILE_LINES + 1)
+    assert oversized("m.py", long_module) == [
+        f"m.py: {MAX_FILE_LINES + 1} lines (at most {MAX_FILE_LINES})"
+    ]

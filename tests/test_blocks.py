@@ -18,13 +18,8 @@ from bot.slack.blocks import (
     section,
     writeback_lines,
 )
-from bot.slack.blocks_views import (
-    edit_modal,
-    input_kind,
-    read_edit_values,
-    read_reject,
-    reject_modal,
-)
+from bot.slack.blocks_reject import read_reject, reject_modal
+from bot.slack.blocks_views import edit_modal, input_kind, read_edit_values
 from bot.slack.ids import REJECT_BLOCK, REJECT_TEXT_BLOCK
 
 

@@ -12,7 +12,8 @@ from typing import Any
 from bot.core.runtime import Runtime
 from bot.slack import commands
 from bot.slack.blocks import Card, review_card
-from bot.slack.blocks_views import edit_modal, reject_modal
+from bot.slack.blocks_reject import reject_modal
+from bot.slack.blocks_views import edit_modal
 from bot.slack.notices import notice_text
 from models import Outbox
 from tests import payloads

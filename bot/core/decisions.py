@@ -6,6 +6,8 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
+from sqlmodel import Session
+
 from bot.base.errors import Forbidden, InvalidInput, NotFound
 from bot.base.levels import Authority, Gate, Status
 from bot.base.submission import qualify
@@ -225,6 +227,42 @@ class _Refused(Exception):
 Vet = Callable[[Item, str, Runtime, dict[str, Any]], None]
 
 
+def _authorised_transition(
+    session: Session,
+    rt: Runtime,
+    item_id: str,
+    user: str,
+    to: Status,
+    decision: dict[str, Any],
+    vet: Vet | None,
+) -> Item:
+    """Check the person may decide (and `vet` the edit), then move the item and queue effects."""
+    item = session.get(Item, item_id)
+    if item is None:
+        raise NotFound(f"item {item_id} does not exist")
+    if not may_decide(item, user, rt.settings.admins):
+        raise _Refused
+    if vet is not None and item.status == Status.PENDING.value:
+        vet(item, user, rt, decision)
+    spec = rt.spec(item.workflow_id).spec
+    writes = needs_writeback(item, spec, to)
+    decided = lifecycle.transition(
+        session,
+        item_id,
+        to,
+        actor=f"user:{user}",
+        data=decision,
+        decided_by=user,
+        decided_at=utcnow(),
+        decision=decision,
+        authority=Authority.CONFIRMED.value,
+        next_due_at=None,
+        writeback_state="queued" if writes else item.writeback_state,
+    )
+    queue_effects(session, decided, spec)
+    return decided
+
+
 def _decide(
     rt: Runtime,
     item_id: str,
@@ -236,29 +274,7 @@ def _decide(
     # One transaction reads, authorises and decides; the compare-and-set settles races.
     try:
         with rt.db.write() as session:
-            item = session.get(Item, item_id)
-            if item is None:
-                raise NotFound(f"item {item_id} does not exist")
-            if not may_decide(item, user, rt.settings.admins):
-                raise _Refused
-            if vet is not None and item.status == Status.PENDING.value:
-                vet(item, user, rt, decision)
-            spec = rt.spec(item.workflow_id).spec
-            writes = needs_writeback(item, spec, to)
-            decided = lifecycle.transition(
-                session,
-                item_id,
-                to,
-                actor=f"user:{user}",
-                data=decision,
-                decided_by=user,
-                decided_at=utcnow(),
-                decision=decision,
-                authority=Authority.CONFIRMED.value,
-                next_due_at=None,
-                writeback_state="queued" if writes else item.writeback_state,
-            )
-            queue_effects(session, decided, spec)
+            decided = _authorised_transition(session, rt, item_id, user, to, decision, vet)
     except _Refused as refused:
         if refused.data is None:
             raise _refuse(rt, _load(rt, item_id), user, to.value) from None

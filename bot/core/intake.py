@@ -98,20 +98,26 @@ def submit(rt: Runtime, *, token: str | None, raw: bytes, header_key: str | None
             if record_note is not None:
                 new.received["record_check"] = record_note  # accepted without knowing
             _store(conn, key, loaded, new)
-    except IntegrityError:
+    except IntegrityError as error:
         # The same idempotency key was stored before (or a moment ago): answer as a replay.
-        if key is None:
-            raise
-        with rt.db.read() as session:
-            replay = _replay(session, key, idem_key, request_hash)
-        if replay is None:
-            raise
-        return replay
+        return _replay_or_raise(rt, key, idem_key, request_hash, error)
     except OutputNotAllowed as exc:
         assert key is not None  # policy runs only after authentication
         raise _refused(rt, key, sub, exc) from None
     rt.kick()
     return IntakeResult(201, new.values["response"])
+
+
+def _replay_or_raise(
+    rt: Runtime, key: Agent | None, idem_key: str, request_hash: str, error: IntegrityError
+) -> IntakeResult:
+    """The first answer under this idempotency key; the conflict itself when there is none."""
+    if key is not None:
+        with rt.db.read() as session:
+            replay = _replay(session, key, idem_key, request_hash)
+        if replay is not None:
+            return replay
+    raise error
 
 
 def _check_record(

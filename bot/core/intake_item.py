@@ -86,7 +86,6 @@ def item_values(
     now: datetime,
 ) -> dict[str, Any]:
     """Every column of the new item row."""
-    auto = verdict.status is Status.AUTO_ACCEPTED
     return {
         "id": lifecycle.new_item_id(),
         "workflow_id": loaded.id,
@@ -97,6 +96,17 @@ def item_values(
         "request_hash": request_hash,
         "raw": raw,
         "raw_hash": sha256_hex(raw),
+        **_proposal_columns(sub),
+        **_verdict_columns(verdict, now),
+        **_unstarted_columns(),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _proposal_columns(sub: Submission) -> dict[str, Any]:
+    """What the agent proposes, as stored: text, record, changes, task and message."""
+    return {
         "kind": sub.kind.value,
         "title": sub.title,
         "summary": sub.summary,
@@ -108,18 +118,31 @@ def item_values(
         "changes": [_change(sub, c) for c in sub.changes],
         "task": sub.task.model_dump(mode="json") if sub.task else None,
         "message": sub.message.model_dump(mode="json") if sub.message else None,
+    }
+
+
+def _verdict_columns(verdict: Verdict, now: datetime) -> dict[str, Any]:
+    """What the policy decided at intake: level, gate, checks, and the status it starts in."""
+    auto = verdict.status is Status.AUTO_ACCEPTED
+    return {
         "level": verdict.level.value,
         "gate": verdict.gate.value,
         "gate_reasons": verdict.gate_reasons,
         "checks": [c.as_dict() for c in verdict.checks],
-        # The agent's choice is only a request (kept in `raw`): the directory resolves who decides.
-        "assignee": None,
-        "manager": None,
-        "escalated": False,
         "status": verdict.status.value,
         "authority": Authority.ADVISORY.value,
         "decided_by": "policy:auto" if auto else None,
         "decided_at": now if auto else None,
+    }
+
+
+def _unstarted_columns() -> dict[str, Any]:
+    """Review, write-back and card columns, empty until the item moves on."""
+    return {
+        # The agent's choice is only a request (kept in `raw`): the directory resolves who decides.
+        "assignee": None,
+        "manager": None,
+        "escalated": False,
         "decision": None,
         "writeback_state": "none",
         "writeback": None,
@@ -132,8 +155,6 @@ def item_values(
         "manager_card_ts": None,
         "reminded_at": None,
         "escalated_at": None,
-        "created_at": now,
-        "updated_at": now,
     }
 
 

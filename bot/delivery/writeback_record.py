@@ -39,16 +39,7 @@ def update_items(session: Session, changes: list[ItemChange], actor: str) -> Non
     counted = not rollups.MOVABLE.isdisjoint(names)
     before = rollups.read_many_facts(session, ids) if counted else {}
     # Bumping audit_seq first takes each item's row lock (PostgreSQL), as append_item_event does.
-    bump = (
-        update(_ITEMS)
-        .where(_ITEMS.c.id == bindparam("b_id"))
-        .values(
-            {n: bindparam(f"b_{n}") for n in names}
-            | {"audit_seq": _ITEMS.c.audit_seq + 1, "updated_at": bindparam("b_at")}
-        )
-    )
-    now = utcnow()
-    session.execute(bump, [{"b_id": c.item.id, "b_at": now} | _prefixed(c.fields) for c in changes])
+    _bump(session, changes, names)
     found = session.execute(
         select(_ITEMS.c.id, _ITEMS.c.audit_seq, _ITEMS.c.audit_head, *_bound()).where(
             _ITEMS.c.id.in_(ids)
@@ -68,6 +59,20 @@ def update_items(session: Session, changes: list[ItemChange], actor: str) -> Non
     session.execute(head, [{"b_id": r["item_id"], "b_h": r["hash"]} for r in rows])
     for change, row in zip(changes, rows, strict=True):
         change.item.audit_seq, change.item.audit_head = row["seq"], row["hash"]
+
+
+def _bump(session: Session, changes: list[ItemChange], names: list[str]) -> None:
+    """Write the changed fields and move each item's audit_seq on by one."""
+    bump = (
+        update(_ITEMS)
+        .where(_ITEMS.c.id == bindparam("b_id"))
+        .values(
+            {n: bindparam(f"b_{n}") for n in names}
+            | {"audit_seq": _ITEMS.c.audit_seq + 1, "updated_at": bindparam("b_at")}
+        )
+    )
+    now = utcnow()
+    session.execute(bump, [{"b_id": c.item.id, "b_at": now} | _prefixed(c.fields) for c in changes])
 
 
 def _prefixed(fields: dict[str, Any]) -> dict[str, Any]:

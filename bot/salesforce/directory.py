@@ -1,5 +1,5 @@
 """Who decides an item at its gate: the requested assignee or the record owner, their manager for a
-manager gate, else the workflow owner; Slack and Salesforce look-ups cached in Person."""
+manager gate, else the workflow owner; look-ups cached in Person (`people_cache`)."""
 
 from __future__ import annotations
 
@@ -11,19 +11,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackClientError
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.base.db import Database
-from bot.base.people import (
-    SlackAnswer,
-    requested_assignee,
-    slack_answer,
-    slack_problem,
-    upsert_person,
-)
+from bot.base.people import SlackAnswer, requested_assignee
 from bot.salesforce.client import SalesforceClient, SalesforceError
+from bot.salesforce.people_cache import PeopleCache
 from bot.salesforce.record_owner import OWNER_FIELDS as OWNER_FIELDS  # where it lived before
 from bot.salesforce.record_owner import read_owner
 from models import Item, Person
@@ -45,7 +38,7 @@ class Reviewer:
     note: str | None = None  # why the usual route did not work, for the audit trail
 
 
-class Directory:
+class Directory(PeopleCache):
     """Slack user <-> email <-> Salesforce user <-> manager, cached in Person for `ttl`."""
 
     def __init__(
@@ -57,8 +50,8 @@ class Directory:
         admins: frozenset[str] = frozenset(),
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.db, self.sf, self.slack = db, sf, slack
-        self.ttl, self.admins, self.clock = ttl, admins, clock
+        super().__init__(db, slack, ttl, clock)
+        self.sf, self.admins = sf, admins
 
     def reviewer_for(self, item: Item, owner: str) -> Reviewer:
         """Who decides the item at its gate; never raises.
@@ -106,44 +99,6 @@ class Directory:
         if user is None or not user.get("ManagerId"):
             return None, None
         return self._manager(str(user["ManagerId"]))
-
-    def resolve_owner(self, owner: str) -> str:
-        """A workflow owner's Slack id (written as an id or an email); ValueError says why not."""
-        found = self._slack_by_email(owner) if "@" in owner else self._slack_info(owner)
-        if found.id is None:
-            raise ValueError(f"owner {owner} is not an active Slack user ({found.problem})")
-        return found.id
-
-    def timezone_of(self, slack_user_id: str, *, cached_only: bool = False) -> str:
-        """The person's IANA time zone from Slack users.info (cached); UTC when unknown.
-
-        `cached_only` never calls Slack (for answers that ride on a 3-second ack): a stale
-        cached zone is good enough to show times.
-        """
-        cached = self._fresh("slack_user_id", slack_user_id)
-        if cached is not None:
-            return cached.tz
-        if cached_only:
-            with self.db.read() as session:
-                stale = session.exec(
-                    select(Person).where(col(Person.slack_user_id) == slack_user_id)
-                ).first()
-            return stale.tz if stale else "UTC"
-        found = self._slack_info(slack_user_id)
-        if found.problem and not found.deactivated:
-            log.warning("users.info %s failed (%s): showing UTC", slack_user_id, found.problem)
-            return "UTC"
-        # Only the Slack side is refreshed: bumping refreshed_at here would keep a stale
-        # Salesforce manager "fresh" for another TTL.
-        self._save(
-            refresh=False,
-            slack_user_id=slack_user_id,
-            email=found.email or None,
-            name=found.name,
-            tz=found.tz,
-            active=not found.deactivated,
-        )
-        return found.tz
 
     def _assignee(self, assignee: str) -> Reviewer | str:
         if SLACK_ID.match(assignee):
@@ -259,64 +214,3 @@ class Directory:
             return Reviewer("", None, "UTC", "admin", f"{note}; no admin is configured")
         admin = sorted(self.admins)[0]
         return Reviewer(admin, None, self.timezone_of(admin), "admin", f"{note}: an admin reviews")
-
-    def _slack_by_email(self, email: str) -> SlackAnswer:
-        cached = self._fresh("email", email.lower())
-        if cached is not None and cached.slack_user_id and cached.active:
-            return SlackAnswer(cached.slack_user_id, email.lower(), cached.name, cached.tz)
-        try:
-            found = slack_answer(self.slack.users_lookupByEmail(email=email)["user"])
-        except (SlackClientError, OSError) as error:
-            return SlackAnswer(None, email.lower(), problem=slack_problem(error))
-        return self._note_deactivated(found)
-
-    def _slack_info(self, slack_user_id: str) -> SlackAnswer:
-        try:
-            found = slack_answer(self.slack.users_info(user=slack_user_id)["user"])
-        except (SlackClientError, OSError) as error:
-            return SlackAnswer(None, problem=slack_problem(error))
-        return self._note_deactivated(found)
-
-    def _note_deactivated(self, found: SlackAnswer) -> SlackAnswer:
-        # A deactivated account is no reviewer from this moment, even if a cached row says
-        # otherwise: mark it inactive now rather than at the end of the TTL.
-        if found.deactivated and found.slack_id:
-            self._save(refresh=False, slack_user_id=found.slack_id, active=False)
-        return found
-
-    def _fresh(self, column: str, value: str) -> Person | None:
-        """The cached person whose `column` is `value`, unless older than the TTL."""
-        with self.db.read() as session:
-            query = select(Person).where(col(getattr(Person, column)) == value)
-            person = session.exec(query).first()
-        if person is None or person.refreshed_at < self.clock() - self.ttl:
-            return None
-        return person
-
-    def _save_person(
-        self, found: SlackAnswer, sf_id: str | None, manager_sf: str | None, manager: str | None
-    ) -> None:
-        values: dict[str, Any] = {"slack_user_id": found.id, "email": found.email or None}
-        values |= {"name": found.name, "tz": found.tz, "active": True}
-        values |= {"manager_sf_user_id": manager_sf, "manager_slack_user_id": manager}
-        if sf_id is not None:
-            values["sf_user_id"] = sf_id
-        self._save(**values)
-
-    def _save(self, *, refresh: bool = True, **values: Any) -> None:
-        """Insert or update a Person; a race with another replica is retried once.
-
-        `refresh` restarts the TTL; without it an existing row keeps its refreshed_at (a new row
-        gets now).
-        """
-        now = self.clock()
-        if refresh:
-            values["refreshed_at"] = now
-        for attempt in (1, 2):
-            try:
-                with self.db.write() as session:
-                    upsert_person(session, values, now)
-                return
-            except IntegrityError:
-                if attempt == 2:
-                    log.warning("person cache not updated for %s (concurrent refresh)", values)

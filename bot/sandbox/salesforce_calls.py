@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bot.sandbox.salesforce_store import ApiError
+from bot.sandbox.salesforce_api_errors import ApiError
 
 FAULTS = frozenset({"503", "timeout", "lock", "trigger_lock", "401", "limit"})
 MATCHES = frozenset({"composite", "query", "sobjects", "token", "limits", "*"})

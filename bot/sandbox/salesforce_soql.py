@@ -1,27 +1,19 @@
-"""The SOQL subset the sandbox answers: SELECT, FROM, WHERE (=, IN, comparisons, AND), ORDER BY,
-LIMIT. Dates and datetimes are unquoted literals, compared as instants (SOQL and SOSL Reference,
-"Date Formats and Date Literals": `CreatedDate > 2005-10-08T01:02:03Z`)."""
+"""The SOQL subset the sandbox parses (`salesforce_soql_run` runs it): SELECT, FROM, WHERE (=, IN,
+comparisons, AND), ORDER BY, LIMIT. Dates and datetimes are unquoted literals, compared as
+instants (SOQL and SOSL Reference, "Date Formats and Date Literals":
+`CreatedDate > 2005-10-08T01:02:03Z`)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
 from bot.salesforce.ids import id_key
-from bot.sandbox.salesforce_seed import (
-    FIELDS,
-    NAME_FIELDS,
-    RELATIONSHIPS,
-    UNFILTERABLE_FIELDS,
-)
 
 Scalar = str | int | float | bool | datetime | None
-Records = Mapping[str, Mapping[str, Mapping[str, Any]]]
-Schema = Mapping[str, frozenset[str]]
 SUPPORTED = (
     "the sandbox supports SELECT fields FROM object [WHERE f = v AND f IN (v, ...) AND f >= v] "
     "[ORDER BY f [ASC|DESC]] [LIMIT n]"
@@ -38,7 +30,7 @@ _LITERAL_NAMES: dict[str, Scalar] = {"true": True, "false": False, "null": None}
 _COMPARISONS = frozenset({"=", "!=", "<", "<=", ">", ">="})
 
 
-def _instant(text: str) -> datetime | None:
+def instant(text: str) -> datetime | None:
     """A SOQL datetime literal or a stored datetime ("...+0000"), as an aware instant."""
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -99,7 +91,7 @@ def _tokenize(soql: str) -> list[tuple[str, Any]]:
         elif kind == "number":
             value = float(text) if "." in text else int(text)
         elif kind == "datetime":
-            value = _instant(text)
+            value = instant(text)
         else:
             value = text
         tokens.append((kind, value))
@@ -199,148 +191,3 @@ def parse(soql: str) -> SoqlQuery:
     if parser.position != len(parser.tokens):
         raise SoqlError("MALFORMED_QUERY", f"unexpected {parser.where()}; {SUPPORTED}")
     return SoqlQuery(sobject, tuple(fields), tuple(conditions), order_by, limit)
-
-
-def _canonical(names: frozenset[str] | Mapping[str, Any], name: str) -> str | None:
-    # SOQL names are case-insensitive; answers use the schema's spelling
-    return next((known for known in names if known.lower() == name.lower()), None)
-
-
-def _resolve(sobject: str, path: str, schema: Schema = FIELDS) -> tuple[str, ...]:
-    head, _, tail = path.partition(".")
-    if not tail:
-        field = _canonical(schema[sobject], head)
-        if field is None:
-            raise SoqlError("INVALID_FIELD", f"No such column '{path}' on entity '{sobject}'")
-        return (field,)
-    relationship = _canonical(RELATIONSHIPS.get(sobject, {}), head)
-    if relationship is None:
-        raise SoqlError("INVALID_FIELD", f"Didn't understand relationship '{head}' on {sobject}")
-    target = RELATIONSHIPS[sobject][relationship][1]
-    if target == "Name":
-        field = _canonical(NAME_FIELDS, tail)
-        if field is None:  # e.g. Owner.ManagerId on a Lead: the Name object has no ManagerId
-            raise SoqlError("INVALID_FIELD", f"No such column '{tail}' on entity 'Name'")
-        return (relationship, field)
-    return (relationship, *_resolve(target, tail, schema))
-
-
-def _related(records: Records, target: str, record_id: Any) -> Mapping[str, Any] | None:
-    """The record a lookup points at; through a polymorphic Name, a User or a queue."""
-    if target != "Name":
-        return records.get(target, {}).get(record_id or "")
-    for sobject in ("User", "Group"):
-        found = records.get(sobject, {}).get(record_id or "")
-        if found is not None:
-            return {**found, "Type": "User"} if sobject == "User" else found
-    return None
-
-
-def _value(records: Records, sobject: str, row: Mapping[str, Any], path: tuple[str, ...]) -> Any:
-    if len(path) == 1:
-        return row.get(path[0])
-    lookup, target = RELATIONSHIPS[sobject][path[0]]
-    related = _related(records, target, row.get(lookup))
-    return None if related is None else related.get(path[1])
-
-
-def _matches(actual: Any, condition: Condition) -> bool:
-    """`actual` satisfies the condition: equals one of its values (ids compared in their
-    18-character form), differs, or compares (<, <=, >, >=) with its one value."""
-    if condition.op in ("=", "!="):
-        if isinstance(actual, str) and condition.id_keys:
-            # 15 and 18 characters name one record (ID Field Type, SOAP API Developer Guide)
-            found = id_key(actual) in condition.id_keys
-        else:
-            found = any(_equal(actual, value) for value in condition.values)
-        return found is (condition.op == "=")
-    expected = condition.values[0]
-    if isinstance(expected, datetime):
-        actual = _instant(actual) if isinstance(actual, str) else None
-    if actual is None or expected is None or isinstance(actual, bool):
-        return False  # null never compares, as in SOQL
-    try:
-        return bool(_ORDERINGS[condition.op](actual, expected))
-    except TypeError:
-        return False
-
-
-_ORDERINGS = {
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-}
-
-
-def _equal(actual: Any, expected: Scalar) -> bool:
-    if isinstance(actual, str) and isinstance(expected, str):
-        return actual.casefold() == expected.casefold()  # text equality is case-insensitive
-    if isinstance(actual, bool) or isinstance(expected, bool):
-        return actual is expected
-    if isinstance(expected, datetime):
-        return isinstance(actual, str) and _instant(actual) == expected
-    return bool(actual == expected)
-
-
-def _attributes(sobject: str, record_id: str, version: str) -> dict[str, str]:
-    url = f"/services/data/v{version}/sobjects/{sobject}/{record_id}"
-    return {"type": sobject, "url": url}
-
-
-def _shape(
-    records: Records,
-    sobject: str,
-    row: Mapping[str, Any],
-    paths: list[tuple[str, ...]],
-    version: str,
-) -> dict[str, Any]:
-    shaped: dict[str, Any] = {"attributes": _attributes(sobject, row["Id"], version)}
-    for path in paths:
-        if len(path) == 1:
-            shaped[path[0]] = row.get(path[0])
-            continue
-        lookup, target = RELATIONSHIPS[sobject][path[0]]
-        related = _related(records, target, row.get(lookup))
-        if related is None:
-            shaped[path[0]] = None
-            continue
-        nested = shaped.get(path[0]) or {"attributes": _attributes(target, related["Id"], version)}
-        nested[path[1]] = related.get(path[1])
-        shaped[path[0]] = nested
-    return shaped
-
-
-def execute(
-    query: SoqlQuery, records: Records, version: str, schema: Schema = FIELDS
-) -> list[dict[str, Any]]:
-    """Run a parsed query over the records (sObject -> id -> fields); answers as the REST API.
-
-    `schema` is the org's field names by sObject (the seed's, plus any custom fields added).
-    """
-    sobject = _canonical(schema, query.sobject)
-    if sobject is None:
-        raise SoqlError("INVALID_TYPE", f"sObject type '{query.sobject}' is not supported.")
-    paths = [_resolve(sobject, field, schema) for field in query.fields]
-    if len(set(paths)) != len(paths):
-        raise SoqlError("MALFORMED_QUERY", "duplicate field selected")
-    conditions = [(_resolve(sobject, c.field, schema), c) for c in query.conditions]
-    for path, _condition in conditions:
-        if len(path) == 1 and path[0] in UNFILTERABLE_FIELDS.get(sobject, frozenset()):
-            raise SoqlError("INVALID_FIELD", f"field '{path[0]}' can not be filtered in a query")
-    rows = [
-        row
-        for row in records.get(sobject, {}).values()
-        if all(_matches(_value(records, sobject, row, path), c) for path, c in conditions)
-    ]
-    if query.order_by is not None:
-        order_path = _resolve(sobject, query.order_by[0], schema)
-
-        def sort_key(row: Mapping[str, Any]) -> tuple[bool, Any]:
-            value = _value(records, sobject, row, order_path)
-            return (value is not None, value)  # nulls first, as Salesforce sorts by default
-
-        rows.sort(key=sort_key, reverse=query.order_by[1])
-    if query.limit is not None:
-        rows = rows[: query.limit]
-    return [_shape(records, sobject, row, paths, version) for row in rows]

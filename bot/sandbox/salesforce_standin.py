@@ -8,6 +8,16 @@ from urllib.parse import parse_qsl
 
 import jwt
 
+from bot.sandbox.salesforce_api_errors import (
+    INVALID_SESSION,
+    LIMITED,
+    LOCKED,
+    NOT_FOUND,
+    TRIGGER_LOCKED,
+    UNAVAILABLE,
+    Answer,
+    ApiError,
+)
 from bot.sandbox.salesforce_calls import (
     FAULTS,
     MATCHES,
@@ -20,18 +30,7 @@ from bot.sandbox.salesforce_calls import (
 from bot.sandbox.salesforce_http import StandinServer
 from bot.sandbox.salesforce_schema import CUSTOM_TEXT, FieldSpec
 from bot.sandbox.salesforce_seed import SEED_PEOPLE, SeedPerson
-from bot.sandbox.salesforce_store import (
-    INVALID_SESSION,
-    LIMITED,
-    LOCKED,
-    NOT_FOUND,
-    TRIGGER_LOCKED,
-    UNAVAILABLE,
-    Answer,
-    ApiError,
-    AppliedWrite,
-    RecordStore,
-)
+from bot.sandbox.salesforce_store import AppliedWrite, RecordStore
 
 __all__ = [
     "DEFAULT_TOKEN",

@@ -1,4 +1,4 @@
-"""The stand-in org's records and the REST resources over them: sObjects, SOQL, collections."""
+"""The stand-in org's records and REST resources (sObjects, SOQL; collections in a sibling)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.salesforce.ids import id_key
+from bot.sandbox.salesforce_api_errors import NOT_FOUND, Answer, ApiError
+from bot.sandbox.salesforce_composite import composite
 from bot.sandbox.salesforce_describe import FieldValueError, check_values, describe_answer, rounded
 from bot.sandbox.salesforce_json import BodyError, check_body
 from bot.sandbox.salesforce_rules import (
@@ -27,46 +29,9 @@ from bot.sandbox.salesforce_seed import (
     build_seed,
     make_id,
 )
-from bot.sandbox.salesforce_soql import SoqlError, execute, parse
+from bot.sandbox.salesforce_soql import SoqlError, parse
+from bot.sandbox.salesforce_soql_run import execute
 
-COMPOSITE_LIMIT = 200
-Answer = tuple[int, Any]
-
-
-class ApiError(Exception):
-    """A REST error: answered as `[{"message", "errorCode", "fields"}]` with an HTTP status."""
-
-    def __init__(self, status: int, code: str, message: str, fields: list[str] | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.fields = status, code, message, fields or []
-
-    def answer(self) -> Answer:
-        """The HTTP status and body Salesforce sends for this error."""
-        error = {"message": self.message, "errorCode": self.code}
-        return self.status, [{**error, "fields": self.fields} if self.fields else error]
-
-    def record_result(self) -> dict[str, Any]:
-        """This error as one record's entry in an sObject Collections answer."""
-        error = {"statusCode": self.code, "message": self.message, "fields": self.fields}
-        return {"success": False, "errors": [error]}
-
-
-INVALID_SESSION = ApiError(401, "INVALID_SESSION_ID", "Session expired or invalid")
-NOT_FOUND = ApiError(404, "NOT_FOUND", "The requested resource does not exist")
-LOCKED = ApiError(400, "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record")
-LIMITED = ApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
-# A lock hit inside an Apex trigger reaches the API wrapped in the trigger's own error, e.g.
-# "...: execution of AfterUpdate caused by: System.DmlException: Update failed. First exception
-# on row 0 ...; first error: UNABLE_TO_LOCK_ROW, ..." (Salesforce Help, knowledge article
-# 000229525 "Unable to lock row - Record currently unavailable errors").
-TRIGGER_LOCKED = ApiError(
-    400,
-    "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY",
-    "AccountRollup: execution of AfterUpdate\n\ncaused by: System.DmlException: Update failed. "
-    "First exception on row 0 with id 001Ai0000000001IAA; first error: UNABLE_TO_LOCK_ROW, "
-    "unable to obtain exclusive access to this record: []\n\nTrigger.AccountRollup: line 9",
-)
-UNAVAILABLE = ApiError(503, "SERVER_UNAVAILABLE", "Service temporarily unavailable")
 _SALESFORCE_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 
 
@@ -78,15 +43,6 @@ class AppliedWrite:
     sobject: str
     id: str
     fields: dict[str, Any]
-
-
-def _record_id(record: dict[str, Any]) -> str:
-    # Salesforce accepts 15- and 18-character ids alike; records are kept by the 18-character one
-    return id_key(str(record.get("id") or record.get("Id") or ""))
-
-
-def _fields_of(record: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in record.items() if name not in ("attributes", "id", "Id")}
 
 
 class RecordStore:
@@ -144,7 +100,7 @@ class RecordStore:
             if head in ("query", "queryAll") and method == "GET":
                 return self._query_more(rest[0], version) if rest else self._query(query, version)
             if [head, *rest] == ["composite", "sobjects"] and method in ("PATCH", "POST"):
-                return self._composite(method, body)
+                return composite(self, method, body)
             if head == "sobjects" and len(rest) == 1 and method == "POST":
                 fields = body if isinstance(body, dict) else {}
                 self.check_fields(self.sobject(rest[0]), fields)
@@ -160,7 +116,7 @@ class RecordStore:
         self, method: str, sobject: str, rid: str, query: dict[str, str], body: Any, version: str
     ) -> Answer:
         rid = id_key(rid)
-        record = self._existing(sobject, rid)
+        record = self.existing(sobject, rid)
         if method == "GET":
             names = (
                 [name.strip() for name in query["fields"].split(",")] if "fields" in query else []
@@ -175,7 +131,7 @@ class RecordStore:
             fields = body if isinstance(body, dict) else {}
             self.check_fields(sobject, fields)
             self.check_body(sobject, fields)
-            self._update(sobject, record, fields)
+            self.update(sobject, record, fields)
             return 204, None
         if method == "DELETE":
             del self.records[sobject][rid]
@@ -208,60 +164,14 @@ class RecordStore:
             page["nextRecordsUrl"] = f"/services/data/v{version}/query/{cursor}"
         return page
 
-    def _composite(self, method: str, body: Any) -> Answer:
-        if not isinstance(body, dict) or not isinstance(body.get("records"), list):
-            raise ApiError(
-                400, "JSON_PARSER_ERROR", 'expected {"allOrNone": ..., "records": [...]}'
-            )
-        records = body["records"]
-        if len(records) > COMPOSITE_LIMIT:
-            message = "record limit reached. cannot submit more than 200 records into this call"
-            raise ApiError(400, "EXCEEDED_ID_LIMIT", message)
-        for record in records:
-            # the body is mapped onto typed records before any is saved: one bad one fails all
-            if isinstance(record, dict) and isinstance(record.get("attributes"), dict):
-                sobject = str(record["attributes"].get("type"))
-                if sobject in self.schema:
-                    self.check_body(sobject, _fields_of(record))
-        errors = [self._composite_error(method, record) for record in records]
-        if body.get("allOrNone") and any(errors):
-            rolled_back = ApiError(400, "ALL_OR_NONE_OPERATION_ROLLED_BACK", "Record rolled back")
-            return 200, [(error or rolled_back).record_result() for error in errors]
-        results = []
-        for record, error in zip(records, errors, strict=True):
-            if error is not None:
-                results.append(error.record_result())
-                continue
-            sobject, fields = record["attributes"]["type"], _fields_of(record)
-            if method == "PATCH":
-                record_id = _record_id(record)
-                self._update(sobject, self.records[sobject][record_id], fields)
-            else:
-                record_id = self.insert(sobject, fields)
-            results.append({"id": record_id, "success": True, "errors": []})
-        return 200, results
-
-    def _composite_error(self, method: str, record: Any) -> ApiError | None:
-        try:
-            if not isinstance(record, dict) or not isinstance(record.get("attributes"), dict):
-                raise ApiError(400, "INVALID_TYPE", "Must specify a type in attributes")
-            sobject = self.sobject(str(record["attributes"].get("type")))
-            self.check_fields(sobject, _fields_of(record))
-            if method == "PATCH":
-                self._existing(sobject, _record_id(record))
-            elif _record_id(record):
-                raise ApiError(400, "INVALID_FIELD", "cannot specify Id in an insert call")
-        except ApiError as error:
-            return error
-        return None
-
     def sobject(self, name: str) -> str:
         """The sObject name if this org has it, else the 404 Salesforce answers."""
         if name not in self.schema:
             raise ApiError(404, "NOT_FOUND", f"sObject type '{name}' is not supported.")
         return name
 
-    def _existing(self, sobject: str, record_id: str) -> dict[str, Any]:
+    def existing(self, sobject: str, record_id: str) -> dict[str, Any]:
+        """The record, else the error Salesforce answers for a deleted, missing or malformed id."""
         record = self.records[sobject].get(record_id)
         if record is not None:
             return record
@@ -323,7 +233,8 @@ class RecordStore:
             self.applied.append(AppliedWrite("POST", sobject, record_id, dict(fields)))
         return record_id
 
-    def _update(self, sobject: str, record: dict[str, Any], fields: dict[str, Any]) -> None:
+    def update(self, sobject: str, record: dict[str, Any], fields: dict[str, Any]) -> None:
+        """Apply checked fields to a record: stamp it and log the write."""
         fields = self._stored(sobject, fields)
         record.update(fields)
         record["LastModifiedDate"] = record["SystemModstamp"] = self._tick()

@@ -1,4 +1,4 @@
-"""Modals: Edit (typed inputs per proposed value) and Reject (reason category + text).
+"""Modals: Edit (typed inputs per proposed value), the notice, and the frame every modal shares.
 
 Builders and the readers of their submitted state live together, so a field's input type is
 decided in one place.
@@ -11,9 +11,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from bot.core.decisions import RejectReason
 from bot.slack.blocks_text import Block, clip, esc, label
-from bot.slack.ids import FIELD_BLOCK_PREFIX, REJECT_BLOCK, REJECT_TEXT_BLOCK, View
+from bot.slack.ids import FIELD_BLOCK_PREFIX, View
 
 # A modal holds 100 blocks; 40 inputs leave room for the read-only rest and the explanation.
 MAX_INPUTS = 40
@@ -36,15 +35,6 @@ TEXT_LIMITS = {
 STRING_LIMIT = 255
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
-_REASON_LABELS = {
-    RejectReason.INACCURATE: "Inaccurate",
-    RejectReason.WRONG_RECORD: "Wrong record",
-    RejectReason.TONE: "Tone",
-    RejectReason.NOT_USEFUL: "Not useful",
-    RejectReason.ALREADY_DONE: "Already done",
-    RejectReason.POLICY: "Policy",
-    RejectReason.OTHER: "Other",
-}
 Picklists = Mapping[str, Sequence[str]]
 
 
@@ -178,10 +168,10 @@ def edit_modal(
     names = labels or {}
     blocks += [_input(n, v, choices.get(n), label(names, n)) for n, v in editable.items()]
     blocks += _read_only(item_id, read_only)
-    return _modal(View.EDIT, item_id, "Edit before approving", "Approve with edits", blocks)
+    return modal(View.EDIT, item_id, "Edit before approving", "Approve with edits", blocks)
 
 
-def _modal(view: View, item_id: str, title: str, submit: str, blocks: list[Block]) -> Block:
+def modal(view: View, item_id: str, title: str, submit: str, blocks: list[Block]) -> Block:
     """A modal whose private_metadata is the item id (the truth stays in the database)."""
     return {
         "type": "modal",
@@ -261,46 +251,3 @@ def _checked_text(raw: str, limit: int) -> str:
     if "\x00" in raw:
         raise ValueError("Remove the NUL character (\\u0000) from this value")
     return raw
-
-
-def reject_modal(item_id: str, title: str) -> Block:
-    """The Reject modal: a reason category (feeds metrics and evals) and optional detail."""
-    options = [
-        {"text": {"type": "plain_text", "text": label}, "value": reason.value}
-        for reason, label in _REASON_LABELS.items()
-    ]
-    return _modal(
-        View.REJECT,
-        item_id,
-        "Reject",
-        "Reject",
-        [
-            {"type": "section", "text": {"type": "mrkdwn", "text": clip(f"_{esc(title)}_")}},
-            {
-                "type": "input",
-                "block_id": REJECT_BLOCK,
-                "label": {"type": "plain_text", "text": "What was wrong?"},
-                "element": {"type": "static_select", "action_id": "value", "options": options},
-            },
-            {
-                "type": "input",
-                "block_id": REJECT_TEXT_BLOCK,
-                "optional": True,
-                "label": {"type": "plain_text", "text": "Tell the agent's owner more"},
-                "element": {"type": "plain_text_input", "action_id": "value", "multiline": True},
-            },
-        ],
-    )
-
-
-def read_reject(state: dict[str, Any]) -> tuple[str | None, str, dict[str, str]]:
-    """Category, text and errors from a submitted Reject modal."""
-    option = state.get(REJECT_BLOCK, {}).get("value", {}).get("selected_option") or {}
-    category = option.get("value")
-    text = (state.get(REJECT_TEXT_BLOCK, {}).get("value", {}).get("value") or "").strip()
-    errors = {}
-    if not category:
-        errors[REJECT_BLOCK] = "Pick what was wrong"
-    elif category == RejectReason.OTHER and not text:
-        errors[REJECT_TEXT_BLOCK] = "Say what was wrong when you pick Other"
-    return category, text, errors
