@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -26,6 +27,17 @@ def decide(rt: Runtime, agent_key: str, count: int, prefix: str = "feed") -> lis
     return found
 
 
+def visible(api: httpx.Client, count: int, **params: Any) -> dict[str, Any]:
+    """The feed page once `count` events show (PostgreSQL serves an event once every writing
+    transaction older than it has ended, including other databases' on a shared server)."""
+    deadline = time.monotonic() + 10
+    while True:
+        body: dict[str, Any] = api.get("/api/v1/events", params=params).json()
+        if len(body["events"]) >= count or time.monotonic() > deadline:
+            return body
+        time.sleep(0.05)
+
+
 def read_all(api: httpx.Client, **params: Any) -> list[list[dict[str, Any]]]:
     """Every page of the feed, following `next_cursor` until `has_more` is false."""
     pages, after = [], None
@@ -43,6 +55,7 @@ def test_feed_pages_the_stored_events_in_order(
     rt: Runtime, agent_key: str, api: httpx.Client
 ) -> None:
     items = decide(rt, agent_key, 5)
+    visible(api, 5)
     pages = read_all(api, workflow="opp-hygiene", limit=2)
     assert [len(p) for p in pages] == [2, 2, 1]
     events = [e for page in pages for e in page]
@@ -58,13 +71,13 @@ def test_feed_resumes_from_cursor_and_waits_with_it(
     rt: Runtime, agent_key: str, api: httpx.Client
 ) -> None:
     decide(rt, agent_key, 2)
-    first = api.get("/api/v1/events").json()
+    first = visible(api, 2)
     assert (len(first["events"]), first["has_more"]) == (2, False)
     idle = api.get("/api/v1/events", params={"after": first["next_cursor"]}).json()
     assert idle == {"events": [], "next_cursor": first["next_cursor"], "has_more": False}
     post(rt, agent_key, payloads.field_update(idempotency_key="later"))  # pending: no event
     [later] = decide(rt, agent_key, 1, prefix="later")
-    fresh = api.get("/api/v1/events", params={"after": first["next_cursor"]}).json()
+    fresh = visible(api, 1, after=first["next_cursor"])
     assert [e["data"]["id"] for e in fresh["events"]] == [later]
 
 
@@ -75,10 +88,11 @@ def test_feed_shows_a_key_only_its_workflows(
     with rt.db.write() as session:
         _row, other = keys.create_key(session, agent="brief-bot", workflows=["account-brief"])
     headers = {"Authorization": f"Bearer {other}"}
+    visible(api, 1)
     assert api.get("/api/v1/events", headers=headers).json()["events"] == []
     refused = api.get("/api/v1/events", params={"workflow": "opp-hygiene"}, headers=headers)
     assert_problem(refused, 403, "not scoped to workflow 'opp-hygiene'")
-    assert len(api.get("/api/v1/events").json()["events"]) == 1  # the `*` key sees it
+    assert len(visible(api, 1)["events"]) == 1  # the `*` key sees it
     assert_problem(api.get("/api/v1/events", params={"workflow": "nope"}), 404, "unknown workflow")
     assert_problem(httpx.get(f"{api.base_url}/api/v1/events"), 401, "")
 
@@ -102,5 +116,5 @@ def test_feed_never_skips_an_event_committed_after_a_later_one(
             lifecycle.set_paused(fast, "account-brief", paused=True, actor="user:U0OLIVIA")
         early = api.get("/api/v1/events").json()
         assert early["events"] == []  # the later event waits for the earlier transaction
-    after = api.get("/api/v1/events", params={"after": early["next_cursor"] or None}).json()
+    after = visible(api, 2)
     assert [e["data"]["workflow"] for e in after["events"]] == ["opp-hygiene", "account-brief"]
