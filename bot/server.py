@@ -21,6 +21,8 @@ from bot.core.runtime import Runtime
 from bot.reporting import queries
 from handlers.api import build_router
 from handlers.api_docs import answers
+from handlers.event_docs import document_webhooks
+from handlers.events_api import build_events_router
 from models import Outbox
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,8 @@ def create_app(
 
     app = FastAPI(title="Airlock", version="1", lifespan=lifespan)
     app.include_router(build_router(rt))
+    app.include_router(build_events_router(rt))
+    document_webhooks(app)
     if slack is not None:
         app.add_api_route(
             "/slack/events",

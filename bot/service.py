@@ -144,7 +144,7 @@ def outbox_routes(rt: Runtime, io: Integrations) -> dict[str, Route]:
         CARD: CardRoute(rt, io.slack, io.people, io.salesforce).route(),
         NOTIFY: notify_route(rt, io.slack),
         WRITEBACK: writeback_route(rt, io.salesforce),
-        WEBHOOK: webhook_route(rt.db),
+        WEBHOOK: webhook_route(rt),
     }
 
 

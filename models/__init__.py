@@ -1,5 +1,6 @@
 """SQLModel tables; importing this package registers them all on SQLModel.metadata."""
 
+from models.agent_event import AgentEvent
 from models.agent_key import AgentKey
 from models.audit_checkpoint import AuditCheckpoint, SlackSignature
 from models.event import Event
@@ -11,6 +12,7 @@ from models.stat_count import StatCount
 from models.workflow import Workflow, WorkflowVersion
 
 __all__ = [
+    "AgentEvent",
     "AgentKey",
     "AuditCheckpoint",
     "Event",

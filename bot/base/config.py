@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -36,6 +38,9 @@ class Settings(BaseSettings):
     sandbox: Literal["auto", "on", "off"] = Field("auto", alias="AIRLOCK_SANDBOX")
     # Signs audit checkpoints; keep it outside the database (a secret store, the environment).
     audit_key: SecretStr | None = Field(None, alias="AIRLOCK_AUDIT_KEY")
+    # Signs outbound agent events (Standard Webhooks, `whsec_` + base64); a workflow may name
+    # another variable in its spec's `callback_secret_env`.
+    webhook_secret: SecretStr | None = Field(None, alias="AIRLOCK_WEBHOOK_SECRET")
 
     slack_bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")
@@ -71,6 +76,13 @@ class Settings(BaseSettings):
     def audit_key_value(self) -> str | None:
         """The checkpoint signing key, or None when unset."""
         return self.audit_key.get_secret_value() if self.audit_key else None
+
+    def webhook_secret_for(self, env_name: str | None) -> str | None:
+        """The signing secret of a workflow: its `callback_secret_env`, else the global one."""
+        if env_name:
+            # Read like the settings themselves: the environment first, then `.env`.
+            return os.environ.get(env_name) or dotenv_values(".env").get(env_name)
+        return self.webhook_secret.get_secret_value() if self.webhook_secret else None
 
     @property
     def sandbox_active(self) -> bool:

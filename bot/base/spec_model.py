@@ -210,6 +210,9 @@ class WorkflowSpec(_Section):
     escalation: Escalation = Escalation()
     auto_pause: AutoPause = AutoPause()
     callback_url: str | None = Field(None, pattern=r"^https?://")
+    # The environment variable holding this workflow's Standard Webhooks secret (`whsec_...`);
+    # unset: AIRLOCK_WEBHOOK_SECRET signs its events.
+    callback_secret_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     failure_modes: list[str] = Field(min_length=1)
     success_metric: str = Field(min_length=1)
     description: str | None = None

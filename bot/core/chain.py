@@ -16,6 +16,7 @@ from bot.base import audit_key, eventlog
 from bot.base.canonical import canonical_hash
 from bot.base.db import Executor
 from bot.base.errors import NotFound
+from bot.core import agent_events
 from models import Event, Item
 from models.types import utcnow
 
@@ -115,11 +116,20 @@ def event_row(
     return row
 
 
-def insert_events(session: Executor, rows: list[dict[str, Any]]) -> None:
-    """Store event rows (sealed with the audit key when set); each is logged once committed."""
+def insert_events(
+    session: Executor,
+    rows: list[dict[str, Any]],
+    items: Mapping[str, Mapping[str, Any] | RowMapping] | None = None,
+) -> None:
+    """Store event rows (sealed with the audit key when set); each is logged once committed.
+
+    `items` holds each item row as the events leave it, by id: the agent events published
+    with them (bot.core.agent_events) report it.
+    """
     audit_key.seal(session.info, rows)
     session.execute(_EVENTS.insert(), rows)
     eventlog.note(session.info, rows)
+    agent_events.publish(session, rows, items or {})
 
 
 def append_item_event(
@@ -150,7 +160,7 @@ def append_item_event(
         item.id,
         item_state(found),
     )
-    insert_events(session, [row])
+    insert_events(session, [row], {item.id: found})
     session.execute(update(_ITEMS).where(_ITEMS.c.id == item.id).values(audit_head=row["hash"]))
     item.audit_seq, item.audit_head = seq, row["hash"]
 

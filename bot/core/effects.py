@@ -15,14 +15,12 @@ from models import Workflow
 CARD = "slack.card"
 NOTIFY = "slack.notify"
 WRITEBACK = "salesforce.write"
+# Signed agent events (bot.core.agent_events queues them with the audit event they report).
 WEBHOOK = "webhook"
 
 _WRITES_ON = frozenset({Status.APPROVED, Status.EDITED, Status.AUTO_ACCEPTED})
 # Only a pending item can reach these, so a card exists to re-render.
 _REVIEWED = frozenset({Status.APPROVED, Status.EDITED, Status.REJECTED, Status.EXPIRED})
-_FINAL = frozenset(
-    {Status.APPROVED, Status.EDITED, Status.REJECTED, Status.EXPIRED, Status.AUTO_ACCEPTED}
-)
 
 
 class ItemFacts(Protocol):
@@ -66,16 +64,6 @@ def queue_effects(session: Executor, item: ItemFacts, spec: WorkflowSpec) -> Non
         rows.append(outbox_row(kind=CARD, dedupe_key=key, payload={"update": True}, **common))
     if needs_writeback(item, spec, status):
         rows.append(outbox_row(kind=WRITEBACK, dedupe_key=f"{item.id}:write", **common))
-    if status in _FINAL and spec.callback_url:
-        rows.append(
-            outbox_row(
-                kind=WEBHOOK,
-                dedupe_key=f"{item.id}:webhook:{status.value}",
-                payload={"url": spec.callback_url},
-                pausable=False,
-                **common,
-            )
-        )
     enqueue_all(session, rows)
 
 

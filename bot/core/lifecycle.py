@@ -72,7 +72,7 @@ def record_intake(
         rows.append(row)
         prev = row["hash"]
     session.execute(_ITEMS.insert(), [values | {"audit_seq": len(rows), "audit_head": prev}])
-    insert_events(session, rows)
+    insert_events(session, rows, {values["id"]: values})
     rollups.apply(session, rollups.contributions(values))
 
 

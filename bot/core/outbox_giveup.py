@@ -19,7 +19,7 @@ _WHAT = {
     WRITEBACK: "write-back to Salesforce",
     CARD: "review card",
     NOTIFY: "Slack notice",
-    WEBHOOK: "decision webhook",
+    WEBHOOK: "agent event webhook",
 }
 
 

@@ -47,7 +47,7 @@ def update_items(session: Session, changes: list[ItemChange], actor: str) -> Non
     ).mappings()
     after = {row["id"]: row for row in found}
     rows = [_event(c, after[c.item.id], actor) for c in changes]
-    insert_events(session, rows)
+    insert_events(session, rows, after)
     for change in changes:
         old = before.get(change.item.id)
         if old is not None:
