@@ -27,7 +27,14 @@ log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 
 
-def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     """An RFC 9457 problem answer."""
     body = {
         "type": f"https://airlock.dev/problems/{slug}",
@@ -36,7 +43,7 @@ def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JS
         "detail": detail,
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def create_app(
@@ -75,7 +82,8 @@ def create_app(
 def _install_errors(app: FastAPI) -> None:
     @app.exception_handler(AirlockError)
     async def _domain(_req: Request, exc: AirlockError) -> JSONResponse:
-        return problem(exc.status, exc.slug, exc.title, exc.detail, **exc.extra)
+        headers = getattr(exc, "headers", None)  # e.g. Retry-After on a 429
+        return problem(exc.status, exc.slug, exc.title, exc.detail, headers, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
