@@ -32,7 +32,11 @@ def later() -> Iterator[Callable[[float, Callable[[], object]], None]]:
     threads: list[threading.Thread] = []
 
     def run(delay: float, fn: Callable[[], object]) -> None:
-        thread = threading.Thread(target=lambda: (time.sleep(delay), fn()))
+        def go() -> None:
+            time.sleep(delay)
+            fn()
+
+        thread = threading.Thread(target=go)
         thread.start()
         threads.append(thread)
 

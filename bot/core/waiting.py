@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 from anyio import to_thread
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.base.db import Database
 from bot.base.errors import TooManyRequests
@@ -65,7 +66,7 @@ def item_state(db: Database, item_id: str) -> State:
     """The item's (status, write-back state): one primary-key read, connection returned at once."""
     with db.read() as session:
         row = session.execute(
-            select(Item.status, Item.writeback_state).where(Item.id == item_id)  # type: ignore[arg-type]
+            select(col(Item.status), col(Item.writeback_state)).where(col(Item.id) == item_id)
         ).first()
     return (row[0], row[1]) if row else None
 
