@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -147,7 +148,7 @@ def test_wait_for_change_backs_off() -> None:
         await wait_for_change(read, seen, 30, monotonic=lambda: clock[0], sleep=sleep)
 
     asyncio.run(run())
-    gaps = [b - a for a, b in zip(reads, reads[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(reads)]
     assert max(gaps) == pytest.approx(1.0)  # never slower than once a second
     assert len(reads) < 45  # 30 s of waiting costs a few dozen reads, not a busy loop
     assert reads[-1] == pytest.approx(30.0)
