@@ -21,6 +21,7 @@ from bot.core.runtime import Runtime
 from bot.reporting import queries
 from handlers.api import build_router
 from handlers.api_docs import answers
+from handlers.mcp_http import mount_mcp
 from models import Outbox
 
 log = logging.getLogger(__name__)
@@ -60,13 +61,15 @@ def create_app(
         if on_start:
             on_start()
         try:
-            yield
+            async with mcp_running:
+                yield
         finally:
             if on_stop:
                 on_stop()
 
     app = FastAPI(title="Airlock", version="1", lifespan=lifespan)
     app.include_router(build_router(rt))
+    mcp_running = mount_mcp(app, rt)
     if slack is not None:
         app.add_api_route(
             "/slack/events",

@@ -11,10 +11,9 @@ from fastapi.responses import JSONResponse
 from bot.base.errors import Forbidden
 from bot.base.http_input import read_limited
 from bot.core import keys
-from bot.core.intake import submit
 from bot.core.runtime import Runtime
 from bot.core.waiting import MAX_WAIT_SECONDS
-from bot.reporting.agent_views import item_for, wait_item, workflows_for
+from bot.reporting.agent_views import intake_for, item_for, wait_item, workflows_for
 from bot.reporting.queries import workflow_detail
 from handlers.api_docs import INTAKE_BODY, answers
 
@@ -34,17 +33,8 @@ def build_router(rt: Runtime) -> APIRouter:
         raw = await read_limited(
             request.stream(), request.headers.get("content-length"), rt.settings.max_body_bytes
         )
-        result = await run_in_threadpool(
-            submit,
-            rt,
-            token=_bearer(request),
-            raw=raw,
-            header_key=request.headers.get("idempotency-key"),
-        )
-        if not result.replayed:
-            rt.metrics.items.labels(
-                result.body["workflow"], result.body["status"], result.body["gate"]
-            ).inc()
+        token, header_key = _bearer(request), request.headers.get("idempotency-key")
+        result = await run_in_threadpool(intake_for, rt, token, raw, header_key)
         headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
         return JSONResponse(result.body, status_code=result.status_code, headers=headers)
 

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     sandbox: Literal["auto", "on", "off"] = Field("auto", alias="AIRLOCK_SANDBOX")
     # Signs audit checkpoints; keep it outside the database (a secret store, the environment).
     audit_key: SecretStr | None = Field(None, alias="AIRLOCK_AUDIT_KEY")
+    # The agent key `airlock mcp` (stdio) acts as; over HTTP each request brings its own.
+    agent_key: SecretStr | None = Field(None, alias="AIRLOCK_AGENT_KEY")
 
     slack_bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")

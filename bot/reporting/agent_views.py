@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from bot.base.errors import Forbidden, NotFound
 from bot.base.levels import Status
 from bot.core import keys
+from bot.core.intake import IntakeResult, submit
 from bot.core.runtime import Runtime
 from bot.core.trace import item_view
 from bot.core.waiting import item_state, wait_for_change
@@ -30,6 +31,17 @@ def agent_of(rt: Runtime, token: str | None) -> keys.Agent:
     """The active agent behind a bearer token, or Unauthorized."""
     with rt.db.read() as session:
         return keys.authenticate(session, token)
+
+
+def intake_for(
+    rt: Runtime, token: str | None, raw: bytes, header_key: str | None = None
+) -> IntakeResult:
+    """Submit one agent output and count it; answers at once, never waits for a human."""
+    result = submit(rt, token=token, raw=raw, header_key=header_key)
+    if not result.replayed:
+        body = result.body
+        rt.metrics.items.labels(body["workflow"], body["status"], body["gate"]).inc()
+    return result
 
 
 def item_for(rt: Runtime, token: str | None, item_id: str) -> dict[str, Any]:
