@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
+import sys
 import threading
 import time
+import zipfile
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +25,7 @@ from tests import payloads
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.real_time
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class LoseFirstAnswer(httpx.HTTPTransport):
@@ -113,3 +119,38 @@ def test_async_client_submits_and_waits(live: LiveServer, rt: Runtime, agent_key
 def brief_fields() -> dict[str, Any]:
     body = payloads.brief()
     return {k: v for k, v in body.items() if k not in ("workflow", "kind", "title")}
+
+
+def test_readme_agent_runs(
+    live: LiveServer, rt: Runtime, agent_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Connect an agent") :]
+    code = section[section.index("```python\n") + 10 : section.index("```\n", 10)]
+    assert len(code.strip().splitlines()) <= 10
+    monkeypatch.setenv("AIRLOCK_AGENT_KEY", agent_key)
+    printed: list[str] = []
+
+    def reject_newest() -> None:
+        with rt.db.read() as session:
+            newest = session.exec(select(Item.id)).first()
+        assert newest is not None
+        decisions.reject(rt, newest, "U0ADMIN", "inaccurate", "wrong account")
+
+    threading.Timer(1.0, reject_newest).start()
+    namespace = {"print": lambda *args: printed.append(" ".join(map(str, args)))}
+    exec(code.replace("http://127.0.0.1:3000", live.url), namespace)
+    assert printed[0].startswith("submitted itm_") and printed[0].endswith("pending gate: rep")
+    assert printed[1].startswith("rejected {") and "wrong account" in printed[1]
+
+
+def test_client_builds_as_a_wheel(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    shutil.copytree(ROOT / "clients" / "python", source)
+    pip = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path)]
+    subprocess.run([*pip, str(source)], check=True, capture_output=True, timeout=300)
+    (wheel,) = tmp_path.glob("airlock_client-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    modules = {"__init__.py", "client.py", "errors.py", "models.py", "py.typed"}
+    assert {f"airlock_client/{m}" for m in modules} <= names
+    assert not [n for n in names if not n.startswith(("airlock_client/", "airlock_client-"))]
