@@ -6,6 +6,7 @@ Both build requests and read answers with the same helpers; only the I/O differs
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import time
 import uuid
@@ -20,11 +21,15 @@ MAX_POLL = 60.0  # the server's cap on ?wait=
 _RETRIES = 3  # for a lost connection or a 5xx: the idempotency key makes a resend safe
 
 
-def _headers(api_key: str | None) -> dict[str, str]:
+def _http_options(
+    base_url: str, api_key: str | None, timeout: float, extra: dict[str, Any]
+) -> dict[str, Any]:
+    """The httpx client settings: base URL, the key as Bearer, timeout, and the caller's extras."""
     key = api_key or os.environ.get("AIRLOCK_AGENT_KEY")
     if not key:
         raise ValueError("no agent key: pass api_key=... or set AIRLOCK_AGENT_KEY")
-    return {"Authorization": f"Bearer {key}", "User-Agent": "airlock-client-python/0.1"}
+    headers = {"Authorization": f"Bearer {key}", "User-Agent": "airlock-client-python/0.1"}
+    return {"base_url": base_url.rstrip("/"), "headers": headers, "timeout": timeout, **extra}
 
 
 def _submission(
@@ -42,10 +47,14 @@ def _read(response: httpx.Response) -> Item:
     return Item.from_json(response.json(), replayed=replayed)
 
 
-def _retryable(error: Exception) -> bool:
-    if isinstance(error, AirlockError):
-        return error.status >= 500 or error.status == 429
-    return isinstance(error, httpx.TransportError)
+def _retry_pause(error: Exception, attempt: int) -> float:
+    """How long to wait before resending a submission; re-raises what a resend cannot fix."""
+    transient = isinstance(error, httpx.TransportError) or (
+        isinstance(error, AirlockError) and (error.status >= 500 or error.status == 429)
+    )
+    if attempt >= _RETRIES or not transient:
+        raise error
+    return _pause(error, attempt)
 
 
 def _pause(error: Exception, attempt: int) -> float:
@@ -73,9 +82,7 @@ class AirlockClient:
     def __init__(
         self, base_url: str, api_key: str | None = None, *, timeout: float = 10.0, **http: Any
     ) -> None:
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"), headers=_headers(api_key), timeout=timeout, **http
-        )
+        self._http = httpx.Client(**_http_options(base_url, api_key, timeout, http))
 
     def __enter__(self) -> AirlockClient:
         return self
@@ -98,13 +105,11 @@ class AirlockClient:
     ) -> Item:
         """Submit one output (fields as in the intake body); answers at once, never waits."""
         body, headers = _submission(workflow, kind, title, idempotency_key, fields)
-        for attempt in range(_RETRIES + 1):
+        for attempt in itertools.count():
             try:
                 return _read(self._http.post("/api/v1/items", json=body, headers=headers))
             except (AirlockError, httpx.TransportError) as error:
-                if attempt == _RETRIES or not _retryable(error):
-                    raise
-                time.sleep(_pause(error, attempt))
+                time.sleep(_retry_pause(error, attempt))
         raise AssertionError("unreachable")
 
     def get(self, item_id: str) -> Item:
@@ -136,9 +141,7 @@ class AsyncAirlockClient:
     def __init__(
         self, base_url: str, api_key: str | None = None, *, timeout: float = 10.0, **http: Any
     ) -> None:
-        self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), headers=_headers(api_key), timeout=timeout, **http
-        )
+        self._http = httpx.AsyncClient(**_http_options(base_url, api_key, timeout, http))
 
     async def __aenter__(self) -> AsyncAirlockClient:
         return self
@@ -161,13 +164,11 @@ class AsyncAirlockClient:
     ) -> Item:
         """Submit one output (fields as in the intake body); answers at once, never waits."""
         body, headers = _submission(workflow, kind, title, idempotency_key, fields)
-        for attempt in range(_RETRIES + 1):
+        for attempt in itertools.count():
             try:
                 return _read(await self._http.post("/api/v1/items", json=body, headers=headers))
             except (AirlockError, httpx.TransportError) as error:
-                if attempt == _RETRIES or not _retryable(error):
-                    raise
-                await asyncio.sleep(_pause(error, attempt))
+                await asyncio.sleep(_retry_pause(error, attempt))
         raise AssertionError("unreachable")
 
     async def get(self, item_id: str) -> Item:
