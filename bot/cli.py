@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from sqlalchemy.exc import OperationalError
 
+from bot import cli_mcp
 from bot.base import eventlog
 from bot.base.config import ConfigError
 from bot.base.errors import AirlockError
@@ -35,6 +36,7 @@ app.add_typer(workflows_app, name="workflows")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(outbox_app, name="outbox")
+app.command("mcp")(cli_mcp.mcp)
 
 
 @app.command()

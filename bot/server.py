@@ -23,13 +23,21 @@ from handlers.api import build_router
 from handlers.api_docs import answers
 from handlers.event_docs import document_webhooks
 from handlers.events_api import build_events_router
+from handlers.mcp_http import mount_mcp
 from models import Outbox
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 
 
-def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     """An RFC 9457 problem answer."""
     body = {
         "type": f"https://airlock.dev/problems/{slug}",
@@ -38,7 +46,7 @@ def problem(status: int, slug: str, title: str, detail: str, **extra: Any) -> JS
         "detail": detail,
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def create_app(
@@ -55,7 +63,8 @@ def create_app(
         if on_start:
             on_start()
         try:
-            yield
+            async with mcp_running:
+                yield
         finally:
             if on_stop:
                 on_stop()
@@ -64,6 +73,7 @@ def create_app(
     app.include_router(build_router(rt))
     app.include_router(build_events_router(rt))
     document_webhooks(app)
+    mcp_running = mount_mcp(app, rt)
     if slack is not None:
         app.add_api_route(
             "/slack/events",
@@ -79,7 +89,8 @@ def create_app(
 def _install_errors(app: FastAPI) -> None:
     @app.exception_handler(AirlockError)
     async def _domain(_req: Request, exc: AirlockError) -> JSONResponse:
-        return problem(exc.status, exc.slug, exc.title, exc.detail, **exc.extra)
+        headers = getattr(exc, "headers", None)  # e.g. Retry-After on a 429
+        return problem(exc.status, exc.slug, exc.title, exc.detail, headers, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from bot.base.errors import Forbidden, NotFound
+from bot.base.errors import Forbidden
 from bot.base.http_input import read_limited
 from bot.core import keys
-from bot.core.intake import submit
 from bot.core.runtime import Runtime
-from bot.core.trace import item_view
+from bot.core.waiting import MAX_WAIT_SECONDS
+from bot.reporting.agent_views import intake_for, item_for, wait_item, workflows_for
 from bot.reporting.queries import workflow_detail
 from handlers.api_docs import INTAKE_BODY, answers
 
@@ -41,17 +41,8 @@ def _add_intake(router: APIRouter, rt: Runtime) -> None:
         raw = await read_limited(
             request.stream(), request.headers.get("content-length"), rt.settings.max_body_bytes
         )
-        result = await run_in_threadpool(
-            submit,
-            rt,
-            token=_bearer(request),
-            raw=raw,
-            header_key=request.headers.get("idempotency-key"),
-        )
-        if not result.replayed:
-            rt.metrics.items.labels(
-                result.body["workflow"], result.body["status"], result.body["gate"]
-            ).inc()
+        token, header_key = _bearer(request), request.headers.get("idempotency-key")
+        result = await run_in_threadpool(intake_for, rt, token, raw, header_key)
         headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
         return JSONResponse(result.body, status_code=result.status_code, headers=headers)
 
@@ -59,16 +50,22 @@ def _add_intake(router: APIRouter, rt: Runtime) -> None:
 def _add_item_view(router: APIRouter, rt: Runtime) -> None:
     """GET /items/{id}: one item as the agent's key may see it."""
 
-    @router.get("/items/{item_id}", responses=answers(401, 404, 422))
-    def get_item(item_id: str, request: Request) -> dict[str, Any]:
+    @router.get("/items/{item_id}", responses=answers(401, 404, 422, 429))
+    async def get_item(
+        item_id: str,
+        request: Request,
+        wait: float | None = Query(
+            None,
+            ge=0,
+            le=MAX_WAIT_SECONDS,
+            description="Long-poll: answer as soon as the status or write-back state changes, "
+            f"or after this many seconds (at most {MAX_WAIT_SECONDS:g})",
+        ),
+    ) -> dict[str, Any]:
         """Status, gate, level, checks, authority, decision, write-back state and trace."""
-        with rt.db.read() as session:
-            key = keys.authenticate(session, _bearer(request))
-            view = item_view(session, item_id)
-        if not keys.in_scope(key, view["workflow"]):
-            # The same answer as a missing item: a key must not learn what exists outside it.
-            raise NotFound(f"item {item_id!r} does not exist: check the id returned at intake")
-        return view
+        if wait:
+            return await wait_item(rt, _bearer(request), item_id, wait)
+        return await run_in_threadpool(item_for, rt, _bearer(request), item_id)
 
 
 def _add_workflow_views(router: APIRouter, rt: Runtime) -> None:
@@ -77,10 +74,7 @@ def _add_workflow_views(router: APIRouter, rt: Runtime) -> None:
     @router.get("/workflows", responses=answers(401))
     def list_workflows(request: Request) -> dict[str, Any]:
         """Every loaded workflow this key may see, with its state and counts."""
-        with rt.db.read() as session:
-            key = keys.authenticate(session, _bearer(request))
-            visible = [w for w in rt.specs.specs if keys.in_scope(key, w)]
-            return {"workflows": [workflow_detail(rt, session, w) for w in visible]}
+        return {"workflows": workflows_for(rt, _bearer(request))}
 
     @router.get("/workflows/{workflow_id}", responses=answers(401, 403, 404, 422))
     def get_workflow(workflow_id: str, request: Request) -> dict[str, Any]:

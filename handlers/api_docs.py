@@ -22,6 +22,7 @@ _WHY: dict[int, str] = {
     409: "The idempotency key was used before with a different body.",
     413: "The body is over AIRLOCK_MAX_BODY_BYTES.",
     422: "The request does not match the schema; `errors` lists each field.",
+    429: "The key already holds its limit of open long-polls; `Retry-After` says when to retry.",
     503: "The database did not answer (details go to the log, never to the caller).",
 }
 

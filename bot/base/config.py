@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     # Signs outbound agent events (Standard Webhooks, `whsec_` + base64); a workflow may name
     # another variable in its spec's `callback_secret_env`.
     webhook_secret: SecretStr | None = Field(None, alias="AIRLOCK_WEBHOOK_SECRET")
+    # The agent key `airlock mcp` (stdio) acts as; over HTTP each request brings its own.
+    agent_key: SecretStr | None = Field(None, alias="AIRLOCK_AGENT_KEY")
 
     slack_bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")

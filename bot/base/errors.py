@@ -58,3 +58,13 @@ class PayloadTooLarge(AirlockError):
     """The body is over the configured limit."""
 
     status, slug, title = 413, "payload-too-large", "Payload too large"
+
+
+class TooManyRequests(AirlockError):
+    """A bounded resource is full for this caller; `Retry-After` says when to try again."""
+
+    status, slug, title = 429, "too-many-requests", "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.headers = {"Retry-After": str(retry_after)}

@@ -13,6 +13,7 @@ from bot.base.errors import NotFound
 from bot.base.metrics import Metrics
 from bot.base.specs import LoadedSpec, SpecError, SpecSet, load_specs
 from bot.core.registry import sync_workflows
+from bot.core.waiting import WaitLimiter
 from bot.salesforce.fields import FieldCatalog
 from bot.salesforce.record_check import RecordCheck
 from models.types import utcnow
@@ -36,6 +37,7 @@ class Runtime:
     clock: Callable[[], datetime] = field(default=utcnow)
     fields: FieldCatalog = field(default_factory=FieldCatalog)  # Salesforce describe cache
     records: RecordCheck = field(default_factory=RecordCheck)  # do named records exist?
+    waits: WaitLimiter = field(default_factory=WaitLimiter)  # long-polls open per agent key
 
     def spec(self, workflow_id: str) -> LoadedSpec:
         """The loaded spec of a workflow, or NotFound listing the ones that exist."""
