@@ -55,6 +55,23 @@ def test_shadow_mode_in_spec_ends_promotion(
     assert "salesforce.write" not in effects(rt, item_id)
 
 
+def test_promote_refused_while_spec_says_shadow(
+    rt: Runtime, agent_key: str, workflows_dir: Path
+) -> None:
+    """Found by the lifecycle state machine: paused, shadow spec, promote, resume -> the held item
+    was auto-accepted. Shadow mode records only; autopilot is earned from review, not skipped to."""
+    decide_many(rt, agent_key, approved=50)
+    control.pause(rt, WORKFLOW, OWNER, "tightening the spec")
+    held = post(rt, agent_key, payloads.field_update(idempotency_key="held"))
+    reload(rt, workflows_dir, lambda text: text.replace("mode: review", "mode: shadow"))
+    answer = commands.run(rt, OWNER, f"promote {WORKFLOW}")
+    assert "runs in shadow mode" in answer.text and "mode: review" in answer.text
+    assert workflow_events(rt, "promoted") == []
+    control.resume(rt, WORKFLOW, OWNER)
+    assert get(rt, held).status == "shadowed"
+    assert "salesforce.write" not in effects(rt, held)
+
+
 def test_spec_change_revokes_promotion(rt: Runtime, agent_key: str, workflows_dir: Path) -> None:
     promoted(rt, agent_key)
     reload(rt, workflows_dir, lambda text: text.replace("remind_after: 4h", "remind_after: 3h"))
