@@ -71,6 +71,9 @@ def fill(settings: Settings, pending: int) -> float:
         "writeback_state": "none",
         "assignee": "U0MAYA",
         "escalated": True,
+        # Escalated three days ago with nobody above the reviewer: expiry counts from then
+        # (bot/base/deadlines.py), so the due items' step is their expiry.
+        "escalated_at": now - timedelta(days=3),
         "audit_seq": 0,
         "reminded_at": now - timedelta(days=3),
         "pending_since": now - timedelta(days=4),

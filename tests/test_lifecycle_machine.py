@@ -24,7 +24,7 @@ from hypothesis.stateful import (
 )
 from sqlmodel import col, func, select
 
-from bot.base.errors import AirlockError
+from bot.base.errors import AirlockError, Conflict
 from bot.base.specs import load_specs
 from bot.core import autonomy, control, decisions
 from bot.core.effects import WRITEBACK
@@ -178,7 +178,12 @@ class Lifecycle(RuleBasedStateMachine):
 
     @rule()
     def promote(self) -> None:
-        self.autopilot = autonomy.promote(self.rt, WF, OWNER)[0] or self.autopilot
+        try:
+            granted = autonomy.promote(self.rt, WF, OWNER)[0]
+        except Conflict as exc:
+            assert self.variant == "shadow" and "shadow mode" in str(exc)
+            return
+        self.autopilot = granted or self.autopilot
 
     @rule()
     def demote(self) -> None:

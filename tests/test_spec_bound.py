@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from sqlalchemy import text
 from sqlmodel import col, select
 
 from bot.base.specs import load_specs
@@ -53,6 +55,23 @@ def test_shadow_mode_in_spec_ends_promotion(
     item_id = post(rt, agent_key, payloads.field_update(idempotency_key="after"))
     assert get(rt, item_id).status == "shadowed"
     assert "salesforce.write" not in effects(rt, item_id)
+
+
+def test_promote_refused_while_spec_says_shadow(
+    rt: Runtime, agent_key: str, workflows_dir: Path
+) -> None:
+    """Found by the lifecycle state machine: paused, shadow spec, promote, resume -> the held item
+    was auto-accepted. Shadow mode records only; autopilot is earned from review, not skipped to."""
+    decide_many(rt, agent_key, approved=50)
+    control.pause(rt, WORKFLOW, OWNER, "tightening the spec")
+    held = post(rt, agent_key, payloads.field_update(idempotency_key="held"))
+    reload(rt, workflows_dir, lambda text: text.replace("mode: review", "mode: shadow"))
+    answer = commands.run(rt, OWNER, f"promote {WORKFLOW}")
+    assert "runs in shadow mode" in answer.text and "mode: review" in answer.text
+    assert workflow_events(rt, "promoted") == []
+    control.resume(rt, WORKFLOW, OWNER)
+    assert get(rt, held).status == "shadowed"
+    assert "salesforce.write" not in effects(rt, held)
 
 
 def test_spec_change_revokes_promotion(rt: Runtime, agent_key: str, workflows_dir: Path) -> None:
@@ -146,3 +165,33 @@ def test_resume_answers_first_then_releases_every_batch_in_order(
     )
     assert [get(rt, i).status for i in held] == ["pending"] * total
     assert release.release_held(rt) == []
+
+
+def test_release_all_waits_for_items_another_releaser_holds(rt: Runtime, agent_key: str) -> None:
+    """Under load the scheduler's tick locked the last held items (SKIP LOCKED passed them by):
+    release_all stopped early and `/airlock resume` said the workflow was paused again."""
+    if rt.db.is_sqlite:
+        pytest.skip("SQLite serialises writers: no releaser ever skips a locked item")
+    control.pause(rt, WORKFLOW, OWNER, "checking stages")
+    for n in range(3):
+        post(rt, agent_key, payloads.field_update(idempotency_key=f"held-{n}"))
+    control.resume(rt, WORKFLOW, OWNER, release=0)
+    other = rt.db.write_engine.connect()  # another releaser, mid-transaction on the oldest held item
+    other.begin()
+    other.execute(
+        text("SELECT id FROM item WHERE status = 'held' ORDER BY created_at, id LIMIT 1 FOR UPDATE")
+    )
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 3:
+            other.rollback()  # the other releaser lets go
+
+    try:
+        assert release.release_all(rt, WORKFLOW, actor="user:x", sleep=sleep) == 3
+    finally:
+        other.close()
+    assert len(waits) == 3
+    with rt.db.read() as session:
+        assert release.held_count(session, WORKFLOW) == 0

@@ -94,15 +94,26 @@ def evidence(rt: Runtime, workflow_id: str) -> Evidence:
     return Evidence(sum(rows.values()), rows.get("approved", 0))
 
 
+def _may_promote(rt: Runtime, loaded: LoadedSpec, user: str) -> None:
+    """Refuse a promotion by someone other than the owner or an admin, or of a shadow spec."""
+    if not is_owner(rt, loaded.id, user):
+        refused(rt, loaded.id, user, "promote")
+        raise NotPermitted(f"only the owner or an admin can promote {loaded.id}")
+    if loaded.spec.mode is Mode.SHADOW:
+        # Shadow records only: autopilot is earned from human review, never skipped to from it.
+        raise Conflict(
+            f"{loaded.id} runs in shadow mode (its items are recorded, never reviewed): set "
+            f"`mode: review` in {loaded.path.name} and let people review before promoting"
+        )
+
+
 def promote(rt: Runtime, workflow_id: str, user: str) -> tuple[bool, Evidence]:
     """Grant autopilot if the evidence holds (owner or admin); answer with the numbers.
 
     The grant is bound to the spec version loaded now: a changed spec revokes it on load.
     """
     loaded = rt.spec(workflow_id)
-    if not is_owner(rt, workflow_id, user):
-        refused(rt, workflow_id, user, "promote")
-        raise NotPermitted(f"only the owner or an admin can promote {workflow_id}")
+    _may_promote(rt, loaded, user)
     found = evidence(rt, workflow_id)
     if not found.holds:
         return False, found

@@ -10,6 +10,8 @@ intake stored as `held` while a resume was committing).
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Table, func
@@ -26,6 +28,7 @@ from bot.core.runtime import Runtime
 from models import Item
 
 BATCH = 100
+_RETRY = 0.05  # seconds between looks at items another releaser holds
 _ITEMS: Table = SQLModel.metadata.tables["item"]
 _WORKFLOWS: Table = SQLModel.metadata.tables["workflow"]
 
@@ -64,15 +67,37 @@ def release_held(
     return released
 
 
-def release_all(rt: Runtime, workflow_id: str, *, actor: str) -> int:
+def release_all(
+    rt: Runtime,
+    workflow_id: str,
+    *,
+    actor: str,
+    patience: float = 60.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
     """Release every held item of an active workflow, batch after batch; returns how many.
 
-    Stops early if the workflow is paused again meanwhile (release_held then finds nothing).
+    Stops early if the workflow is paused again meanwhile. Items another releaser holds (the
+    scheduler's tick, a replica: SKIP LOCKED passes them by) are waited for, up to `patience`
+    seconds without progress, so "all released" is never said while some are still held.
     """
-    count = 0
-    while batch := release_held(rt, actor=actor, workflow_id=workflow_id):
-        count += len(batch)
+    count, idle = 0, 0.0
+    while idle < patience:
+        batch = release_held(rt, actor=actor, workflow_id=workflow_id)
+        count, idle = count + len(batch), 0.0 if batch else idle + _RETRY
+        if not batch and not _held_in_active(rt, workflow_id):
+            break
+        if not batch:
+            sleep(_RETRY)
     return count
+
+
+def _held_in_active(rt: Runtime, workflow_id: str) -> bool:
+    with rt.db.read() as session:
+        paused = session.execute(
+            select(_WORKFLOWS.c.paused).where(_WORKFLOWS.c.id == workflow_id)
+        ).scalar()
+        return paused is False and held_count(session, workflow_id) > 0
 
 
 def _release_one(rt: Runtime, session: Session, held: Item, actor: str) -> Item:
