@@ -176,7 +176,7 @@ def test_release_all_waits_for_items_another_releaser_holds(rt: Runtime, agent_k
     for n in range(3):
         post(rt, agent_key, payloads.field_update(idempotency_key=f"held-{n}"))
     control.resume(rt, WORKFLOW, OWNER, release=0)
-    other = rt.db.write_engine.connect()  # another releaser, mid-transaction on the oldest held item
+    other = rt.db.write_engine.connect()  # another releaser, mid-transaction on the oldest item
     other.begin()
     other.execute(
         text("SELECT id FROM item WHERE status = 'held' ORDER BY created_at, id LIMIT 1 FOR UPDATE")
