@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from sqlalchemy.exc import OperationalError
@@ -19,9 +19,6 @@ from bot.cli_common import _migrated_db, _settings
 from bot.cli_outbox import outbox_app
 from bot.cli_report import export_evals, report
 from bot.cli_specs import keys_app, workflows_app
-
-if TYPE_CHECKING:
-    pass
 
 app = typer.Typer(
     help="Airlock: runtime controls for AI agents in sales teams.",
