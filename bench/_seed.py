@@ -32,6 +32,24 @@ STATUSES = [
     ("auto_accepted", 6),
     ("blocked", 4),
 ]
+# The columns every bench item shares (bench/sweep.py uses them too).
+ITEM_BASE: dict[str, Any] = {
+    "agent_key_id": "bench",
+    "request_hash": "x",
+    "raw": "{}",
+    "raw_hash": "x",
+    "kind": "field_update",
+    "title": "Bench item",
+    "summary": "",
+    "reasons": [],
+    "sources": [],
+    "changes": [],
+    "level": "crm_write",
+    "gate": "rep",
+    "gate_reasons": [],
+    "checks": [],
+    "assignee": "U0MAYA",
+}
 REASONS = ["inaccurate", "wrong_record", "tone", "not_useful", "duplicate"]
 WRITES = ["written"] * 8 + ["conflict", "failed"]
 
@@ -47,22 +65,8 @@ def _item(n: int, rng: random.Random, workflows: list[str], now: datetime) -> di
         "workflow_id": workflows[n % len(workflows)],
         "workflow_version": "bench",
         "agent": f"agent-{n % 2}",
-        "agent_key_id": "bench",
+        **ITEM_BASE,
         "idempotency_key": f"b{n}",
-        "request_hash": "x",
-        "raw": "{}",
-        "raw_hash": "x",
-        "kind": "field_update",
-        "title": "Bench item",
-        "summary": "",
-        "reasons": [],
-        "sources": [],
-        "changes": [],
-        "level": "crm_write",
-        "gate": "rep",
-        "gate_reasons": [],
-        "checks": [],
-        "assignee": "U0MAYA",
         "escalated": rng.random() < 0.1,
         "status": status,
         "authority": "confirmed" if decided else "advisory",

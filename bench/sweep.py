@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlmodel import SQLModel  # noqa: E402
 
+from bench._seed import ITEM_BASE  # noqa: E402
 from bench.common import scratch_database  # noqa: E402
 from bot.base.config import Settings  # noqa: E402
 from bot.core.lifecycle import new_item_id  # noqa: E402
@@ -51,25 +52,11 @@ def fill(settings: Settings, pending: int) -> float:
     template = {
         "workflow_id": "opp-hygiene",
         "workflow_version": rt.spec("opp-hygiene").version,
+        **ITEM_BASE,
         "agent": "bench",
-        "agent_key_id": "bench",
-        "request_hash": "x",
-        "raw": "{}",
-        "raw_hash": "x",
-        "kind": "field_update",
-        "title": "Bench item",
-        "summary": "",
-        "reasons": [],
-        "sources": [],
-        "changes": [],
-        "level": "crm_write",
-        "gate": "rep",
-        "gate_reasons": [],
-        "checks": [],
         "status": "pending",
         "authority": "advisory",
         "writeback_state": "none",
-        "assignee": "U0MAYA",
         "escalated": True,
         # Escalated three days ago with nobody above the reviewer: expiry counts from then
         # (bot/base/deadlines.py), so the due items' step is their expiry.
