@@ -18,11 +18,13 @@ from tests.test_lifecycle import post
 
 
 def decide(rt: Runtime, agent_key: str, count: int, prefix: str = "feed") -> list[str]:
-    """Submit and approve `count` opp-hygiene items: one item.decided each."""
+    """Submit and reject `count` opp-hygiene items: one item.decided each, and nothing after it
+    (an approval would also queue a write-back, whose `item.written` the live service's workers
+    publish at a time of their own)."""
     found = []
     for n in range(count):
         item_id = post(rt, agent_key, payloads.field_update(idempotency_key=f"{prefix}{n}"))
-        decisions.approve(rt, item_id, "U0ADMIN")
+        decisions.reject(rt, item_id, "U0ADMIN", "inaccurate")
         found.append(item_id)
     return found
 
