@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from bot.base.errors import Forbidden
-from bot.base.http_input import read_limited
+from bot.base.http_input import bearer, read_limited
 from bot.core import keys
 from bot.core.runtime import Runtime
 from bot.core.waiting import MAX_WAIT_SECONDS
@@ -87,9 +87,7 @@ def _add_workflow_views(router: APIRouter, rt: Runtime) -> None:
 
 
 def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    return bearer(request.headers.get("authorization"))
 
 
 def _require_scope(key: keys.Agent, workflow_id: str) -> None:

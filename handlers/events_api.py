@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from bot.base.errors import Forbidden
+from bot.base.http_input import bearer
 from bot.core import event_feed, keys
 from bot.core.runtime import Runtime
-from handlers.api import _bearer
 from handlers.api_docs import answers
 
 
@@ -26,7 +26,7 @@ def build_events_router(rt: Runtime) -> APIRouter:
     ) -> dict[str, Any]:
         """The events the signed webhooks carry, oldest first, after the cursor `after`."""
         with rt.db.read() as session:
-            key = keys.authenticate(session, _bearer(request))
+            key = keys.authenticate(session, bearer(request.headers.get("authorization")))
             scope = _scope(rt, key, workflow)
             return event_feed.page(session, scope, after, limit)
 

@@ -20,6 +20,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from bot.base.errors import AirlockError
+from bot.base.http_input import bearer
 from bot.base.levels import Status
 from bot.base.submission import Submission
 from bot.core.runtime import Runtime
@@ -35,12 +36,6 @@ _READ = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hi
 _SUBMIT = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
 )
-
-
-def bearer(header: str | None) -> str | None:
-    """The token of an `Authorization: Bearer ...` header, or None."""
-    scheme, _, token = (header or "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 def build_mcp(rt: Runtime, *, stdio_key: str | None = None) -> MCPServer:

@@ -13,9 +13,10 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from bot.base.errors import Unauthorized
+from bot.base.http_input import bearer
 from bot.core.runtime import Runtime
 from bot.reporting.agent_views import agent_of
-from handlers.mcp import bearer, build_mcp
+from handlers.mcp import build_mcp
 
 PATH = "/mcp"
 

@@ -94,3 +94,9 @@ def refuse_unstorable(data: Any) -> None:
         message = "NUL characters (\\u0000) and lone surrogates (\\ud800) are not allowed"
         errors = [{"field": f, "message": message} for f in bad]
         raise InvalidInput(f"fix these fields: {', '.join(bad[:5])}: {message}", errors=errors)
+
+
+def bearer(header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer ...` header (RFC 6750 section 2.1), or None."""
+    scheme, _, token = (header or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
