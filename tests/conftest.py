@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.base.config import Settings
+from bot.base.db import Database
 from bot.core.runtime import Runtime, open_runtime
 from bot.sandbox.live import LiveServer
 from bot.sandbox.live import free_port as free_port  # tests import it from here
@@ -56,16 +57,44 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     )
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """A database nobody else uses: a temp SQLite file, or a fresh PostgreSQL database."""
+@pytest.fixture(scope="session")
+def _migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One database migrated to head per test session, the template of every test's database:
+    running the migrations for each test cost about 0.1 s on SQLite and 0.25 s on PostgreSQL."""
     if not PG_URL:
+        path = tmp_path_factory.mktemp("template") / "airlock.db"
+        _upgrade(f"sqlite:///{path}")
+        yield str(path)
+        return
+    name = f"airlock_tpl_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    _upgrade(PG_URL.rsplit("/", 1)[0] + f"/{name}")  # disposed: a template must have no sessions
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _upgrade(url: str) -> None:
+    db = Database(url, None)
+    db.upgrade()
+    db.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, _migrated: str) -> Iterator[str]:
+    """A database nobody else uses, already migrated: a copy of the session's migrated SQLite
+    file, or a fresh PostgreSQL database made from the session's migrated template."""
+    if not PG_URL:
+        shutil.copyfile(_migrated, tmp_path / "airlock.db")
         yield f"sqlite:///{tmp_path / 'airlock.db'}"
         return
     name = f"airlock_t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{_migrated}"'))
     yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
