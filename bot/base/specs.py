@@ -101,9 +101,10 @@ def _describe(path: Path, node: yaml.Node | None, err: Any) -> str:
     loc: list[Any] = [p for p in err.get("loc", ()) if p != "__root__"]
     message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
     # Cross-field checks have no location; they name their field at the start of the message.
+    # A nested section's check names its own field (`window: ...`): appended to the section's.
     named = _NAMED.match(message)
-    if named and not loc:
-        loc = [int(p) if p.isdigit() else p for p in named.group(1).split(".")]
+    if named:
+        loc = [*loc, *(int(p) if p.isdigit() else p for p in named.group(1).split("."))]
         message = named.group(2)
     where = ".".join(str(p) for p in loc) or "(file)"
     line = _line_of(node, loc)

@@ -1,0 +1,178 @@
+"""Outcomes against a holdout, end to end on the stand-ins with a simulated clock."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import col, select
+
+from bot.base.levels import Status
+from bot.core import holdout, intake
+from bot.core.lift import MIN_PER_ARM, lifts, segment_lifts
+from bot.delivery import outcome_reads, timers
+from bot.sandbox.salesforce_standin import SalesforceStandin
+from bot.service import Service
+from models import AgentEvent, Item, Outbox
+from tests import payloads
+
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+WINDOW = timedelta(days=14)
+WORKFLOW = """\
+id: opp-outcomes
+name: Opportunity next plays
+owner: U0OLIVIA
+trigger: nightly
+inputs: [Salesforce Opportunity]
+task: Recommend the next play on each open deal
+level: recommendation
+allowed_outputs: {kinds: [recommendation]}
+escalation: {remind_after: 4h, expire_after: 72h}
+outcome:
+  window: 14d
+  holdout: 0.1
+  metrics:
+    - {name: stage_advanced, field: Opportunity.StageName, changed: true}
+    - {name: next_step_set, field: Opportunity.NextStep, not_empty: true}
+segment_by: Account.Industry
+failure_modes: [wrong deal]
+success_metric: deals move a stage within two weeks
+"""
+
+
+@pytest.fixture
+def workflows_dir(workflows_dir: Path) -> Path:
+    (workflows_dir / "opp-outcomes.yml").write_text(WORKFLOW, encoding="utf-8")
+    return workflows_dir
+
+
+def standin(service: Service) -> SalesforceStandin:
+    box = service.integrations.sandbox.salesforce
+    assert box is not None
+    return box
+
+
+def new_deals(service: Service, n: int) -> list[str]:
+    sf = standin(service)
+    accounts = list(sf.records("Account"))
+    return [
+        sf.add(
+            "Opportunity",
+            {
+                "Name": f"Deal {i}",
+                "AccountId": accounts[i % 2],
+                "StageName": "Prospecting",
+                "CloseDate": "2026-06-30",
+                "NextStep": None,
+            },
+        )
+        for i in range(n)
+    ]
+
+
+def submit(service: Service, key: str, record_id: str, **over: object) -> str:
+    body = payloads.recommendation(
+        workflow="opp-outcomes", record={"sobject": "Opportunity", "id": record_id}, **over
+    )
+    result = intake.submit(service.rt, token=key, raw=json.dumps(body).encode(), header_key=None)
+    return str(result.body["id"])
+
+
+def items(service: Service) -> list[Item]:
+    with service.rt.db.read() as session:
+        query = select(Item).where(col(Item.workflow_id) == "opp-outcomes")
+        return list(session.exec(query.order_by(col(Item.created_at), col(Item.id))))
+
+
+def wilson(k: int, n: int) -> tuple[float, float]:
+    """Wilson's bounds found as the roots of |p - k/n| = z sqrt(p(1-p)/n), by bisection."""
+    z, phat = 1.959963984540054, k / n
+
+    def root(lo: float, hi: float, rising: bool) -> float:
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            inside = abs(phat - mid) <= z * math.sqrt(mid * (1 - mid) / n)
+            lo, hi = (mid, hi) if inside != rising else (lo, mid)
+        return (lo + hi) / 2
+
+    low = 0.0 if k == 0 else root(0.0, phat, rising=True)
+    high = 1.0 if k == n else root(phat, 1.0, rising=False)
+    return low, high
+
+
+def reference_lift(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float, float]:
+    """Newcombe (1998) method 10, from the bisection Wilson bounds above."""
+    (l1, u1), (l2, u2) = wilson(k1, n1), wilson(k2, n2)
+    p1, p2 = k1 / n1, k2 / n2
+    d = p1 - p2
+    return d, d - math.hypot(p1 - l1, u2 - p2), d + math.hypot(u1 - p1, p2 - l2)
+
+
+def test_holdout_and_lift_end_to_end(service: Service, agent_key: str) -> None:
+    rt, sf = service.rt, standin(service)
+    rt.clock = lambda: T0
+    deals = new_deals(service, 200)
+    for record_id in deals:
+        submit(service, agent_key, record_id)
+    made = items(service)
+    held = [i for i in made if i.status == Status.HELD_OUT]
+    treated = [i for i in made if i.status != Status.HELD_OUT]
+    expected = {d for d in deals if holdout.hash_share("opp-outcomes", d) < 0.1}
+    assert {i.record_id for i in held} == expected and len(held) >= MIN_PER_ARM
+
+    # Held out: recorded and checked, never posted, written, reminded or expired.
+    service.worker.drain()
+    with rt.db.read() as session:
+        touched = set(session.exec(select(Outbox.item_id)))
+    assert not touched & {i.id for i in held}
+    assert {i.id for i in treated} <= touched
+    assert all(i.checks and i.card_ts is None and i.next_due_at is None for i in held)
+    people = service.integrations.people
+    late = timers.sweep(rt, people, T0 + timedelta(days=4))
+    assert set(late.expired).isdisjoint({i.id for i in held})
+
+    # Arrival read: one query for 200 records, with the segment through the Account lookup.
+    sf.reset_calls()
+    first = outcome_reads.sweep(rt, service.integrations.salesforce, T0)
+    assert len(first.baselines) == 200 and first.queries == 1
+    assert len(sf.calls_matching("GET", "/query")) == 1
+    industries = {a: f["Industry"] for a, f in sf.records("Account").items()}
+    segment = {i.record_id: i.segment for i in items(service)}
+    assert segment == {d: industries[sf.records("Opportunity")[d]["AccountId"]] for d in deals}
+
+    # Salesforce moves: a third of the treated deals and a tenth of the held-out ones advance.
+    moved = {i.record_id for i in treated[::3]} | {i.record_id for i in held[::10]}
+    for record_id in moved:
+        sf.set_field("Opportunity", record_id, "StageName", "Qualification")
+    stepped = {i.record_id for i in treated[::2]} | {i.record_id for i in held[::2]}
+    for record_id in stepped:
+        sf.set_field("Opportunity", record_id, "NextStep", "Call back")
+
+    early = outcome_reads.sweep(rt, service.integrations.salesforce, T0 + WINDOW / 2)
+    assert early.outcomes == []
+    end = outcome_reads.sweep(rt, service.integrations.salesforce, T0 + WINDOW)
+    assert len(end.outcomes) == 200 and end.queries == 1
+
+    with rt.db.read() as session:
+        found = {lift.metric: lift for lift in lifts(session, "opp-outcomes")}
+        by_segment = segment_lifts(session, "opp-outcomes")
+        published = list(session.exec(select(AgentEvent).where(AgentEvent.type == "item.outcome")))
+    assert len(published) == 200
+    n1, n2 = len(treated), len(held)
+    for metric, hit in (("stage_advanced", moved), ("next_step_set", stepped)):
+        k1 = sum(i.record_id in hit for i in treated)
+        k2 = sum(i.record_id in hit for i in held)
+        lift = found[metric]
+        assert (lift.treated_n, lift.holdout_n, lift.treated_k, lift.holdout_k) == (n1, n2, k1, k2)
+        assert lift.treated_rate == pytest.approx(k1 / n1)
+        assert lift.holdout_rate == pytest.approx(k2 / n2)
+        d, low, high = reference_lift(k1, n1, k2, n2)
+        assert (lift.lift, lift.low, lift.high) == pytest.approx((d, low, high), abs=1e-9)
+        assert lift.enough
+    assert sum(s[0].treated_n + s[0].holdout_n for s in by_segment.values()) == 200
+    assert set(by_segment) == set(
+        industries[sf.records("Opportunity")[d]["AccountId"]] for d in deals
+    )
