@@ -39,20 +39,17 @@ def test_wilson_edges() -> None:
     assert low == 0.0 and high == pytest.approx(0.1611, abs=5e-5)  # 3.84 / 23.84
 
 
-def rows(arm: str, hits: int, n: int, segment: str | None = None) -> list[dict[str, object]]:
-    return [
-        {"segment": segment, "outcome": {"arm": arm, "metrics": {"moved": i < hits}}}
-        for i in range(n)
-    ]
+def rows(arm: str, hits: int, n: int) -> dict[tuple[str, ...], int]:
+    return {(arm, "1", "moved"): hits, (arm, "0", "moved"): n - hits}
 
 
 def test_compute_counts_each_arm_and_flags_small_samples() -> None:
-    (lift,) = compute(rows(TREATED, 60, 180) + rows(HOLDOUT, 2, 20), None)
+    (lift,) = compute(rows(TREATED, 60, 180) | rows(HOLDOUT, 2, 20), None)
     assert (lift.treated_k, lift.treated_n, lift.holdout_k, lift.holdout_n) == (60, 180, 2, 20)
     assert lift.treated_rate == pytest.approx(1 / 3) and lift.holdout_rate == pytest.approx(0.1)
     assert (lift.lift, lift.low, lift.high) == pytest.approx(newcombe(60, 180, 2, 20))
     assert lift.enough
-    (small,) = compute(rows(TREATED, 5, 50) + rows(HOLDOUT, 1, MIN_PER_ARM - 1), None)
+    (small,) = compute(rows(TREATED, 5, 50) | rows(HOLDOUT, 1, MIN_PER_ARM - 1), None)
     assert not small.enough
     (empty,) = compute(rows(TREATED, 5, 50), None)
     assert (empty.holdout_n, empty.enough) == (0, False)

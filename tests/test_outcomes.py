@@ -14,10 +14,12 @@ from bot.base.levels import Status
 from bot.core import holdout, intake
 from bot.core.lift import MIN_PER_ARM, lifts, segment_lifts
 from bot.delivery import outcome_reads, timers
+from bot.reporting import queries
 from bot.sandbox.salesforce_standin import SalesforceStandin
 from bot.service import Service
 from models import AgentEvent, Item, Outbox
 from tests import payloads
+from tests.test_rollups import counted, stored
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 WINDOW = timedelta(days=14)
@@ -144,10 +146,10 @@ def test_holdout_and_lift_end_to_end(service: Service, agent_key: str) -> None:
     assert segment == {d: industries[sf.records("Opportunity")[d]["AccountId"]] for d in deals}
 
     # Salesforce moves: a third of the treated deals and a tenth of the held-out ones advance.
-    moved = {i.record_id for i in treated[::3]} | {i.record_id for i in held[::10]}
+    moved = {str(i.record_id) for i in treated[::3]} | {str(i.record_id) for i in held[::10]}
     for record_id in moved:
         sf.set_field("Opportunity", record_id, "StageName", "Qualification")
-    stepped = {i.record_id for i in treated[::2]} | {i.record_id for i in held[::2]}
+    stepped = {str(i.record_id) for i in treated[::2]} | {str(i.record_id) for i in held[::2]}
     for record_id in stepped:
         sf.set_field("Opportunity", record_id, "NextStep", "Call back")
 
@@ -172,6 +174,9 @@ def test_holdout_and_lift_end_to_end(service: Service, agent_key: str) -> None:
         d, low, high = reference_lift(k1, n1, k2, n2)
         assert (lift.lift, lift.low, lift.high) == pytest.approx((d, low, high), abs=1e-9)
         assert lift.enough
+    # The counters behind stats and report agree with a recount from the rows, held_out included.
+    assert stored(rt) == counted(rt)
+    assert queries.status_totals(rt)["held_out"] == n2
     assert sum(s[0].treated_n + s[0].holdout_n for s in by_segment.values()) == 200
     assert set(by_segment) == set(
         industries[sf.records("Opportunity")[d]["AccountId"]] for d in deals

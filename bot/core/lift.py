@@ -13,14 +13,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, select
-from sqlmodel import SQLModel
+from sqlmodel import Session
 
-from bot.base.db import Executor
 from bot.base.proportions import newcombe
 from bot.core.holdout import HOLDOUT, TREATED
+from bot.core.rollups_read import Tally, by_workflow, tallies
 
-_ITEMS: Table = SQLModel.metadata.tables["item"]
 # Below this many read outcomes on either side, the interval is too wide to act on (with 20 on a
 # side it still spans about 0.4 at rates near one half): the rates are shown, the lift is not.
 MIN_PER_ARM = 20
@@ -49,31 +47,31 @@ class MetricLift:
         return dict(self.__dict__)
 
 
-def lifts(session: Executor, workflow_id: str) -> list[MetricLift]:
-    """Every metric of the workflow over all its read outcomes."""
-    return compute(_outcomes(session, workflow_id), None)
+def lifts(session: Session, workflow_id: str) -> list[MetricLift]:
+    """Every metric of the workflow over all its read outcomes (from the rollups: the cost
+    follows the number of metrics, not of items)."""
+    found = by_workflow(tallies(session, [workflow_id], metrics=["outcome"]))
+    counts = found.get(workflow_id, Tally()).of("outcome")
+    return compute({tuple(key.split(":", 2)): n for key, n in counts.items()}, None)
 
 
-def segment_lifts(session: Executor, workflow_id: str) -> dict[str, list[MetricLift]]:
-    """The same per segment (items with no segment under "(none)")."""
-    rows = _outcomes(session, workflow_id)
-    segments = sorted({row["segment"] or "(none)" for row in rows})
-    return {
-        name: compute([r for r in rows if (r["segment"] or "(none)") == name], name)
-        for name in segments
-    }
+def segment_lifts(session: Session, workflow_id: str) -> dict[str, list[MetricLift]]:
+    """The same in each segment (items with a segment, given or read from `segment_by`)."""
+    found = by_workflow(tallies(session, [workflow_id], metrics=["seg_outcome"]))
+    per: dict[str, dict[tuple[str, ...], int]] = defaultdict(dict)
+    for key, n in found.get(workflow_id, Tally()).of("seg_outcome").items():
+        arm, met, metric, segment = key.split(":", 3)
+        per[segment][(arm, met, metric)] = n
+    return {segment: compute(counts, segment) for segment, counts in sorted(per.items())}
 
 
-def compute(rows: Iterable[Mapping[str, Any]], segment: str | None) -> list[MetricLift]:
-    """Count (arm, metric) successes and trials in outcome rows, and compare the arms."""
+def compute(counts: Mapping[tuple[str, ...], int], segment: str | None) -> list[MetricLift]:
+    """Compare the arms of each metric; `counts`: items by (arm, "1" met | "0" not, metric)."""
     hits: dict[tuple[str, str], int] = defaultdict(int)
     trials: dict[tuple[str, str], int] = defaultdict(int)
-    for row in rows:
-        outcome = row["outcome"] or {}
-        arm = str(outcome.get("arm"))
-        for metric, met in (outcome.get("metrics") or {}).items():
-            trials[(arm, metric)] += 1
-            hits[(arm, metric)] += bool(met)
+    for (arm, met, metric), n in counts.items():
+        trials[(arm, metric)] += n
+        hits[(arm, metric)] += n if met == "1" else 0
     names = sorted({metric for _arm, metric in trials})
     return [_lift(name, hits, trials, segment or ALL) for name in names]
 
@@ -103,22 +101,7 @@ def _lift(
     )
 
 
-def _outcomes(session: Executor, workflow_id: str) -> list[dict[str, Any]]:
-    """The read outcomes of a workflow: one row per item, its segment and what was read."""
-    query = select(_ITEMS.c.segment, _ITEMS.c.outcome).where(
-        _ITEMS.c.workflow_id == workflow_id,
-        _ITEMS.c.outcome.is_not(None),
-        _ITEMS.c.outcome_due_at.is_(None),
-    )
-    return [dict(row._mapping) for row in session.execute(query)]
-
-
-def measured_workflows(session: Executor) -> list[str]:
-    """Workflows with at least one read outcome."""
-    query = (
-        select(_ITEMS.c.workflow_id)
-        .where(_ITEMS.c.outcome.is_not(None), _ITEMS.c.outcome_due_at.is_(None))
-        .distinct()
-        .order_by(_ITEMS.c.workflow_id)
-    )
-    return [row[0] for row in session.execute(query)]
+def measured(session: Session, workflow_ids: Iterable[str]) -> list[str]:
+    """The workflows, of those given, with at least one read outcome."""
+    found = by_workflow(tallies(session, list(workflow_ids), metrics=["outcome"]))
+    return sorted(w for w, tally in found.items() if tally.of("outcome"))
