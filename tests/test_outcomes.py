@@ -15,10 +15,14 @@ from bot.core import holdout, intake
 from bot.core.lift import MIN_PER_ARM, lifts, segment_lifts
 from bot.delivery import outcome_reads, timers
 from bot.reporting import queries
+from bot.reporting.outcomes import lift_line
+from bot.reporting.report import report_rows
 from bot.sandbox.salesforce_standin import SalesforceStandin
 from bot.service import Service
+from bot.slack.blocks_home import stats_text
 from models import AgentEvent, Item, Outbox
 from tests import payloads
+from tests.test_outbox_cli import cli
 from tests.test_rollups import counted, stored
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -174,6 +178,33 @@ def test_holdout_and_lift_end_to_end(service: Service, agent_key: str) -> None:
         d, low, high = reference_lift(k1, n1, k2, n2)
         assert (lift.lift, lift.low, lift.high) == pytest.approx((d, low, high), abs=1e-9)
         assert lift.enough
+    shown = json.loads(cli(rt, "outcomes", "--workflow", "opp-outcomes", "--json"))
+    assert [m["metric"] for m in shown[0]["metrics"]] == ["next_step_set", "stage_advanced"]
+    assert shown[0]["metrics"][1] == found["stage_advanced"].as_dict()
+    assert shown[0]["holdout"] == 0.1 and shown[0]["window"] == "14d"
+    text = cli(rt, "outcomes")
+    stage = found["stage_advanced"]
+    assert (
+        f"stage_advanced: treated {stage.treated_rate:.0%} ({stage.treated_k}/{n1}) vs holdout "
+        f"{stage.holdout_rate:.0%} ({stage.holdout_k}/{n2}): lift {stage.lift * 100:+.1f} pts "
+        f"(95% CI {stage.low * 100:+.1f} to {stage.high * 100:+.1f})"
+    ) in text
+
+    # /airlock stats and the report carry the same numbers, and break down by segment.
+    stats = queries.stats(rt, "opp-outcomes")
+    paragraph = stats_text([stats])
+    assert f"{n2} held out (never posted or written)" in paragraph
+    assert f"• {lift_line(stage)}" in paragraph and stats.lifts == list(found.values())
+    assert stats.segment_lifts == by_segment
+    rows = [r for r in report_rows(rt) if r.workflow == "opp-outcomes"]
+    by_name = {r.segment: r for r in rows}
+    assert by_name["all agents"].received == 200
+    segments = {
+        name.removeprefix("segment "): r for name, r in by_name.items() if "segment " in name
+    }
+    assert set(segments) == set(by_segment)
+    assert sum(r.received for r in segments.values()) == 200
+
     # The counters behind stats and report agree with a recount from the rows, held_out included.
     assert stored(rt) == counted(rt)
     assert queries.status_totals(rt)["held_out"] == n2

@@ -51,15 +51,25 @@ def lifts(session: Session, workflow_id: str) -> list[MetricLift]:
     """Every metric of the workflow over all its read outcomes (from the rollups: the cost
     follows the number of metrics, not of items)."""
     found = by_workflow(tallies(session, [workflow_id], metrics=["outcome"]))
-    counts = found.get(workflow_id, Tally()).of("outcome")
-    return compute({tuple(key.split(":", 2)): n for key, n in counts.items()}, None)
+    return overall_of(found.get(workflow_id, Tally()))
 
 
 def segment_lifts(session: Session, workflow_id: str) -> dict[str, list[MetricLift]]:
     """The same in each segment (items with a segment, given or read from `segment_by`)."""
     found = by_workflow(tallies(session, [workflow_id], metrics=["seg_outcome"]))
+    return segments_of(found.get(workflow_id, Tally()))
+
+
+def overall_of(tally: Tally) -> list[MetricLift]:
+    """The lifts in a workflow's all-time tally."""
+    counts = tally.of("outcome")
+    return compute({tuple(key.split(":", 2)): n for key, n in counts.items()}, None)
+
+
+def segments_of(tally: Tally) -> dict[str, list[MetricLift]]:
+    """The lifts per segment in a workflow's all-time tally."""
     per: dict[str, dict[tuple[str, ...], int]] = defaultdict(dict)
-    for key, n in found.get(workflow_id, Tally()).of("seg_outcome").items():
+    for key, n in tally.of("seg_outcome").items():
         arm, met, metric, segment = key.split(":", 3)
         per[segment][(arm, met, metric)] = n
     return {segment: compute(counts, segment) for segment, counts in sorted(per.items())}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from bot.core.lift import MetricLift, overall_of, segments_of
 from bot.core.rollups_read import Tally, by_workflow, tallies
 from bot.core.runtime import Runtime
 from models import Item, Workflow
@@ -43,6 +44,9 @@ class Stats:
     median_decision: timedelta | None
     top_reasons: list[tuple[str, int]]
     p90_decision: timedelta | None = None
+    held_out: int = 0
+    lifts: list[MetricLift] = field(default_factory=list)
+    segment_lifts: dict[str, list[MetricLift]] = field(default_factory=dict)
 
     @property
     def decided(self) -> int:
@@ -131,6 +135,9 @@ def stats(rt: Runtime, workflow_id: str) -> Stats:
         tally.percentile(50),
         tally.top_reasons(),
         tally.percentile(90),
+        status.get("held_out", 0),
+        overall_of(tally),
+        segments_of(tally),
     )
 
 
