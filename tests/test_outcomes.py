@@ -7,6 +7,7 @@ import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlmodel import col, select
 
@@ -212,3 +213,26 @@ def test_holdout_and_lift_end_to_end(service: Service, agent_key: str) -> None:
     assert set(by_segment) == set(
         industries[sf.records("Opportunity")[d]["AccountId"]] for d in deals
     )
+
+
+def test_given_segment_kept_and_gone_record_meets_nothing(service: Service, agent_key: str) -> None:
+    rt, sf = service.rt, standin(service)
+    rt.clock = lambda: T0
+    kept, gone = new_deals(service, 2)
+    first = submit(service, agent_key, kept, segment="EMEA")
+    second = submit(service, agent_key, gone)
+    outcome_reads.sweep(rt, service.integrations.salesforce, T0)
+    sf.set_field("Opportunity", kept, "NextStep", "Demo")
+    # The record is deleted in Salesforce during the window (REST DELETE, as a user would).
+    url = f"{sf.instance_url}/services/data/v62.0/sobjects/Opportunity/{gone}"
+    token = service.integrations.sandbox.salesforce_token
+    deleted = httpx.delete(url, headers={"Authorization": f"Bearer {token}"}, trust_env=False)
+    assert deleted.status_code == 204 and sf.get("Opportunity", gone) is None
+    outcome_reads.sweep(rt, service.integrations.salesforce, T0 + WINDOW)
+    mine = {i.id: i for i in items(service)}
+    assert mine[first].segment == "EMEA"  # given at intake: segment_by does not replace it
+    assert mine[first].outcome is not None and mine[second].outcome is not None
+    assert mine[first].outcome["metrics"] == {"stage_advanced": False, "next_step_set": True}
+    assert mine[second].outcome["metrics"] == {"stage_advanced": False, "next_step_set": False}
+    assert mine[second].outcome["found"] is False
+    assert all(i.outcome_due_at is None for i in mine.values())
