@@ -70,7 +70,8 @@ def show_outcomes(d: DemoDriver, heading: Callable[[str], None]) -> None:
         if n % every[1] == 0:
             d.org.set_field("Opportunity", str(item.record_id), "StageName", "Qualification")
     read = outcome_reads.sweep(d.rt, d.service.integrations.salesforce, start + WINDOW)
-    d.say("Airlock", f"+14d: {len(read.outcomes)} outcomes read in {read.queries} batched SOQL read(s)")
+    reads = f"{read.queries} batched SOQL read(s)"
+    d.say("Airlock", f"+14d: {len(read.outcomes)} outcomes read in {reads}")
     d.out(render_outcomes(workflow_outcomes(d.rt, WORKFLOW_ID)))
 
 
