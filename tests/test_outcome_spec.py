@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.base.canonical import canonical_hash
 from bot.base.levels import Status
 from bot.base.specs import load_spec_file
 from bot.core import holdout
@@ -114,3 +115,13 @@ def test_holdout_is_stable_and_near_its_share(tmp_path: Path) -> None:
     assert holdout.route(spec, "Opportunity", held[0], Status.SHADOWED) is Status.SHADOWED
     assert holdout.route(spec, "Opportunity", None, Status.PENDING) is Status.PENDING
     assert holdout.route(spec, "Opportunity", held[0], Status.BLOCKED) is Status.HELD_OUT
+
+
+def test_version_unchanged_without_outcome_changed_with_it(tmp_path: Path) -> None:
+    plain = load_spec_file(write(tmp_path, VALID, "a.yml"))
+    dumped = plain.spec.model_dump(mode="json")
+    before = {k: v for k, v in dumped.items() if k not in ("outcome", "segment_by")}
+    # The hash a spec had before these sections existed: an upgrade keeps promotions in force.
+    assert plain.version == canonical_hash(before)[:16]
+    measured = load_spec_file(with_outcome(tmp_path))
+    assert measured.version != plain.version

@@ -69,9 +69,15 @@ def load_spec_file(path: Path) -> LoadedSpec:
     return LoadedSpec(spec=spec, path=path, version=spec_version(spec))
 
 
+# Sections added after specs were first stored, hashed only when the file writes them: an upgrade
+# must not give every stored workflow a new version (that would clear its promotion).
+_ADDED_LATER = frozenset({"outcome", "segment_by"})
+
+
 def spec_version(spec: WorkflowSpec) -> str:
     """Content hash of the validated spec: comments and key order do not change it."""
-    return canonical_hash(spec.model_dump(mode="json"))[:16]
+    unset = _ADDED_LATER - spec.model_fields_set
+    return canonical_hash(spec.model_dump(mode="json", exclude=set(unset)))[:16]
 
 
 def load_specs(folder: Path) -> SpecSet:
