@@ -24,11 +24,13 @@ from bot.slack.blocks_home import stats_text
 from models import AgentEvent, Item, Outbox
 from tests import payloads
 from tests.test_outbox_cli import cli
+from tests.test_outcome_spec import OUTCOME
 from tests.test_rollups import counted, stored
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 WINDOW = timedelta(days=14)
-WORKFLOW = """\
+WORKFLOW = (
+    """\
 id: opp-outcomes
 name: Opportunity next plays
 owner: U0OLIVIA
@@ -38,16 +40,12 @@ task: Recommend the next play on each open deal
 level: recommendation
 allowed_outputs: {kinds: [recommendation]}
 escalation: {remind_after: 4h, expire_after: 72h}
-outcome:
-  window: 14d
-  holdout: 0.1
-  metrics:
-    - {name: stage_advanced, field: Opportunity.StageName, changed: true}
-    - {name: next_step_set, field: Opportunity.NextStep, not_empty: true}
 segment_by: Account.Industry
 failure_modes: [wrong deal]
 success_metric: deals move a stage within two weeks
 """
+    + OUTCOME
+)
 
 
 @pytest.fixture

@@ -14,15 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Table, update
+from sqlalchemy import Table
 from sqlalchemy import select as sa_select
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel
 
 from bot.base.db import Database
 from bot.base.spec_model import WorkflowSpec
 from bot.core import holdout, lifecycle
 from bot.core.outcome_values import outcome_of
 from bot.core.runtime import Runtime
+from bot.delivery.claims import claim_items
 from bot.salesforce.errors import SalesforceError
 
 log = logging.getLogger(__name__)
@@ -60,20 +61,7 @@ class _Batch:
 def claim_due(db: Database, now: datetime, limit: int = 1000) -> list[str]:
     """Atomically take the items whose outcome read is due."""
     due = _ITEMS.c.outcome_due_at <= now
-    with db.read() as session:
-        if session.execute(select(_ITEMS.c.id).where(due).limit(1)).first() is None:
-            return []
-    pick = select(_ITEMS.c.id).where(due).order_by(_ITEMS.c.outcome_due_at).limit(limit)
-    if not db.is_sqlite:
-        pick = pick.with_for_update(skip_locked=True)
-    stmt = (
-        update(_ITEMS)
-        .where(_ITEMS.c.id.in_(pick.scalar_subquery()))
-        .values(outcome_due_at=now + CLAIM_LEASE)
-        .returning(_ITEMS.c.id)
-    )
-    with db.write() as session:
-        return [row[0] for row in session.execute(stmt)]
+    return claim_items(db, "outcome_due_at", due, now + CLAIM_LEASE, limit)
 
 
 def sweep(rt: Runtime, reader: FieldReader, now: datetime | None = None) -> OutcomeReport:
