@@ -204,6 +204,11 @@ def test_holdout_and_lift_end_to_end(service: Service, agent_key: str) -> None:
     assert set(segments) == set(by_segment)
     assert sum(r.received for r in segments.values()) == 200
 
+    with rt.db.read() as session:
+        detail = queries.workflow_detail(rt, session, "opp-outcomes")  # GET /api/v1/workflows/ID
+    assert detail["metrics"]["outcomes"] == [lift.as_dict() for lift in found.values()]
+    assert detail["metrics"]["items"]["held_out"] == n2
+
     # The counters behind stats and report agree with a recount from the rows, held_out included.
     assert stored(rt) == counted(rt)
     assert queries.status_totals(rt)["held_out"] == n2

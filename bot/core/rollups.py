@@ -1,8 +1,8 @@
 """Rollups: per-bucket counters kept in the transaction of each item change.
 
 An item contributes one count to each of its facts (current status, write-back state, escalated,
-reject reason, decision-latency bucket, status per segment, read outcomes) in the hour, the day and the all-time bucket of its
-arrival. Read models sum buckets, so their cost follows the window and the number of workflows,
+reject reason, decision-latency bucket, status per segment, read outcomes) in the hour, the day
+and the all-time bucket of its arrival. Read models sum buckets, so their cost follows the window and the number of workflows,
 never the number of items; `airlock db rebuild-stats` recomputes the same counts from the rows.
 """
 

@@ -145,7 +145,7 @@ def workflow_detail(rt: Runtime, session: Session, workflow_id: str) -> dict[str
     """One workflow for the agent API: spec, mode, paused or active, and its metrics."""
     loaded = rt.spec(workflow_id)
     row = session.get(Workflow, workflow_id)
-    tally = by_workflow(tallies(session, [workflow_id], metrics=["status"]))
+    tally = by_workflow(tallies(session, [workflow_id], metrics=["status", "outcome"]))
     counts = tally.get(workflow_id, Tally()).of("status")
     decided = sum(counts.get(s, 0) for s in ("approved", "edited", "rejected"))
     accepted = counts.get("approved", 0) + counts.get("edited", 0)
@@ -164,6 +164,7 @@ def workflow_detail(rt: Runtime, session: Session, workflow_id: str) -> dict[str
             "items": counts,
             "decided": decided,
             "acceptance_rate": round(accepted / decided, 3) if decided else None,
+            "outcomes": [lift.as_dict() for lift in overall_of(tally.get(workflow_id, Tally()))],
         },
         "spec": loaded.spec.model_dump(mode="json"),
     }
