@@ -2,8 +2,9 @@
 
 An item contributes one count to each of its facts (current status, write-back state, escalated,
 reject reason, decision-latency bucket, status per segment, read outcomes) in the hour, the day
-and the all-time bucket of its arrival. Read models sum buckets, so their cost follows the window and the number of workflows,
-never the number of items; `airlock db rebuild-stats` recomputes the same counts from the rows.
+and the all-time bucket of its arrival. Read models sum buckets, so their cost follows the window
+and the number of workflows, never the number of items; `airlock db rebuild-stats` recomputes the
+same counts from the rows.
 """
 
 from __future__ import annotations
