@@ -7,6 +7,7 @@ import pytest
 from bot.base.proportions import newcombe, wilson
 from bot.core.holdout import HOLDOUT, TREATED
 from bot.core.lift import MIN_PER_ARM, compute
+from bot.reporting.outcomes import lift_line
 from tests.test_outcomes import reference_lift
 
 
@@ -53,3 +54,16 @@ def test_compute_counts_each_arm_and_flags_small_samples() -> None:
     assert not small.enough
     (empty,) = compute(rows(TREATED, 5, 50), None)
     assert (empty.holdout_n, empty.enough) == (0, False)
+
+
+def test_lift_line_says_not_enough_data_below_the_minimum() -> None:
+    (small,) = compute(rows(TREATED, 5, 50) | rows(HOLDOUT, 1, MIN_PER_ARM - 1), None)
+    line = lift_line(small)
+    assert line == (
+        f"moved: treated 10% (5/50) vs holdout 5% (1/{MIN_PER_ARM - 1}): not enough data "
+        f"(under {MIN_PER_ARM} read outcomes on a side)"
+    )
+    (enough,) = compute(rows(TREATED, 60, 180) | rows(HOLDOUT, 2, 20), None)
+    d, low, high = reference_lift(60, 180, 2, 20)
+    shown = f": lift {d * 100:+.1f} pts (95% CI {low * 100:+.1f} to {high * 100:+.1f})"
+    assert shown == ": lift +23.3 pts (95% CI +2.2 to +33.5)" and lift_line(enough).endswith(shown)
