@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Table
 from sqlalchemy import select as sa_select
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 from bot.base.db import Database
 from bot.base.spec_model import WorkflowSpec
@@ -126,7 +126,7 @@ def _read(
 
 
 def _record_baseline(
-    session: Any,
+    session: Session,
     spec: WorkflowSpec,
     item: Mapping[str, Any],
     values: Mapping[str, Any] | None,
@@ -154,7 +154,10 @@ def _record_baseline(
 
 
 def _record_outcome(
-    session: Any, spec: WorkflowSpec, item: Mapping[str, Any], values: Mapping[str, Any] | None
+    session: Session,
+    spec: WorkflowSpec,
+    item: Mapping[str, Any],
+    values: Mapping[str, Any] | None,
 ) -> None:
     metrics = holdout.metrics_for(spec, item["record_sobject"])
     baseline = (item["outcome"] or {}).get("baseline", {})
