@@ -239,3 +239,16 @@ def test_given_segment_kept_and_gone_record_meets_nothing(service: Service, agen
     assert gone_outcome["metrics"] == {"stage_advanced": False, "next_step_set": False}
     assert gone_outcome["found"] is False
     assert all(i.outcome_due_at is None for i in mine.values())
+
+
+def test_failed_read_retried_after_the_lease(service: Service, agent_key: str) -> None:
+    rt, sf = service.rt, standin(service)
+    rt.clock = lambda: T0
+    (deal,) = new_deals(service, 1)
+    item_id = submit(service, agent_key, deal)
+    sf.inject("limit", times=1, match="query")  # the org is over its API limit for a while
+    failed = outcome_reads.sweep(rt, service.integrations.salesforce, T0)
+    assert failed.baselines == [] and failed.queries == 0
+    assert outcome_reads.sweep(rt, service.integrations.salesforce, T0).baselines == []  # leased
+    later = T0 + outcome_reads.CLAIM_LEASE
+    assert outcome_reads.sweep(rt, service.integrations.salesforce, later).baselines == [item_id]
