@@ -17,6 +17,7 @@ from bot.base.errors import AirlockError
 from bot.base.specs import SpecError
 from bot.cli_common import _migrated_db, _settings
 from bot.cli_outbox import outbox_app
+from bot.cli_outcomes import outcomes
 from bot.cli_report import export_evals, report
 from bot.cli_specs import keys_app, workflows_app
 
@@ -179,6 +180,7 @@ def audit_checkpoint() -> None:
 # Registered here, after the commands above, so `airlock --help` keeps its order.
 app.command()(report)
 app.command("export-evals")(export_evals)
+app.command()(outcomes)
 
 
 def main() -> None:

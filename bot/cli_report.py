@@ -25,6 +25,7 @@ def report(
     from bot.base.spec_model import parse_duration
     from bot.cli_common import _open
     from bot.core.runtime import open_runtime
+    from bot.reporting.outcomes import render_outcomes, workflow_outcomes
     from bot.reporting.report import render_report, report_rows, usage_line
     from models.types import utcnow
 
@@ -42,6 +43,9 @@ def report(
         typer.echo(json.dumps([asdict(r) for r in rows], indent=2, default=str))
     else:
         typer.echo(render_report(rows))
+        found = workflow_outcomes(rt)
+        if found:
+            typer.echo(f"\nOutcomes against the holdout (all time):\n{render_outcomes(found)}")
         typer.echo(f"\n{usage_line(rt.settings)}")
 
 

@@ -17,6 +17,7 @@ from bot.base.config import Settings
 from bot.core.trace import item_view, render_trace
 from bot.delivery import timers
 from bot.demo_driver import DemoDriver, DemoError
+from bot.demo_outcomes import show_outcomes, with_outcome_workflow
 from bot.demo_text import name, stats_table
 from bot.reporting.queries import stats
 from bot.sandbox.live import LiveServer
@@ -63,7 +64,8 @@ def run_demo(workflows: Path | None = None, out: Callable[[str], None] = print) 
     """Run the whole scenario on a fresh service; raises DemoError if any step goes wrong."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="airlock-demo-") as folder:
-        service = build_service(demo_settings(Path(folder), workflows or EXAMPLE_WORKFLOWS))
+        specs = with_outcome_workflow(Path(folder), workflows or EXAMPLE_WORKFLOWS)
+        service = build_service(demo_settings(Path(folder), specs))
         try:
             with LiveServer(service.app) as live:
                 out(f"airlock demo: Airlock on {live.url} with the Slack and Salesforce stand-ins")
@@ -96,6 +98,7 @@ class Story:
             self.pause_and_resume,
             self.conflict,
             self.auto_pause,
+            self.outcomes,
         ):
             step()
         self.heading("Audit trail of the conflicted item (airlock trace)")
@@ -246,6 +249,10 @@ class Story:
         self.d.say("Slack", f"DM to {name(OLIVIA)}: {notice}")
         self.d.submit(decision(title="Renewal risk #6", record=opportunity(OPP_ID)))
         self.d.command(OLIVIA, "status renewal-risk")
+
+    def outcomes(self) -> None:
+        """A measured workflow: treated vs held-out deals, and the lift (bot/demo_outcomes.py)."""
+        show_outcomes(self.d, self.heading)
 
 
 __all__ = ["DemoError", "run_demo"]

@@ -22,7 +22,7 @@ from bot.core.outbox_giveup import GiveUp
 from bot.core.owners import resolve_owners
 from bot.core.release import release_held
 from bot.core.runtime import Runtime, open_runtime
-from bot.delivery import digest, timers
+from bot.delivery import digest, outcome_reads, timers
 from bot.delivery.scheduler import Ticker
 from bot.delivery.webhooks import webhook_route
 from bot.delivery.writeback import writeback_route
@@ -69,12 +69,14 @@ class Service:
     checkpointed_at: datetime | None = None
 
     def tick(self) -> None:
-        """One round of background work: timers, auto-pause, due side effects, checkpoint."""
+        """One round of background work: timers, outcome reads, auto-pause, effects, checkpoint."""
         field_check.refresh(self.rt)  # describe() when due; never on the intake path
         if not self.rt.settings.workers:
             return  # an API-only replica only keeps the field metadata its intake checks fresh
         release_held(self.rt)
         timers.sweep(self.rt, self.integrations.people)
+        # Before the writes drain: an arrival read sees the record as it was before Airlock acted.
+        outcome_reads.sweep(self.rt, self.integrations.salesforce)
         autopause.check_all(self.rt)
         self.worker.drain(max_rounds=10)
         self.checkpoint()

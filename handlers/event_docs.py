@@ -30,13 +30,16 @@ class ItemEventData(BaseModel):
 
     id: str = Field(description="the item id returned at intake")
     workflow: str
-    status: str = Field(description="approved, edited, rejected, expired, auto_accepted, ...")
+    status: str = Field(
+        description="approved, edited, rejected, expired, auto_accepted, held_out, ..."
+    )
     authority: str | None = None
     decided_by: str | None = None
     decision: dict[str, Any] | None = Field(None, description="reason, note, edits of the verdict")
     writeback_state: str | None = None
     changes: list[dict[str, Any]] = Field(default_factory=list)
     record: ItemRecord
+    segment: str | None = Field(None, description="region, industry, tier... if known")
     actor: str = Field(description="who caused it: user:<slack id>, system, policy:auto, ...")
     detail: dict[str, Any] = Field(description="the audit event's own data (results, error...)")
 
@@ -57,6 +60,7 @@ _ABOUT = {
     "item.written": "Write-back to Salesforce finished: every change applied.",
     "item.conflict": "Write-back stopped: the record changed since the agent read it.",
     "item.failed": "Write-back failed for good (refused by Salesforce, or gave up).",
+    "item.outcome": "The item's outcome was read at the end of its window (detail: arm, metrics).",
     "workflow.paused": "The workflow's stop button was pressed (by a person or auto-pause).",
     "workflow.resumed": "The workflow was resumed; held items are released.",
     "workflow.autonomy_changed": "Autopilot was granted (promote) or taken back (demote).",

@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from models.types import JsonType, UTCDateTime, utcnow
+
+# SQL NULL (not JSON null) until something is read, so "has an outcome" is an indexable test.
+OUTCOME_JSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 def _json(nullable: bool = True) -> Any:
@@ -22,6 +26,7 @@ class Item(SQLModel, table=True):
         UniqueConstraint("agent_key_id", "idempotency_key", name="uq_item_idempotency"),
         Index("ix_item_status_workflow", "status", "workflow_id"),
         Index("ix_item_next_due", "next_due_at"),
+        Index("ix_item_outcome_due", "outcome_due_at"),
     )
 
     id: str = Field(primary_key=True, max_length=32)
@@ -81,6 +86,14 @@ class Item(SQLModel, table=True):
     writeback: dict[str, Any] | None = _json()
 
     response: dict[str, Any] | None = _json()
+    # Region, industry, tier...: given at intake, or read from the spec's `segment_by`.
+    segment: str | None = Field(default=None, max_length=100)
+    # When the outcome read is next due (baseline, then end of window); None: nothing to read.
+    outcome_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # {"arm": treated|holdout, "baseline": {...}, "values": {...}, "metrics": {name: bool}}
+    outcome: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(OUTCOME_JSON, nullable=True)
+    )
     next_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     audit_seq: int = 0
     audit_head: str | None = None

@@ -176,6 +176,7 @@ CLOCK_MODULES = frozenset(
         "test_blocks",
         "test_directory",
         "test_lifecycle",
+        "test_outcomes",
         "test_outbox",
         "test_pause_timers",
         "test_quiet",

@@ -53,4 +53,10 @@ def test_run_demo_prints_transcript(tmp_path: Path) -> None:
     assert hygiene.groups() == ("5", "4", "1", "0", "0", "100%")
     assert re.search(r"^call-summary-cleanup\s+1\s+0\s+0\s+1\s+0\s+0%$", out, re.M)
     assert re.search(r"^renewal-risk\s+6\s+2\s+0\s+3\s+0\s+40%$", out, re.M)
+    held = re.search(r"^Airlock    (\d+) briefs sent, (\d+) held out \(never sent\)$", out, re.M)
+    assert held is not None and int(held[1]) + int(held[2]) == 250, out
+    assert "+14d: 250 outcomes read in 2 batched SOQL read(s)" in out
+    lift = r"^  next_step_set: treated \d+% \(\d+/(\d+)\) vs holdout \d+% \(\d+/(\d+)\): lift"
+    shown = re.search(lift, out, re.M)
+    assert shown is not None and shown.groups() == held.groups(), out
     assert list(tmp_path.iterdir()) == []

@@ -68,6 +68,8 @@ class Status(StrEnum):
     EXPIRED = "expired"
     AUTO_ACCEPTED = "auto_accepted"
     SHADOWED = "shadowed"
+    # Outcome holdout: recorded and checked like any item, never posted, written or reminded.
+    HELD_OUT = "held_out"
 
 
 class Authority(StrEnum):

@@ -9,31 +9,12 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from bot.base.durations import format_duration, parse_duration
 from bot.base.levels import KIND_LEVEL, Gate, Kind, Level, Mode
+from bot.base.spec_outcome import QUALIFIED, OutcomeMetric, OutcomeSpec, qualified
 
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-_FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*$")
-
-
-def parse_duration(value: object) -> timedelta:
-    """Parse `90s`, `15m`, `4h` or `2d` into a timedelta."""
-    if isinstance(value, timedelta):
-        return value
-    match = _DURATION.match(str(value))
-    if not match or int(match.group(1)) <= 0:
-        raise ValueError(f"{value!r} is not a duration: write a positive number and s, m, h or d")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-
-
-def format_duration(delta: timedelta) -> str:
-    """The shortest exact `90s/15m/4h/2d` spelling of a timedelta."""
-    seconds = int(delta.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
+__all__ = ["OutcomeMetric", "OutcomeSpec", "format_duration", "parse_duration"]
+_FIELD = re.compile(QUALIFIED)
 
 REQUIRABLE = frozenset(
     {"summary", "reasons", "sources", "confidence", "record", "changes", "task", "message"}
@@ -216,6 +197,14 @@ class WorkflowSpec(_Section):
     failure_modes: list[str] = Field(min_length=1)
     success_metric: str = Field(min_length=1)
     description: str | None = None
+    outcome: OutcomeSpec = OutcomeSpec()
+    # Read from Salesforce when the item's own `segment` is not given, e.g. Account.Industry.
+    segment_by: str | None = None
+
+    @field_validator("segment_by")
+    @classmethod
+    def _segment_field(cls, name: str | None) -> str | None:
+        return None if name is None else qualified(name)
 
     @model_validator(mode="after")
     def _outputs_fit_level(self) -> Self:

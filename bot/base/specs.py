@@ -69,9 +69,15 @@ def load_spec_file(path: Path) -> LoadedSpec:
     return LoadedSpec(spec=spec, path=path, version=spec_version(spec))
 
 
+# Sections added after specs were first stored, hashed only when the file writes them: an upgrade
+# must not give every stored workflow a new version (that would clear its promotion).
+_ADDED_LATER = frozenset({"outcome", "segment_by"})
+
+
 def spec_version(spec: WorkflowSpec) -> str:
     """Content hash of the validated spec: comments and key order do not change it."""
-    return canonical_hash(spec.model_dump(mode="json"))[:16]
+    unset = _ADDED_LATER - spec.model_fields_set
+    return canonical_hash(spec.model_dump(mode="json", exclude=set(unset)))[:16]
 
 
 def load_specs(folder: Path) -> SpecSet:
@@ -101,9 +107,10 @@ def _describe(path: Path, node: yaml.Node | None, err: Any) -> str:
     loc: list[Any] = [p for p in err.get("loc", ()) if p != "__root__"]
     message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
     # Cross-field checks have no location; they name their field at the start of the message.
+    # A nested section's check names its own field (`window: ...`): appended to the section's.
     named = _NAMED.match(message)
-    if named and not loc:
-        loc = [int(p) if p.isdigit() else p for p in named.group(1).split(".")]
+    if named:
+        loc = [*loc, *(int(p) if p.isdigit() else p for p in named.group(1).split("."))]
         message = named.group(2)
     where = ".".join(str(p) for p in loc) or "(file)"
     line = _line_of(node, loc)

@@ -102,6 +102,8 @@ class Submission(_Strict):
     task: TaskDraft | None = None
     message: MessageDraft | None = None
     assignee: str | None = Field(None, max_length=200)
+    # Region, industry, account tier...: report, stats and outcomes break down by it.
+    segment: str | None = Field(None, min_length=1, max_length=100)
 
     @model_validator(mode="after")
     def _content_matches_kind(self) -> Self:

@@ -3,8 +3,8 @@
 Every audit event passes through bot.core.lifecycle; the few an agent acts on are published here
 as `{type, timestamp, data}` rows of `agent_event` (read by the pull feed, GET /api/v1/events)
 and, when the workflow names a `callback_url`, queued on the outbox as a signed webhook. New
-types join by adding a rule below (`item.reverted` and `item.outcome` will, once Airlock records
-reverts and outcomes).
+types join by adding a rule below (`item.outcome`: an item's outcome was read at the end of its
+window; `item.reverted` will, once Airlock records reverts).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from bot.core.effects import WEBHOOK
 from bot.core.outbox import enqueue
 
 # Statuses that end an item's review: the agent learns the verdict.
-_VERDICTS = frozenset({"approved", "edited", "rejected", "expired", "auto_accepted"})
+# A held-out item's answer is final too: nothing will be posted or written for it.
+_VERDICTS = frozenset({"approved", "edited", "rejected", "expired", "auto_accepted", "held_out"})
 _WRITEBACK = {
     "writeback_written": "item.written",
     "writeback_conflict": "item.conflict",
@@ -37,11 +38,25 @@ _WORKFLOW = {
 }
 # The mode a workflow is left in by an autonomy change (a cleared override: the spec's own).
 _MODES = {"promoted": "autopilot", "demoted": "review", "override_cleared": None}
-TYPES = ("item.decided", *_WRITEBACK.values(), *dict.fromkeys(_WORKFLOW.values()))
+_OUTCOME = {"outcome": "item.outcome"}
+TYPES = (
+    "item.decided",
+    *_WRITEBACK.values(),
+    *_OUTCOME.values(),
+    *dict.fromkeys(_WORKFLOW.values()),
+)
 _AGENT_EVENTS: Table = SQLModel.metadata.tables["agent_event"]
 _WORKFLOWS: Table = SQLModel.metadata.tables["workflow"]
 # What of the item an agent is told (the shape of the former `airlock.decision` body).
-_ITEM_FIELDS = ("status", "authority", "decided_by", "decision", "writeback_state", "changes")
+_ITEM_FIELDS = (
+    "status",
+    "authority",
+    "decided_by",
+    "decision",
+    "writeback_state",
+    "changes",
+    "segment",
+)
 
 
 def public_type(audit: Mapping[str, Any]) -> str | None:
@@ -51,7 +66,7 @@ def public_type(audit: Mapping[str, Any]) -> str | None:
         return _WORKFLOW.get(kind)
     if kind in _VERDICTS or (kind == "released" and data.get("to") in _VERDICTS):
         return "item.decided"
-    return _WRITEBACK.get(kind)
+    return _WRITEBACK.get(kind) or _OUTCOME.get(kind)
 
 
 def publish(

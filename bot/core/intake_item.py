@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,7 @@ from bot.base.levels import Authority, Status
 from bot.base.spec_model import WorkflowSpec
 from bot.base.specs import LoadedSpec
 from bot.base.submission import Submission
-from bot.core import lifecycle
+from bot.core import holdout, lifecycle
 from bot.core.effects import needs_writeback
 from bot.core.keys import Agent
 from bot.core.policy import Verdict, decide
@@ -51,9 +51,13 @@ def prepare(
 ) -> NewItem:
     """Decide level, checks and gate, and build the row and its first events' data."""
     verdict = decide(sub, spec, paused=paused)
+    record = sub.record
+    sobject, record_id = (record.sobject, record.id) if record else (None, None)
+    verdict = replace(verdict, status=holdout.route(spec, sobject, record_id, verdict.status))
     values = item_values(
         key, loaded, sub, verdict, idem_key, request_hash, canonical_json(data), now
     )
+    values["outcome_due_at"] = holdout.first_due(spec, values, now)
     facts = Facts(
         values["id"],
         loaded.id,
@@ -118,6 +122,7 @@ def _proposal_columns(sub: Submission) -> dict[str, Any]:
         "changes": [_change(sub, c) for c in sub.changes],
         "task": sub.task.model_dump(mode="json") if sub.task else None,
         "message": sub.message.model_dump(mode="json") if sub.message else None,
+        "segment": sub.segment,
     }
 
 
@@ -155,6 +160,8 @@ def _unstarted_columns() -> dict[str, Any]:
         "manager_card_ts": None,
         "reminded_at": None,
         "escalated_at": None,
+        "outcome_due_at": None,
+        "outcome": None,
     }
 
 

@@ -1,9 +1,10 @@
 """Rollups: per-bucket counters kept in the transaction of each item change.
 
 An item contributes one count to each of its facts (current status, write-back state, escalated,
-reject reason, decision-latency bucket) in the hour, the day and the all-time bucket of its
-arrival. Read models sum buckets, so their cost follows the window and the number of workflows,
-never the number of items; `airlock db rebuild-stats` recomputes the same counts from the rows.
+reject reason, decision-latency bucket, status per segment, read outcomes) in the hour, the day
+and the all-time bucket of its arrival. Read models sum buckets, so their cost follows the window
+and the number of workflows, never the number of items; `airlock db rebuild-stats` recomputes the
+same counts from the rows.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ FACT_COLUMNS = (
     "escalated",
     "decision",
     "decided_at",
+    "segment",
+    "outcome",
 )
 MOVABLE = frozenset(FACT_COLUMNS[3:])
 # Built once: these run in every decision's transaction.
@@ -79,6 +82,23 @@ def facts(row: Mapping[Any, Any]) -> list[tuple[str, str]]:
     if status in DECIDED and row["decided_at"] is not None:
         wait = (row["decided_at"] - row["created_at"]).total_seconds()
         found.append(("wait", str(wait_bucket(wait))))
+    return found + _segment_facts(row.get("segment"), status, row.get("outcome"))
+
+
+def _segment_facts(
+    segment: str | None, status: str, outcome: Mapping[str, Any] | None
+) -> list[tuple[str, str]]:
+    """Status per segment; per read outcome, (arm, met, metric) overall and in the segment.
+
+    Keys are `:`-joined with the free text last (statuses, arms and metric names hold no `:`).
+    """
+    found = [] if segment is None else [("segment", f"{status}:{segment}"[:_KEY_CHARS])]
+    arm = (outcome or {}).get("arm")
+    for metric, met in ((outcome or {}).get("metrics") or {}).items() if arm else ():
+        key = f"{arm}:{int(bool(met))}:{metric}"
+        found.append(("outcome", key[:_KEY_CHARS]))
+        if segment is not None:
+            found.append(("seg_outcome", f"{key}:{segment}"[:_KEY_CHARS]))
     return found
 
 

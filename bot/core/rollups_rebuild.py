@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import typer
-from sqlalchemy import Table, case, delete, func, null, select, text
+from sqlalchemy import Table, case, delete, func, inspect, null, select, text
+from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from bot.base.db import Database, Executor
@@ -48,7 +49,12 @@ def _batches(executor: Executor) -> Iterator[list[Any]]:
     """Item fact rows in id order, BATCH at a time (keyset paging: each page is an index seek)."""
     # Only a rejected item's decision is read (for its reason): the JSON of the others is skipped.
     decision = case((_ITEMS.c.status == "rejected", _ITEMS.c.decision), else_=null())
-    columns = [_ITEMS.c[c] for c in FACT_COLUMNS if c != "decision"]
+    # Run by migrations too: a fact column a later migration adds is read as NULL until then.
+    bind = executor.connection() if isinstance(executor, Session) else executor
+    present = {column["name"] for column in inspect(bind).get_columns("item")}
+    columns = [
+        _ITEMS.c[c] if c in present else null().label(c) for c in FACT_COLUMNS if c != "decision"
+    ]
     query = select(_ITEMS.c.id, *columns, decision.label("decision")).order_by(_ITEMS.c.id)
     last = ""
     while True:

@@ -24,6 +24,7 @@ from bot.core.decisions import escalation_target
 from bot.core.effects import CARD, NOTIFY, queue_effects
 from bot.core.outbox import enqueue
 from bot.core.runtime import Runtime
+from bot.delivery.claims import claim_items
 from bot.slack.delivery import ReviewerSource
 from models import Item
 
@@ -58,20 +59,7 @@ def claim_due(db: Database, now: datetime, limit: int = 200) -> list[str]:
         & (_ITEMS.c.next_due_at <= now)
         & _ITEMS.c.workflow_id.not_in(paused)
     )
-    with db.read() as session:
-        if session.execute(select(_ITEMS.c.id).where(due).limit(1)).first() is None:
-            return []
-    pick = select(_ITEMS.c.id).where(due).order_by(_ITEMS.c.next_due_at).limit(limit)
-    if not db.is_sqlite:
-        pick = pick.with_for_update(skip_locked=True)
-    stmt = (
-        update(_ITEMS)
-        .where(_ITEMS.c.id.in_(pick.scalar_subquery()))
-        .values(next_due_at=now + CLAIM_LEASE)
-        .returning(_ITEMS.c.id)
-    )
-    with db.write() as session:
-        return [row[0] for row in session.execute(stmt)]
+    return claim_items(db, "next_due_at", due, now + CLAIM_LEASE, limit)
 
 
 def sweep(rt: Runtime, people: ReviewerSource, now: datetime | None = None) -> SweepReport:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from bot.core.lift import MetricLift, overall_of, segments_of
 from bot.core.rollups_read import Tally, by_workflow, tallies
 from bot.core.runtime import Runtime
 from models import Item, Workflow
@@ -43,6 +44,9 @@ class Stats:
     median_decision: timedelta | None
     top_reasons: list[tuple[str, int]]
     p90_decision: timedelta | None = None
+    held_out: int = 0
+    lifts: list[MetricLift] = field(default_factory=list)
+    segment_lifts: dict[str, list[MetricLift]] = field(default_factory=dict)
 
     @property
     def decided(self) -> int:
@@ -131,6 +135,9 @@ def stats(rt: Runtime, workflow_id: str) -> Stats:
         tally.percentile(50),
         tally.top_reasons(),
         tally.percentile(90),
+        status.get("held_out", 0),
+        overall_of(tally),
+        segments_of(tally),
     )
 
 
@@ -138,7 +145,7 @@ def workflow_detail(rt: Runtime, session: Session, workflow_id: str) -> dict[str
     """One workflow for the agent API: spec, mode, paused or active, and its metrics."""
     loaded = rt.spec(workflow_id)
     row = session.get(Workflow, workflow_id)
-    tally = by_workflow(tallies(session, [workflow_id], metrics=["status"]))
+    tally = by_workflow(tallies(session, [workflow_id], metrics=["status", "outcome"]))
     counts = tally.get(workflow_id, Tally()).of("status")
     decided = sum(counts.get(s, 0) for s in ("approved", "edited", "rejected"))
     accepted = counts.get("approved", 0) + counts.get("edited", 0)
@@ -157,6 +164,7 @@ def workflow_detail(rt: Runtime, session: Session, workflow_id: str) -> dict[str
             "items": counts,
             "decided": decided,
             "acceptance_rate": round(accepted / decided, 3) if decided else None,
+            "outcomes": [lift.as_dict() for lift in overall_of(tally.get(workflow_id, Tally()))],
         },
         "spec": loaded.spec.model_dump(mode="json"),
     }

@@ -39,6 +39,8 @@ class Row:
     median_decision: timedelta | None
     reasons: list[tuple[str, int]]
     p90_decision: timedelta | None = None
+    # A segment's row: counted by status only (escalation, writes and latency are not split).
+    status_only: bool = False
 
     def rate(self, part: int, whole: int | None = None) -> str:
         """A percentage, or n/a without data."""
@@ -80,6 +82,37 @@ def report_rows(rt: Runtime, since: datetime | None = None) -> list[Row]:
         rows.append(_row(workflow_id, "all agents", whole.get(workflow_id, Tally())))
         if len(agents) > 1:
             rows += [_row(workflow_id, f"agent {a}", t) for a, t in agents.items()]
+        rows += _segment_rows(workflow_id, whole.get(workflow_id, Tally()))
+    return rows
+
+
+def _segment_rows(workflow_id: str, tally: Tally) -> list[Row]:
+    """One row per segment (given at intake or read from `segment_by`), by status."""
+    per: dict[str, dict[str, int]] = {}
+    for key, n in tally.of("segment").items():
+        state, _, name = key.partition(":")
+        per.setdefault(name, {})[state] = n
+    rows = []
+    for segment, status in sorted(per.items()):
+        a, e, r = (status.get(s, 0) for s in ("approved", "edited", "rejected"))
+        rows.append(
+            Row(
+                workflow_id,
+                f"segment {segment}",
+                sum(status.values()),
+                a + e + r,
+                a,
+                e,
+                r,
+                status.get("expired", 0),
+                0,
+                0,
+                0,
+                None,
+                [],
+                status_only=True,
+            )
+        )
     return rows
 
 
@@ -94,11 +127,14 @@ def render_report(rows: list[Row]) -> str:
     for r in rows:
         median, p90 = _minutes(r.median_decision), _minutes(r.p90_decision)
         reasons = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in r.reasons) or "-"
+        escalated = "-" if r.status_only else r.rate(r.escalated, r.received)
+        written = "-" if r.status_only else r.rate(r.written, r.writes)
+        if r.status_only:
+            median = p90 = reasons = "-"
         lines.append(
             f"{r.workflow:<22}{r.segment[:19]:<20}{r.received:>6}{r.decided:>8}"
             f"{r.rate(r.approved + r.edited):>8}{r.rate(r.edited):>7}{r.rate(r.rejected):>8}"
-            f"{r.expired:>8}{r.rate(r.escalated, r.received):>7}"
-            f"{r.rate(r.written, r.writes):>9}{median:>9}{p90:>8}  {reasons}"
+            f"{r.expired:>8}{escalated:>7}{written:>9}{median:>9}{p90:>8}  {reasons}"
         )
     return "\n".join(lines)
 

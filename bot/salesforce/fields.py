@@ -164,12 +164,23 @@ def sobjects_of(specs: Iterable[WorkflowSpec]) -> set[str]:
         names |= {name.split(".")[0] for name in spec.allowed_outputs.fields}
         for rule in spec.gate:
             names |= {name.split(".")[0] for name in rule.when.fields_any or []}
+        names |= {name.split(".")[0] for _where, name in _read_fields(spec)}
     return names
 
 
+def _read_fields(spec: WorkflowSpec) -> list[tuple[str, str]]:
+    """(where, SObject.Field) of every field the workflow only reads: outcomes and segments."""
+    found = [
+        (f"outcome.metrics.{index}.field", metric.field)
+        for index, metric in enumerate(spec.outcome.metrics)
+    ]
+    return found + ([("segment_by", spec.segment_by)] if spec.segment_by else [])
+
+
 def spec_problems(spec: WorkflowSpec, catalog: FieldCatalog) -> list[FieldProblem]:
-    """Allowlisted fields that do not exist or are not updateable; gate fields that do not
-    exist; provenance fields missing from a written sObject. Unknown sObjects are skipped."""
+    """Allowlisted fields that do not exist or are not updateable; gate, outcome and segment
+    fields that do not exist or are hidden; provenance fields missing from a written sObject.
+    Unknown sObjects are skipped."""
     problems = []
     allowed = spec.allowed_outputs.fields
     for name in allowed:
@@ -182,6 +193,10 @@ def spec_problems(spec: WorkflowSpec, catalog: FieldCatalog) -> list[FieldProble
             if message:
                 where = f"gate.{index}.when.fields_any"
                 problems.append(FieldProblem(spec.id, where, name, message))
+    for where, name in _read_fields(spec):
+        message = _unusable(catalog, name, must_update=False)
+        if message:
+            problems.append(FieldProblem(spec.id, where, name, message))
     for key in ("authority_field", "item_field"):
         stamp = getattr(spec.writeback, key)
         for sobject in sorted({name.split(".")[0] for name in allowed}) if stamp else []:

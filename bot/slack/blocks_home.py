@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.reporting.outcomes import lift_line
 from bot.reporting.queries import Stats, WorkflowState
 from bot.slack.blocks import Block, context, esc, local_time, section
 from bot.slack.ids import BUTTON_LABELS, SLASH_COMMAND, Action
@@ -163,7 +164,18 @@ def _stats_paragraph(s: Stats) -> str:
     if s.top_reasons:
         reasons = ", ".join(f"{r.replace('_', ' ')} ({n})" for r, n in s.top_reasons)
         lines.append(f"Top reject reasons: {reasons}")
-    return "\n".join(lines)
+    return "\n".join(lines + _outcome_lines(s))
+
+
+def _outcome_lines(s: Stats) -> list[str]:
+    """Held-out items, and each metric's lift against the holdout, overall then per segment."""
+    lines = [f"{s.held_out} held out (never posted or written)"] if s.held_out else []
+    if s.lifts:
+        lines.append("Outcomes vs holdout (intention to treat):")
+        lines += [f"• {lift_line(lift)}" for lift in s.lifts]
+    for segment, found in s.segment_lifts.items():
+        lines += [f"• _{segment}_ {lift_line(lift)}" for lift in found]
+    return lines
 
 
 def span_text(span: timedelta) -> str:

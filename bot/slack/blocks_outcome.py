@@ -33,6 +33,7 @@ STATUS = {
     "auto_accepted": "Accepted automatically",
     "blocked": "Blocked by policy",
     "shadowed": "Shadow mode: recorded only",
+    "held_out": "Held out: outcome holdout, never posted or written",
 }
 
 
