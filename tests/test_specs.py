@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from bot.base.levels import Kind, Level
 from bot.base.spec_model import Escalation, format_duration, parse_duration
-from bot.base.specs import SpecError, load_spec_file, load_specs
+from bot.base.specs import SpecError, load_spec_file, load_specs, spec_version
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "workflows").glob("*.yml"))
@@ -279,3 +279,21 @@ def test_load_spec_file_rejects_gate_field_typo(tmp_path: Path) -> None:
     assert len(errors) == 1
     assert errors[0].startswith(f"{path}:12: gate.0.when.fields_any.0: ")
     assert "Opportunity.Amout" in errors[0] and "allowed_outputs.fields" in errors[0]
+
+
+# The example workflows' versions as stored by earlier releases. A new spec option with a default
+# must not change them: an upgrade would give every stored workflow a new version and so clear its
+# promotion (bot.base.specs._ADDED_LATER keeps sections added later out of the hash when unset).
+STORED_VERSIONS = {
+    "account-brief": "65f2d5cc2901803d",
+    "call-summary-cleanup": "3a62fc04b9992b04",
+    "exec-outreach": "2cfb08000f532230",
+    "opp-hygiene": "9293b1f00b2e0d1d",
+    "renewal-risk": "d23dac24cfc7dcb8",
+}
+
+
+def test_upgrade_keeps_the_stored_versions_of_unchanged_specs() -> None:
+    found = load_specs(ROOT / "workflows")
+    assert not found.errors
+    assert {k: spec_version(v.spec) for k, v in found.specs.items()} == STORED_VERSIONS
