@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,16 +13,25 @@ from sqlmodel import col, select
 
 from bot.core import decisions
 from bot.core.bundles import ROWS_PER_MESSAGE
+from bot.core.effects import NOTIFY
 from bot.core.intake import submit
 from bot.core.runtime import Runtime
+from bot.delivery import timers
 from bot.sandbox.boot import seed_slack_users
 from bot.sandbox.slack_standin import SlackStandin
 from bot.service import Service
 from bot.slack.blocks_text import text_length
 from bot.slack.ids import Action
-from models import Event, Item
+from bot.slack.notices import notice_text
+from models import Event, Item, Outbox
 from tests import payloads
-from tests.card_support import REVIEWER, card_worker, deliver_cards, pending_items
+from tests.card_support import (
+    REVIEWER,
+    FixedReviewer,
+    card_worker,
+    deliver_cards,
+    pending_items,
+)
 from tests.conftest import LiveServer
 from tests.slack_driver import SlackDriver, wait_for
 from tests.writeback_support import respec
@@ -109,7 +119,7 @@ def test_approve_all_over_signed_requests(
         approvals = session.exec(
             select(Event).where(col(Event.item_id).in_(ids), col(Event.type) == "approved")
         ).all()
-    assert sorted(e.item_id for e in approvals) == sorted(ids)  # one compare-and-set each
+    assert sorted(str(e.item_id) for e in approvals) == sorted(ids)  # one compare-and-set each
     assert all(e.data["via"] == "bundle" and e.actor == f"user:{REP}" for e in approvals)
     assert stored(rt, gated).status == "pending"
     assert json.dumps(shown.blocks).count("*Approved* by <@U0MAYA>") == 12
@@ -145,3 +155,20 @@ def test_few_items_get_cards_and_many_split_within_limits(
     assert (Action.BUNDLE_APPROVE.value, many[-1]) not in row_buttons(last)
     assert "*Rejected* by <@U0MAYA>" in json.dumps(last.blocks)
     assert len(row_buttons(last)) == 3 * 3
+
+
+def test_bundled_items_are_reminded_per_item(
+    rt: Runtime, agent_key: str, standin: SlackStandin, workflows_dir: Path
+) -> None:
+    respec(rt, workflows_dir, review=BUNDLING)
+    ids = pending_items(rt, agent_key, 5, prefix="remind")
+    deliver_cards(rt, card_worker(rt, standin))
+    [bundle] = bundles_in(standin, REVIEWER)
+    decisions.approve(rt, ids[0], REVIEWER, via="bundle")
+    report = timers.sweep(rt, FixedReviewer(), now=rt.clock() + timedelta(hours=5))
+    assert sorted(report.reminded) == sorted(ids[1:])  # the decided row is not reminded
+    with rt.db.read() as session:
+        rows = session.exec(select(Outbox).where(col(Outbox.kind) == NOTIFY)).all()
+    assert {row.item_id for row in rows} == set(ids[1:])
+    assert all("row of the bundle message" in notice_text(rt, row) for row in rows)
+    assert all(stored(rt, i).card_ts == bundle.ts for i in ids)
