@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from bot.core import decisions
+from bot.base.specs import SpecError, load_spec_file
+from bot.core import bundles, decisions
 from bot.core.bundles import ROWS_PER_MESSAGE
 from bot.core.effects import NOTIFY
 from bot.core.intake import submit
@@ -21,7 +22,7 @@ from bot.sandbox.boot import seed_slack_users
 from bot.sandbox.slack_standin import SlackStandin
 from bot.service import Service
 from bot.slack.blocks_text import text_length
-from bot.slack.ids import Action
+from bot.slack.ids import Action, View
 from bot.slack.notices import notice_text
 from models import Event, Item, Outbox
 from tests import payloads
@@ -107,6 +108,11 @@ def test_approve_all_over_signed_requests(
         driver = SlackDriver(server.url, service)
         bundle_id = stored(rt, ids[0]).bundle_id
         assert bundle_id is not None and approve_all["value"] == bundle_id
+        # A row's Edit opens the card's Edit modal for that item.
+        edit = driver.click(REP, Action.EDIT, ids[0], channel=bundle.channel, ts=bundle.ts)
+        assert edit.status_code == 200
+        view = wait_for(lambda: slack.calls_to("views.open") and driver.last_view())
+        assert view["callback_id"] == View.EDIT and ids[0] in view["private_metadata"]
         answer = driver.click(
             REP, Action.APPROVE_ALL, bundle_id, channel=bundle.channel, ts=bundle.ts
         )
@@ -172,3 +178,37 @@ def test_bundled_items_are_reminded_per_item(
     assert {row.item_id for row in rows} == set(ids[1:])
     assert all("row of the bundle message" in notice_text(rt, row) for row in rows)
     assert all(stored(rt, i).card_ts == bundle.ts for i in ids)
+
+
+def test_bad_review_section_names_file_line_and_field(tmp_path: Path) -> None:
+    source = (Path(__file__).parent.parent / "workflows" / "opp-hygiene.yml").read_text()
+    path = tmp_path / "opp-hygiene.yml"
+    path.write_text(source + "review: {bundle_after: 0, bundle_window: soon}\n")
+    with pytest.raises(SpecError) as info:
+        load_spec_file(path)
+    text = "\n".join(info.value.errors)
+    assert "review.bundle_after" in text and "review.bundle_window" in text
+    assert f"{path}:{len(source.splitlines()) + 1}" in text
+
+
+def test_approve_all_leaves_decided_rows_and_rows_not_yours(
+    rt: Runtime, agent_key: str, standin: SlackStandin, workflows_dir: Path
+) -> None:
+    respec(rt, workflows_dir, review=BUNDLING)
+    ids = pending_items(rt, agent_key, 5, prefix="all")
+    deliver_cards(rt, card_worker(rt, standin))
+    bundle_id = stored(rt, ids[0]).bundle_id
+    assert bundle_id is not None
+    decisions.reject(rt, ids[2], "U0ADMIN", "tone")  # someone else got there first
+
+    stranger = bundles.approve_all(rt, bundle_id, "U0PRIYA")  # not the reviewer, not an admin
+    assert stranger.approved == [] and set(stranger.left) == set(ids)
+    assert all(stored(rt, i).status == "pending" for i in ids if i != ids[2])
+
+    result = bundles.approve_all(rt, bundle_id, REVIEWER)
+    assert sorted(result.approved) == sorted(set(ids) - {ids[2]})
+    assert result.left == {ids[2]: "was already rejected"}
+    assert stored(rt, ids[2]).status == "rejected"
+    assert all(
+        stored(rt, i).decision == {"verdict": "approved", "via": "bundle"} for i in result.approved
+    )
