@@ -77,6 +77,16 @@ def row_buttons(message: Any) -> list[tuple[str, str]]:
     ]
 
 
+def five_bundled(
+    rt: Runtime, agent_key: str, standin: SlackStandin, workflows_dir: Path, prefix: str
+) -> list[str]:
+    """Five items for the reviewer, delivered: more than bundle_after, so one bundle."""
+    respec(rt, workflows_dir, review=BUNDLING)
+    ids = pending_items(rt, agent_key, 5, prefix=prefix)
+    deliver_cards(rt, card_worker(rt, standin))
+    return ids
+
+
 def test_approve_all_over_signed_requests(
     rt: Runtime, agent_key: str, service: Service, workflows_dir: Path
 ) -> None:
@@ -166,9 +176,7 @@ def test_few_items_get_cards_and_many_split_within_limits(
 def test_bundled_items_are_reminded_per_item(
     rt: Runtime, agent_key: str, standin: SlackStandin, workflows_dir: Path
 ) -> None:
-    respec(rt, workflows_dir, review=BUNDLING)
-    ids = pending_items(rt, agent_key, 5, prefix="remind")
-    deliver_cards(rt, card_worker(rt, standin))
+    ids = five_bundled(rt, agent_key, standin, workflows_dir, "remind")
     [bundle] = bundles_in(standin, REVIEWER)
     decisions.approve(rt, ids[0], REVIEWER, via="bundle")
     report = timers.sweep(rt, FixedReviewer(), now=rt.clock() + timedelta(hours=5))
@@ -194,9 +202,7 @@ def test_bad_review_section_names_file_line_and_field(tmp_path: Path) -> None:
 def test_approve_all_leaves_decided_rows_and_rows_not_yours(
     rt: Runtime, agent_key: str, standin: SlackStandin, workflows_dir: Path
 ) -> None:
-    respec(rt, workflows_dir, review=BUNDLING)
-    ids = pending_items(rt, agent_key, 5, prefix="all")
-    deliver_cards(rt, card_worker(rt, standin))
+    ids = five_bundled(rt, agent_key, standin, workflows_dir, "all")
     bundle_id = stored(rt, ids[0]).bundle_id
     assert bundle_id is not None
     decisions.reject(rt, ids[2], "U0ADMIN", "tone")  # someone else got there first
