@@ -1,7 +1,7 @@
 """bundles: items reviewed together in one Slack message carry the bundle's id
 
-Revision ID: 0006_bundles
-Revises: 0005_agent_events
+Revision ID: 0007_bundles
+Revises: 0006_outcomes
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_bundles"
-down_revision = "0005_agent_events"
+revision = "0007_bundles"
+down_revision = "0006_outcomes"
 branch_labels = None
 depends_on = None
 
