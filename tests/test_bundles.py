@@ -218,3 +218,13 @@ def test_approve_all_leaves_decided_rows_and_rows_not_yours(
     assert all(
         stored(rt, i).decision == {"verdict": "approved", "via": "bundle"} for i in result.approved
     )
+
+
+def test_bundle_posted_once_when_the_answer_is_lost(
+    rt: Runtime, agent_key: str, standin: SlackStandin, workflows_dir: Path
+) -> None:
+    standin.lose_answer("chat.postMessage", times=1)  # posted, but Airlock hears fatal_error
+    ids = five_bundled(rt, agent_key, standin, workflows_dir, "lost")
+    [bundle] = bundles_in(standin, REVIEWER)  # the retry found it in the DM's history
+    assert all(stored(rt, i).card_ts == bundle.ts for i in ids)
+    assert len(row_buttons(bundle)) == 5 * 3
