@@ -228,3 +228,22 @@ def test_bundle_posted_once_when_the_answer_is_lost(
     [bundle] = bundles_in(standin, REVIEWER)  # the retry found it in the DM's history
     assert all(stored(rt, i).card_ts == bundle.ts for i in ids)
     assert len(row_buttons(bundle)) == 5 * 3
+
+
+def test_escalated_row_gets_a_manager_card_and_the_bundle_stays(
+    rt: Runtime, agent_key: str, standin: SlackStandin, workflows_dir: Path
+) -> None:
+    ids = five_bundled(rt, agent_key, standin, workflows_dir, "late")
+    [bundle] = bundles_in(standin, REVIEWER)
+    for item_id in ids[1:]:
+        decisions.approve(rt, item_id, REVIEWER, via="bundle")
+    report = timers.sweep(rt, FixedReviewer(), now=rt.clock() + timedelta(hours=25))
+    assert report.escalated == [ids[0]]
+    deliver_cards(rt, card_worker(rt, standin))
+    late = stored(rt, ids[0])
+    assert late.manager_card_ts is not None and late.card_ts == bundle.ts
+    decisions.reject(rt, ids[0], "U0ADMIN", "tone")
+    deliver_cards(rt, card_worker(rt, standin))
+    [shown] = bundles_in(standin, REVIEWER)
+    assert shown.ts == bundle.ts and row_buttons(shown) == []
+    assert "*Rejected* by <@U0ADMIN>" in json.dumps(shown.blocks)
