@@ -11,13 +11,14 @@ from slack_sdk import WebClient
 from bot.base.errors import AirlockError
 from bot.core.runtime import Runtime
 from bot.slack.delivery import ReviewerSource
-from handlers import slack_actions, slack_commands, slack_home, slack_views
+from handlers import slack_actions, slack_bundles, slack_commands, slack_home, slack_views
 from handlers.slack_reply import tell
 
 
 def register_listeners(app: App, rt: Runtime, people: ReviewerSource) -> None:
     """Wire actions, views, commands and Home to the runtime."""
     slack_actions.register(app, rt, people)
+    slack_bundles.register(app, rt)
     slack_views.register(app, rt)
     slack_commands.register(app, rt, people)
     slack_home.register(app, rt, people)

@@ -71,6 +71,8 @@ class Item(SQLModel, table=True):
     card_ts: str | None = None
     manager_card_channel: str | None = None
     manager_card_ts: str | None = None
+    # The bundle message holding this item's row (card_channel/card_ts then point at it).
+    bundle_id: str | None = Field(default=None, index=True, max_length=32)
     # Timers count from when the item started waiting for a human (intake, or release).
     pending_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

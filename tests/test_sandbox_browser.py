@@ -7,6 +7,7 @@ AIRLOCK_README_SCREENSHOTS=1 the README's pictures are written to docs/img/ too 
 from __future__ import annotations
 
 import io
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,10 +15,15 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlmodel import col, select
 
-from bot.sandbox.samples import OPP_ID, PLANT_OPP_ID
+from bot.core.intake import submit
+from bot.core.runtime import Runtime
+from bot.sandbox.samples import OPP_ID, PLANT_OPP_ID, field_update
 from bot.service import Service
+from models import Item
 from tests.conftest import LiveServer
+from tests.writeback_support import respec
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -200,3 +206,28 @@ def test_layout_keeps_panes_usable(
         assert box is not None, name
         assert box["height"] >= 250, f"{name} pane is {box['height']:.0f} px tall at {width} px"
         assert box["width"] >= min(width - 40, 360), f"{name} pane is {box['width']:.0f} px wide"
+
+
+def test_bundle_rows_and_approve_all_confirm(
+    sandbox: Page, rt: Runtime, agent_key: str, workflows_dir: Path
+) -> None:
+    respec(rt, workflows_dir, review={"bundle_after": 2, "bundle_window": "10m"})
+    for n in range(6):
+        body = field_update(idempotency_key=f"browser-bundle-{n}", title=f"Stage move {n}")
+        submit(rt, token=agent_key, raw=json.dumps(body).encode(), header_key=None)
+    act_as(sandbox, "U0MAYA")
+    bundle = sandbox.locator("article.message", has_text="items to review")
+    expect(bundle).to_contain_text("Stage move 5")
+    expect(bundle).to_contain_text("Proposal/Price Quote → Negotiation/Review")
+    with rt.db.read() as session:
+        rows = session.exec(select(Item).where(col(Item.bundle_id).is_not(None))).all()
+    assert len(rows) >= 3  # more than bundle_after reached Maya at once
+    expect(bundle.get_by_role("button", name="Approve", exact=True)).to_have_count(len(rows))
+    bundle.get_by_role("button", name=f"Approve all {len(rows)}").click()
+    dialog = sandbox.locator(".confirm-dialog")
+    expect(dialog).to_contain_text("Approve all?")
+    shot(sandbox, "sandbox-6-bundle-confirm.png")
+    dialog.get_by_role("button", name="Approve all").click()
+    expect(dialog).to_have_count(0)
+    expect(bundle.get_by_role("button", name="Approve", exact=True)).to_have_count(0)
+    expect(bundle.locator("text=Approved by")).to_have_count(len(rows))

@@ -153,6 +153,15 @@ class Escalation(_Section):
         return self
 
 
+class Review(_Section):
+    """How reviews reach people: many items at once arrive as one bundle message."""
+
+    # More than this many items for one reviewer from one workflow within `bundle_window`
+    # arrive as one bundle message (None: every item gets its own card).
+    bundle_after: int | None = Field(None, ge=1)
+    bundle_window: Duration = timedelta(minutes=10)
+
+
 class AutoPause(_Section):
     """Thresholds that press the stop button by themselves."""
 
@@ -189,6 +198,7 @@ class WorkflowSpec(_Section):
     checks: Checks = Checks()
     writeback: Writeback = Writeback()
     escalation: Escalation = Escalation()
+    review: Review = Review()
     auto_pause: AutoPause = AutoPause()
     callback_url: str | None = Field(None, pattern=r"^https?://")
     # The environment variable holding this workflow's Standard Webhooks secret (`whsec_...`);

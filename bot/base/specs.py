@@ -71,7 +71,7 @@ def load_spec_file(path: Path) -> LoadedSpec:
 
 # Sections added after specs were first stored, hashed only when the file writes them: an upgrade
 # must not give every stored workflow a new version (that would clear its promotion).
-_ADDED_LATER = frozenset({"outcome", "segment_by"})
+_ADDED_LATER = frozenset({"outcome", "review", "segment_by"})
 
 
 def spec_version(spec: WorkflowSpec) -> str:

@@ -70,9 +70,10 @@ def effective_changes(item: Item) -> list[dict[str, Any]]:
     ]
 
 
-def approve(rt: Runtime, item_id: str, user: str) -> Item:
-    """Confirm the item as proposed."""
-    return _decide(rt, item_id, user, Status.APPROVED, {"verdict": "approved"})
+def approve(rt: Runtime, item_id: str, user: str, via: str | None = None) -> Item:
+    """Confirm the item as proposed (`via` names where, e.g. a bundle message, for the audit)."""
+    decision = {"verdict": "approved"} | ({"via": via} if via else {})
+    return _decide(rt, item_id, user, Status.APPROVED, decision)
 
 
 def editable_fields(item: Item) -> dict[str, Any]:

@@ -156,6 +156,7 @@ def _unstarted_columns() -> dict[str, Any]:
         "next_due_at": None,
         "card_channel": None,
         "card_ts": None,
+        "bundle_id": None,
         "manager_card_channel": None,
         "manager_card_ts": None,
         "reminded_at": None,

@@ -20,11 +20,12 @@ from bot.core.trace import item_summary
 from bot.salesforce.directory import Reviewer
 from bot.slack.blocks import Card, Next, RecordFacts, review_card
 from bot.slack.card_facts import RecordReader, read_facts
+from bot.slack.delivery_bundle import BundleDelivery
 from bot.slack.errors import slack_failure
+from bot.slack.ids import CARD_EVENT
 from models import Item, Outbox
 
 log = logging.getLogger(__name__)
-CARD_EVENT = "airlock_card"  # Slack message metadata event_type of every card Airlock posts
 HISTORY_PAGE = 200
 CLOCK_SKEW = 60.0  # seconds: Slack's clock and ours may disagree a little
 
@@ -100,15 +101,25 @@ class CardRoute:
         """One outcome per row; Salesforce is read once for the batch, before any card is built."""
         with self.rt.db.read() as session:
             items = {row.id or 0: session.get(Item, row.item_id) for row in rows}
-        facts = self._facts([item for item in items.values() if item is not None])
-        return {row.id or 0: self._one(row, items[row.id or 0], facts) for row in rows}
+        done, assigned = self._bundles().take(rows, items, self._assign)
+        rest = [row for row in rows if (row.id or 0) not in done]
+        facts = self._facts([i for r in rest if (i := items[r.id or 0]) is not None])
+        for row in rest:
+            item = assigned.get(row.id or 0) or items[row.id or 0]
+            done[row.id or 0] = self._one(row, item, facts, assigned=(row.id or 0) in assigned)
+        return done
+
+    def _bundles(self) -> BundleDelivery:
+        return BundleDelivery(self.rt, self.client, self._posted_before, self._clock_starts)
 
     def _facts(self, items: list[Item]) -> dict[str, RecordFacts]:
         if self.salesforce is None or not items:
             return {}
         return read_facts(items, self.salesforce, self.rt.fields, self.rt.clock())
 
-    def _one(self, row: Outbox, item: Item | None, facts: dict[str, RecordFacts]) -> Outcome:
+    def _one(
+        self, row: Outbox, item: Item | None, facts: dict[str, RecordFacts], *, assigned: bool
+    ) -> Outcome:
         # Any failure stays with its row: the other cards of the batch are not posted again.
         try:
             if item is None:
@@ -117,20 +128,21 @@ class CardRoute:
             if row.payload.get("manager") and not item.manager_card_ts:
                 return self._post_to_manager(item, row, known)
             if item.card_ts:
-                return self._update(item, known)
+                return self._update(item, known, row)
             if row.payload.get("update"):
                 return Outcome.done("no card was ever posted; nothing to update")
-            return self._post(item, row, known)
+            return self._post(item if assigned else self._assign(item), row, known)
         except Exception as exc:
             log.exception("card for item %s failed", row.item_id)
             return slack_failure(exc)
 
-    def _post(self, item: Item, row: Outbox, facts: RecordFacts | None) -> Outcome:
+    def _assign(self, item: Item) -> Item:
+        """The item, assigned to the decider at its gate (with the audit event saying why)."""
         owner = self.rt.spec(item.workflow_id).spec.owner
-        reviewer = self.directory.reviewer_for(item, owner)  # the decider at the item's gate
+        reviewer = self.directory.reviewer_for(item, owner)
         user = reviewer.user
         with self.rt.db.write() as session:
-            item = lifecycle.update_item(
+            return lifecycle.update_item(
                 session,
                 item.id,
                 actor="system",
@@ -144,7 +156,10 @@ class CardRoute:
                 assignee=user,
                 manager=reviewer.manager,
             )
-        card = card_for(self.rt, item, reviewer.tz, facts=facts)
+
+    def _post(self, item: Item, row: Outbox, facts: RecordFacts | None) -> Outcome:
+        user = str(item.assignee)
+        card = card_for(self.rt, item, self._tz(user), facts=facts)
         return self._deliver_card(item, user, card, "card", row)
 
     def _post_to_manager(self, item: Item, row: Outbox, facts: RecordFacts | None) -> Outcome:
@@ -160,13 +175,13 @@ class CardRoute:
         back), the DM's history is read first, so the card is posted at most once.
         """
         event = f"{which}_posted"
-        found = self._posted_before(user, item.id, which, row) if _maybe_posted(row) else None
+        payload = {"item_id": item.id, "step": which}
+        found = self._posted_before(user, payload, row) if _maybe_posted(row) else None
         if found is not None:
             channel, ts = found
             event = f"{which}_adopted"
         else:
             blocks, text = review_card(card)
-            payload = {"item_id": item.id, "step": which}
             metadata = {"event_type": CARD_EVENT, "event_payload": payload}
             posted = self.client.chat_postMessage(
                 channel=user, blocks=blocks, text=text, metadata=metadata
@@ -187,9 +202,10 @@ class CardRoute:
         return Outcome.done(f"{which.replace('_', ' ')} {verb} to {user}", {"ts": ts})
 
     def _posted_before(
-        self, user: str, item_id: str, which: str, row: Outbox
+        self, user: str, wanted: dict[str, Any], row: Outbox
     ) -> tuple[str, str] | None:
-        """The (channel, ts) of this card if an earlier attempt posted it, read from history."""
+        """The (channel, ts) of the message whose metadata is `wanted`, if an earlier attempt
+        posted it, read from the DM's history."""
         channel = str(self.client.conversations_open(users=user)["channel"]["id"])
         oldest = f"{row.created_at.timestamp() - CLOCK_SKEW:.6f}"
         cursor: str | None = None
@@ -204,10 +220,7 @@ class CardRoute:
             for message in page.get("messages") or []:
                 meta = message.get("metadata") or {}
                 payload = meta.get("event_payload") or {}
-                if meta.get("event_type") == CARD_EVENT and payload == {
-                    "item_id": item_id,
-                    "step": which,
-                }:
+                if meta.get("event_type") == CARD_EVENT and payload == wanted:
                     return channel, str(message["ts"])
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not page.get("has_more") or not cursor:
@@ -226,11 +239,15 @@ class CardRoute:
         changed = {"pending_since": now} if which == "card" else {"escalated_at": now}
         return changed | {"next_due_at": next_due(seen, escalation)}
 
-    def _update(self, item: Item, facts: RecordFacts | None) -> Outcome:
-        blocks, text = review_card(card_for(self.rt, item, self._tz(item.assignee), facts=facts))
-        self.client.chat_update(
-            channel=str(item.card_channel), ts=str(item.card_ts), blocks=blocks, text=text
-        )
+    def _update(self, item: Item, facts: RecordFacts | None, row: Outbox) -> Outcome:
+        if item.bundle_id:  # its row in the bundle message
+            self._bundles().show(item.bundle_id, row)
+        else:
+            card = card_for(self.rt, item, self._tz(item.assignee), facts=facts)
+            blocks, text = review_card(card)
+            self.client.chat_update(
+                channel=str(item.card_channel), ts=str(item.card_ts), blocks=blocks, text=text
+            )
         if item.manager_card_ts:
             # The manager reads times in their own zone, not the reviewer's.
             tz = self._tz(dm_target(self.client, self._manager_of(item)))

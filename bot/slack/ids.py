@@ -14,6 +14,8 @@ class Action(StrEnum):
     PAUSE = "airlock_home_pause"
     RESUME = "airlock_home_resume"
     OPEN_LINK = "airlock_open_link"
+    BUNDLE_APPROVE = "airlock_bundle_approve"  # a bundle row's Approve (value: the item id)
+    APPROVE_ALL = "airlock_approve_all"  # a bundle's Approve all (value: the bundle id)
 
 
 class View(StrEnum):
@@ -38,6 +40,7 @@ class Command(StrEnum):
 
 
 SLASH_COMMAND = "/airlock"
+CARD_EVENT = "airlock_card"  # Slack message metadata event_type of every card Airlock posts
 BUTTON_LABELS = {Action.APPROVE: "Approve", Action.EDIT: "Edit", Action.REJECT: "Reject"}
 REJECT_BLOCK = "reject_category"
 REJECT_TEXT_BLOCK = "reject_text"

@@ -26,9 +26,10 @@ def notice_text(rt: Runtime, row: Outbox) -> str:
     with rt.db.read() as session:
         item = session.get(Item, row.item_id) if row.item_id else None
     if item is not None and payload.get("reason") == "reminder":
+        where = "its row of the bundle message" if item.bundle_id else "the card"
         return (
             f":bell: Reminder: *{esc(item.title)}* from `{item.workflow_id}` is waiting for your "
-            f"decision (Approve, Edit or Reject on the card). `{item.id}`"
+            f"decision (Approve, Edit or Reject on {where}). `{item.id}`"
         )
     if item is not None and payload.get("reason") == "blocked":
         why = esc("; ".join(item.gate_reasons[1:]) or "policy")

@@ -158,8 +158,32 @@
     return node;
   }
 
+  // A button with a `confirm` object: Slack shows this dialog and sends the click only on Confirm
+  // (https://docs.slack.dev/reference/block-kit/composition-objects/confirmation-dialog-object).
+  function confirmFirst(confirm) {
+    return new Promise((resolve) => {
+      const backdrop = el("div", "modal-backdrop confirm-backdrop");
+      const box = el("div", "modal confirm-dialog");
+      box.setAttribute("role", "dialog");
+      box.appendChild(el("header", "modal-head", `<h2>${BK.textHtml(confirm.title, page.people)}</h2>`));
+      box.appendChild(el("div", "modal-body", BK.textHtml(confirm.text, page.people)));
+      const foot = el("footer", "modal-foot");
+      const answer = (yes) => { backdrop.remove(); resolve(yes); };
+      for (const [label, yes, css] of [[confirm.deny, false, "bk-button"], [confirm.confirm, true, "bk-button bk-primary"]]) {
+        const node = el("button", css, BK.textHtml(label || { type: "plain_text", text: yes ? "Yes" : "Cancel" }));
+        node.type = "button";
+        node.addEventListener("click", () => answer(yes));
+        foot.appendChild(node);
+      }
+      box.appendChild(foot);
+      backdrop.appendChild(box);
+      document.body.appendChild(backdrop);
+    });
+  }
+
   async function click(elem, button, message) {
     if (!elem.action_id || elem.url) return;
+    if (elem.confirm && !(await confirmFirst(elem.confirm))) return;
     button.disabled = true;
     const where = message ? { channel: message.channel, ts: message.ts } : { home: true };
     try {
