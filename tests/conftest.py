@@ -181,6 +181,7 @@ CLOCK_MODULES = frozenset(
         "test_pause_timers",
         "test_quiet",
         "test_report",
+        "test_snooze",
         "test_spec_bound",
         "test_timers",
         "test_writeback_failures",

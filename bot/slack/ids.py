@@ -14,6 +14,7 @@ class Action(StrEnum):
     PAUSE = "airlock_home_pause"
     RESUME = "airlock_home_resume"
     OPEN_LINK = "airlock_open_link"
+    SNOOZE = "airlock_snooze"  # a static_select; each option's value is "<item id>|<choice>"
 
 
 class View(StrEnum):
