@@ -20,6 +20,7 @@ from bot.sandbox.live import LiveServer
 from bot.sandbox.live import free_port as free_port  # tests import it from here
 from bot.sandbox.slack_blockkit import CHECKED, VIOLATIONS
 from bot.service import Service, build_service
+from tests.slack_driver import SlackDriver
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("AIRLOCK_TEST_DATABASE_URL")
@@ -142,6 +143,14 @@ def live(service: Service) -> Iterator[LiveServer]:
     """The service over real HTTP."""
     with LiveServer(service.app) as server:
         yield server
+
+
+@pytest.fixture
+def slack(live: LiveServer, service: Service) -> Iterator[SlackDriver]:
+    """Signed Slack requests to the live server, and the Slack stand-in behind it."""
+    driver = SlackDriver(live.url, service)
+    yield driver
+    driver.http.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -13,12 +12,10 @@ from bot.core.runtime import Runtime
 from bot.core.trace import item_view, render_trace
 from bot.sandbox.slack_blockkit import BlockKitRefusal, check_view
 from bot.sandbox.slack_payloads import checkboxes_state, select_state, text_state
-from bot.service import Service
 from bot.slack.blocks_apply import apply_blocks, read_declined
 from bot.slack.blocks_views import edit_modal
 from bot.slack.ids import Action
 from tests import payloads
-from tests.conftest import LiveServer
 from tests.slack_driver import SlackDriver, wait_for
 from tests.test_slack_flow import REP, item, posted, submit
 
@@ -26,13 +23,6 @@ TWO = [
     {"field": "StageName", "value": "Negotiation/Review", "observed": "Proposal/Price Quote"},
     {"field": "NextStep", "value": "Send redlines"},
 ]
-
-
-@pytest.fixture
-def slack(live: LiveServer, service: Service) -> Iterator[SlackDriver]:
-    driver = SlackDriver(live.url, service)
-    yield driver
-    driver.http.close()
 
 
 def open_edit(slack: SlackDriver, rt: Runtime, item_id: str) -> dict[str, Any]:

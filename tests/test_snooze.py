@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 from sqlmodel import col, select
 
 from bot.base.quiet import zone
@@ -21,16 +19,8 @@ from bot.service import Service
 from bot.slack.ids import Action
 from models import Event
 from tests import payloads
-from tests.conftest import LiveServer
 from tests.slack_driver import SlackDriver, wait_for
 from tests.test_slack_flow import REP, STRANGER, item, posted, submit
-
-
-@pytest.fixture
-def slack(live: LiveServer, service: Service) -> Iterator[SlackDriver]:
-    driver = SlackDriver(live.url, service)
-    yield driver
-    driver.http.close()
 
 
 def test_snooze_end_in_reviewer_zone() -> None:
