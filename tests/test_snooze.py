@@ -7,9 +7,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
+from sqlalchemy import update
 from sqlmodel import col, select
 
+from bot.base.errors import Conflict
 from bot.base.quiet import zone
+from bot.core import decisions, snooze
 from bot.core.runtime import Runtime
 from bot.core.snooze import Snooze, snooze_end
 from bot.delivery import timers
@@ -17,10 +21,12 @@ from bot.sandbox import slack_payloads
 from bot.sandbox.slack_signing import FORM_CONTENT_TYPE, form_body
 from bot.service import Service
 from bot.slack.ids import Action
-from models import Event
+from models import Event, Item
 from tests import payloads
 from tests.slack_driver import SlackDriver, wait_for
+from tests.test_lifecycle import get
 from tests.test_slack_flow import REP, STRANGER, item, posted, submit
+from tests.test_timers import posted_item
 
 
 def test_snooze_end_in_reviewer_zone() -> None:
@@ -49,6 +55,7 @@ def events(rt: Runtime, item_id: str, kind: str) -> list[dict[str, Any]]:
         return [dict(e.data or {}) | {"actor": e.actor} for e in rows]
 
 
+@pytest.mark.real_time  # a live server's background workers: left out of the shifted-clock run
 def test_snooze_moves_timers_and_resurfaces(
     api: httpx.Client, rt: Runtime, slack: SlackDriver, service: Service
 ) -> None:
@@ -100,3 +107,30 @@ def test_snooze_moves_timers_and_resurfaces(
     assert timers.sweep(rt, people, remind_at - timedelta(seconds=1)) == timers.SweepReport()
     due = timers.sweep(rt, people, remind_at + timedelta(seconds=1))
     assert due.reminded + due.postponed == [item_id]  # postponed if that is night or weekend there
+
+
+def test_snooze_expiry_waits_and_refused_when_decided(service: Service, agent_key: str) -> None:
+    rt, people = service.rt, service.integrations.people
+    item = posted_item(service, agent_key, payloads.field_update())
+    assert item.pending_since is not None
+    now = rt.clock()
+    snoozed = snooze.snooze(rt, item.id, REP, Snooze.NEXT_WEEK, "Pacific/Auckland")
+    assert snoozed.snoozed_until == snooze_end(Snooze.NEXT_WEEK, now, "Pacific/Auckland")
+    until = snoozed.snoozed_until
+    assert until is not None and snoozed.pending_since is not None
+    # Even with next_due_at pulled early (a stale claim), nothing fires before the end.
+    with rt.db.write() as session:
+        session.execute(update(Item).where(col(Item.id) == item.id).values(next_due_at=now))
+    old_expiry = item.pending_since + timedelta(hours=72, seconds=1)
+    assert timers.sweep(rt, people, min(old_expiry, until - timedelta(seconds=1))) == (
+        timers.SweepReport()
+    )
+    assert get(rt, item.id).status == "pending"
+    assert get(rt, item.id).next_due_at == until
+    # The expiry moved by the snooze: three days after the moved start, not the old one.
+    expiry = snoozed.pending_since + timedelta(hours=72)
+    moved = expiry - (item.pending_since + timedelta(hours=72))
+    assert abs(moved - (until - now)) < timedelta(seconds=1)  # `now` was read just before
+    decisions.approve(rt, item.id, REP)
+    with pytest.raises(Conflict, match="only a pending item can be snoozed"):
+        snooze.snooze(rt, item.id, REP, Snooze.HOUR, "UTC")
