@@ -11,7 +11,14 @@ from slack_sdk import WebClient
 from bot.base.errors import AirlockError
 from bot.core.runtime import Runtime
 from bot.slack.delivery import ReviewerSource
-from handlers import slack_actions, slack_bundles, slack_commands, slack_home, slack_views
+from handlers import (
+    slack_actions,
+    slack_bundles,
+    slack_commands,
+    slack_home,
+    slack_snooze,
+    slack_views,
+)
 from handlers.slack_reply import tell
 
 
@@ -22,6 +29,7 @@ def register_listeners(app: App, rt: Runtime, people: ReviewerSource) -> None:
     slack_views.register(app, rt)
     slack_commands.register(app, rt, people)
     slack_home.register(app, rt, people)
+    slack_snooze.register(app, rt, people)
 
     @app.error
     def on_error(

@@ -43,7 +43,9 @@ def _register_decisions(app: App, rt: Runtime, people: ReviewerSource) -> None:
         fields = decisions.editable_fields(item)
         choices = decisions.edit_choices(rt, item)
         # labels from the describe cache only: nothing here waits on Salesforce
-        view = edit_modal(item.id, item.title, fields, choices, labels_for(item, rt.fields))
+        labels = labels_for(item, rt.fields)
+        changes = [c["field"] for c in item.changes]
+        view = edit_modal(item.id, item.title, fields, choices, labels, changes)
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(Action.REJECT.value)

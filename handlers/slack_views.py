@@ -10,9 +10,10 @@ from slack_bolt import Ack, App
 from bot.base.errors import AirlockError
 from bot.core import decisions
 from bot.core.runtime import Runtime
+from bot.slack.blocks_apply import read_declined
 from bot.slack.blocks_reject import read_reject
 from bot.slack.blocks_views import notice_modal, read_edit_values
-from bot.slack.ids import View
+from bot.slack.ids import FIELD_BLOCK_PREFIX, View
 
 
 def register(app: App, rt: Runtime) -> None:
@@ -28,13 +29,18 @@ def register(app: App, rt: Runtime) -> None:
 
         def decide() -> dict[str, str]:
             item = decisions.authorize(rt, item_id, user, "edited")
+            state = view["state"]["values"]
+            declined = read_declined(state, [c["field"] for c in item.changes])
             values, errors = read_edit_values(
-                view["state"]["values"],
-                decisions.editable_fields(item),
-                decisions.edit_limits(rt, item),
+                state, decisions.editable_fields(item), decisions.edit_limits(rt, item)
             )
+            # A declined field is not written: what its input holds does not matter.
+            errors = {
+                b: e for b, e in errors.items() if b[len(FIELD_BLOCK_PREFIX) :] not in declined
+            }
             if not errors:
-                decisions.edit(rt, item_id, user, values)
+                kept = {f: v for f, v in values.items() if f not in declined}
+                decisions.edit(rt, item_id, user, kept, declined)
             return errors
 
         _answer(ack, view, decide)

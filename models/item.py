@@ -77,6 +77,8 @@ class Item(SQLModel, table=True):
     pending_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Snoozed by a reviewer: no timer step before this moment, then the reviewer is reminded.
+    snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     status: str
     authority: str = "advisory"

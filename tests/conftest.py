@@ -20,6 +20,7 @@ from bot.sandbox.live import LiveServer
 from bot.sandbox.live import free_port as free_port  # tests import it from here
 from bot.sandbox.slack_blockkit import CHECKED, VIOLATIONS
 from bot.service import Service, build_service
+from tests.slack_driver import SlackDriver
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("AIRLOCK_TEST_DATABASE_URL")
@@ -145,6 +146,14 @@ def live(service: Service) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
+def slack(live: LiveServer, service: Service) -> Iterator[SlackDriver]:
+    """Signed Slack requests to the live server, and the Slack stand-in behind it."""
+    driver = SlackDriver(live.url, service)
+    yield driver
+    driver.http.close()
+
+
+@pytest.fixture
 def agent_key(rt: Runtime) -> str:
     """A key scoped to every example workflow."""
     from bot.core import keys
@@ -181,6 +190,7 @@ CLOCK_MODULES = frozenset(
         "test_pause_timers",
         "test_quiet",
         "test_report",
+        "test_snooze",
         "test_spec_bound",
         "test_timers",
         "test_writeback_failures",

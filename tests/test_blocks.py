@@ -87,10 +87,17 @@ def test_render_pending_card() -> None:
     ):
         assert words in text, words
     actions = next(b for b in blocks if b["type"] == "actions")["elements"]
-    assert [(a["text"]["text"], a["value"]) for a in actions] == [
+    *buttons, snooze = actions
+    assert [(a["text"]["text"], a["value"]) for a in buttons] == [
         ("Approve", "itm_1"),
         ("Edit", "itm_1"),
         ("Reject", "itm_1"),
+    ]
+    assert snooze["placeholder"]["text"] == "Snooze"
+    assert [o["value"] for o in snooze["options"]] == [
+        "itm_1|1h",
+        "itm_1|tomorrow",
+        "itm_1|next_week",
     ]
     assert fallback == "Move Acme to Negotiation (Waiting for your decision)"
 

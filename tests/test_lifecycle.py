@@ -131,6 +131,7 @@ def test_edit_records_diff_and_final_values(rt: Runtime, agent_key: str) -> None
     assert item.decision == {
         "verdict": "edited",
         "edits": {"StageName": {"from": "Negotiation/Review", "to": "Value Proposition"}},
+        "declined": [],
     }
     assert decisions.effective_changes(item)[0]["value"] == "Value Proposition"
     assert item.changes[0]["value"] == "Negotiation/Review"

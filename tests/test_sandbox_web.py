@@ -140,6 +140,7 @@ def test_edit_modal_errors_then_submit(page: httpx.Client, rt: Runtime) -> None:
     assert stored(rt, item_id).decision == {
         "verdict": "edited",
         "edits": {"Amount": {"from": 180000, "to": 175000}},
+        "declined": [],
     }
     writes = wait_for(lambda: state(page, SAM)["salesforce"]["writes"])
     assert (writes[0]["id"], writes[0]["fields"]) == (PLANT_OPP_ID, {"Amount": 175000})

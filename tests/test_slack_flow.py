@@ -63,7 +63,8 @@ def service_org_stages(slack: SlackDriver) -> list[str]:
 
 
 def buttons(card: dict[str, Any]) -> list[dict[str, Any]]:
-    return [e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    elements = [e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    return [e for e in elements if e["type"] == "button"]
 
 
 def test_post_card_to_record_owner(api: httpx.Client, rt: Runtime, slack: SlackDriver) -> None:
@@ -205,6 +206,7 @@ def test_edit_modal_writes_edited_value(api: httpx.Client, rt: Runtime, slack: S
     assert edited.decision == {
         "verdict": "edited",
         "edits": {"StageName": {"from": "Negotiation/Review", "to": "Value Proposition"}},
+        "declined": [],
     }
 
 

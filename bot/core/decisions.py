@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -10,8 +10,9 @@ from sqlmodel import Session
 
 from bot.base.errors import Forbidden, InvalidInput, NotFound
 from bot.base.levels import Authority, Gate, Status
-from bot.base.submission import qualify
 from bot.core import lifecycle, refusals
+from bot.core.edit_meta import edit_choices as edit_choices
+from bot.core.edit_meta import edit_limits as edit_limits
 from bot.core.effects import needs_writeback, queue_effects
 from bot.core.policy import regate
 from bot.core.runtime import Runtime
@@ -29,6 +30,7 @@ class RejectReason(StrEnum):
     ALREADY_DONE = "already_done"
     POLICY = "policy"
     OTHER = "other"
+    ALL_DECLINED = "all_declined"  # the Edit modal with every proposed change unticked
 
 
 class NotPermitted(Forbidden):
@@ -63,10 +65,13 @@ def may_see(item: Item, user: str, admins: frozenset[str], owner: str) -> bool:
 
 
 def effective_changes(item: Item) -> list[dict[str, Any]]:
-    """The changes to write: a reviewer's edits replace the agent's proposed values."""
+    """The changes to write: a reviewer's edits replace the agent's values; declined ones go."""
     edits = (item.decision or {}).get("edits", {})
+    declined = set((item.decision or {}).get("declined", ()))
     return [
-        c | {"value": edits[c["field"]]["to"]} if c["field"] in edits else c for c in item.changes
+        c | {"value": edits[c["field"]]["to"]} if c["field"] in edits else c
+        for c in item.changes
+        if c["field"] not in declined
     ]
 
 
@@ -90,45 +95,34 @@ def editable_fields(item: Item) -> dict[str, Any]:
     return fields
 
 
-def edit_choices(rt: Runtime, item: Item) -> dict[str, tuple[str, ...]]:
-    """The org's picklist values for the item's record fields, from the describe cache.
+def edit(
+    rt: Runtime, item_id: str, user: str, values: dict[str, Any], declined: Sequence[str] = ()
+) -> Item:
+    """Confirm the item with the reviewer's values for some fields, without the `declined` ones.
 
-    A field the cache does not know (not described yet, or not a single-value picklist) has
-    none: the Edit modal then takes typed text rather than guessing the org's values.
+    Declining every proposed change is a rejection (reason `all_declined`).
     """
-    if not item.record_sobject:
-        return {}
-    choices = {}
-    for change in item.changes:
-        meta = rt.fields.field(item.record_sobject, change["field"])
-        if meta is not None and meta.type == "picklist" and meta.picklist:
-            choices[change["field"]] = meta.picklist
-    return choices
-
-
-def edit_limits(rt: Runtime, item: Item) -> dict[str, int]:
-    """Text lengths the org's field metadata sets for the fields a reviewer may edit."""
-    limits: dict[str, int] = {}
-    for change in item.changes:
-        sobject, _, name = qualify(item.record_sobject or "", change["field"]).rpartition(".")
-        meta = rt.fields.field(sobject, name)
-        if meta is not None and meta.length:
-            limits[change["field"]] = meta.length
-    return limits
-
-
-def edit(rt: Runtime, item_id: str, user: str, values: dict[str, Any]) -> Item:
-    """Confirm the item with the reviewer's values for some of its fields."""
-    proposed = editable_fields(_load(rt, item_id))
+    item = _load(rt, item_id)
+    proposed = editable_fields(item)
     unknown = sorted(set(values) - set(proposed))
     if unknown:
         raise InvalidInput(
             f"cannot edit {', '.join(unknown)}: editable are {', '.join(sorted(proposed))}"
         )
-    edits = {f: {"from": proposed[f], "to": v} for f, v in values.items() if proposed[f] != v}
-    if not edits:
+    changes = [c["field"] for c in item.changes]
+    dropped = sorted(set(declined))
+    if set(dropped) - set(changes):
+        raise InvalidInput(f"cannot decline {dropped}: only proposed changes {changes} can be")
+    if changes and set(dropped) == set(changes):
+        return reject(rt, item_id, user, RejectReason.ALL_DECLINED, "all changes declined", dropped)
+    edits = {
+        f: {"from": proposed[f], "to": v}
+        for f, v in values.items()
+        if proposed[f] != v and f not in dropped
+    }
+    if not edits and not dropped:
         return approve(rt, item_id, user)
-    decision = {"verdict": "edited", "edits": edits}
+    decision = {"verdict": "edited", "edits": edits, "declined": dropped}
     return _decide(rt, item_id, user, Status.EDITED, decision, vet=_vet_edit)
 
 
@@ -169,14 +163,27 @@ def _vet_edit(item: Item, user: str, rt: Runtime, decision: dict[str, Any]) -> N
     raise _Refused(text, {"gate": gate.value, "reasons": reasons, "edits": decision["edits"]})
 
 
-def reject(rt: Runtime, item_id: str, user: str, category: str, text: str = "") -> Item:
+def reject(
+    rt: Runtime,
+    item_id: str,
+    user: str,
+    category: str,
+    text: str = "",
+    declined: Sequence[str] = (),
+) -> Item:
     """Turn the item down, with a reason that becomes feedback."""
     try:
         reason = RejectReason(category)
     except ValueError:
         options = ", ".join(r.value for r in RejectReason)
         raise InvalidInput(f"unknown reason {category!r}: choose one of {options}") from None
-    data = {"verdict": "rejected", "reason": reason.value, "text": text.strip()[:3000]}
+    data: dict[str, Any] = {
+        "verdict": "rejected",
+        "reason": reason.value,
+        "text": text.strip()[:3000],
+    }
+    if declined:
+        data["declined"] = list(declined)
     return _decide(rt, item_id, user, Status.REJECTED, data)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.base.errors import NotFound
+from bot.core.field_outcomes import field_outcomes, outcome_text
 from bot.core.lifecycle import item_stream
 from models import Event, Item, Outbox, WorkflowVersion
 
@@ -69,6 +70,7 @@ def item_summary(item: Item) -> dict[str, Any]:
         "assignee": item.assignee,
         "manager": item.manager,
         "escalated": item.escalated,
+        "snoozed_until": _iso(item.snoozed_until),
         "authority": item.authority,
         "decision": {"by": item.decided_by, "at": _iso(item.decided_at), **(item.decision or {})}
         if item.decided_by
@@ -97,6 +99,7 @@ def render_trace(view: dict[str, Any]) -> str:
     if view["decision"]:
         d = view["decision"]
         lines.append(f"  decided by {d['by']} at {d['at']}")
+        lines += [f"    {outcome_text(r)}" for r in field_outcomes(view["changes"], d)]
     lines.append(
         "  checks: "
         + ", ".join(

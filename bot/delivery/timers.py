@@ -25,6 +25,7 @@ from bot.core.effects import CARD, NOTIFY, queue_effects
 from bot.core.outbox import enqueue
 from bot.core.runtime import Runtime
 from bot.delivery.claims import claim_items
+from bot.delivery.snooze_wake import still_snoozed, wake
 from bot.slack.delivery import ReviewerSource
 from models import Item
 
@@ -42,6 +43,7 @@ class SweepReport:
     escalated: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
     postponed: list[str] = field(default_factory=list)
+    woken: list[str] = field(default_factory=list)
 
 
 def first_due(escalation: Escalation, anchor: datetime) -> datetime | None:
@@ -82,6 +84,13 @@ def _advance(
     if item is None or item.status != Status.PENDING:
         return
     escalation = rt.spec(item.workflow_id).spec.escalation
+    if still_snoozed(item, now):
+        _reschedule(rt, item_id, item.snoozed_until)
+        return
+    if item.snoozed_until is not None:
+        if wake(rt, item, escalation):
+            report.woken.append(item_id)
+        return
     step = due_step(item, escalation, now)
     if step is None:
         _reschedule(rt, item_id, next_due(item, escalation))

@@ -13,7 +13,10 @@ On top, the documented rules those models do not check:
 - a select's initial_option is one of its options; a datepicker's initial_date a real date; a
   number_input's initial_value a plain decimal number (an integer unless decimals are allowed);
   a plain_text_input's initial_value at most 3,000 characters
-  (https://docs.slack.dev/reference/block-kit/block-elements/).
+  (https://docs.slack.dev/reference/block-kit/block-elements/);
+- a checkboxes element has 1 to 10 options, and its initial_options are among them
+  (https://docs.slack.dev/reference/block-kit/block-elements/checkboxes-element; slack_sdk's
+  CheckboxesElement does not check either).
 
 Every refusal is also recorded in `VIOLATIONS`, so a test session can prove it sent none.
 """
@@ -33,6 +36,7 @@ from slack_sdk.models.views import View
 from bot.sandbox.slack_api import SlackApiFailure
 
 MESSAGE_BLOCKS = 50
+CHECKBOX_OPTIONS = 10
 CUMULATIVE_TEXT = 12_000
 FIELD_TEXT = 2_000
 INPUT_TEXT = 3_000
@@ -154,6 +158,8 @@ def _own_problem(node: dict[str, Any]) -> str | None:
         values = [o.get("value") for o in node.get("options", [])]
         if node["initial_option"].get("value") not in values:
             return "initial_option must be one of the options"
+    if kind == "checkboxes":
+        return _checkboxes_problem(node)
     if kind == "datepicker" and "initial_date" in node and not _is_date(node["initial_date"]):
         return f"initial_date {node['initial_date']!r} is not a date"
     if kind == "number_input" and "initial_value" in node:
@@ -162,6 +168,15 @@ def _own_problem(node: dict[str, Any]) -> str | None:
             return f"initial_value {value!r} is not a number this input accepts"
     if kind == "plain_text_input" and len(str(node.get("initial_value", ""))) > INPUT_TEXT:
         return "initial_value is at most 3000 characters"
+    return None
+
+
+def _checkboxes_problem(node: dict[str, Any]) -> str | None:
+    values = [o.get("value") for o in node.get("options", [])]
+    if not 1 <= len(values) <= CHECKBOX_OPTIONS:
+        return f"checkboxes have 1 to {CHECKBOX_OPTIONS} options, not {len(values)}"
+    if any(o.get("value") not in values for o in node.get("initial_options", [])):
+        return "initial_options must be among the options"
     return None
 
 

@@ -45,6 +45,23 @@ def block_action(
     return payload
 
 
+def select_action(
+    user: str, action_id: str, value: str, *, channel: str | None = None, ts: str | None = None
+) -> dict[str, Any]:
+    """An option picked from a static_select on a message (the card's Snooze menu)."""
+    payload = block_action(user, action_id, value, channel=channel, ts=ts)
+    payload["actions"] = [
+        {
+            "type": "static_select",
+            "action_id": action_id,
+            "block_id": f"b:{value}",
+            "selected_option": {"value": value, "text": {"type": "plain_text", "text": value}},
+            "action_ts": "1",
+        }
+    ]
+    return payload
+
+
 def view_submission(user: str, view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     """A modal submitted with `values` ({block_id: {action_id: state}}) filled in."""
     submitted = view | {
@@ -83,3 +100,9 @@ def select_state(value: str) -> dict[str, Any]:
 def date_state(value: str) -> dict[str, Any]:
     """State of a datepicker."""
     return {"value": {"type": "datepicker", "selected_date": value}}
+
+
+def checkboxes_state(values: list[str]) -> dict[str, Any]:
+    """State of a checkboxes element with these option values ticked."""
+    picked = [{"value": v, "text": {"type": "plain_text", "text": v}} for v in values]
+    return {"value": {"type": "checkboxes", "selected_options": picked}}

@@ -24,7 +24,12 @@ from bot.sandbox import inbox
 from bot.sandbox.host import Host
 from bot.sandbox.samples import SAMPLES
 from bot.sandbox.session import ensure_agent_key, key_file
-from bot.sandbox.slack_payloads import block_action, view_submission
+from bot.sandbox.slack_payloads import (
+    block_action,
+    checkboxes_state,
+    select_action,
+    view_submission,
+)
 from bot.sandbox.slack_sender import SlackSender, answer_of
 from bot.sandbox.slack_standin import SlackStandin
 
@@ -42,6 +47,7 @@ class ClickIn(BaseModel):
     channel: str | None = None
     ts: str | None = None
     home: bool = False
+    kind: str = "button"  # or "static_select": an option picked from a menu on a message
 
 
 class InputValue(BaseModel):
@@ -50,6 +56,7 @@ class InputValue(BaseModel):
     action_id: str
     type: str
     value: str | None = None
+    selected: list[str] | None = None  # ticked option values of a checkboxes input
 
 
 class SubmitIn(BaseModel):
@@ -94,6 +101,8 @@ def slack_state(value: InputValue) -> Json:
         if value.value:
             option = {"value": value.value, "text": {"type": "plain_text", "text": value.value}}
         return {"type": value.type, "selected_option": option}
+    if value.type == "checkboxes":
+        return checkboxes_state(value.selected or [])["value"]
     if value.type == "datepicker":
         return {"type": value.type, "selected_date": value.value or None}
     return {"type": value.type, "value": value.value or None}
@@ -147,7 +156,10 @@ class SandboxPage:
     def click(self, request: Request, click: ClickIn) -> Json:
         """Send the block_actions payload Slack would send for this click."""
         where: Json = {"home": True} if click.home else {"channel": click.channel, "ts": click.ts}
-        payload = block_action(click.user, click.action_id, click.value, **where)
+        if click.kind == "static_select" and not click.home:
+            payload = select_action(click.user, click.action_id, click.value, **where)
+        else:
+            payload = block_action(click.user, click.action_id, click.value, **where)
         self.modals.opened_by(payload["trigger_id"], click.user)
         return self._send(request, lambda s: s.interact(payload))
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.slack.blocks_data import Card, Next, RecordFacts
 from bot.slack.blocks_outcome import STATUS, outcome, waiting, writeback_lines
+from bot.slack.blocks_snooze import snooze_menu
 from bot.slack.blocks_text import (
     HEADER_LIMIT,
     LINE,
@@ -218,6 +219,7 @@ def _buttons(item_id: str) -> Block:
         if action in styles:
             button["style"] = styles[action]
         elements.append(button)
+    elements.append(snooze_menu(item_id))
     return {"type": "actions", "block_id": f"review:{item_id}", "elements": elements}
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.slack.blocks_data import Card, Next
+from bot.slack.blocks_fields import per_field_lines
 from bot.slack.blocks_text import (
     LINE,
     SHOWN,
@@ -44,6 +45,11 @@ def _trace(v: dict[str, Any]) -> str:
 def waiting(card: Card) -> list[Block]:
     """While pending: why it is here, what Approve does, and what happens if nobody decides."""
     lines = [*_routed(card), approve_effect(card.view, card.next)]
+    if card.view.get("snoozed_until"):
+        until = local_time(datetime.fromisoformat(card.view["snoozed_until"]), card.tz)
+        lines.append(
+            f":zzz: Snoozed until {until}: its reminder, escalation and expiry moved with it"
+        )
     if card.escalate_at is not None:
         lines.append(_deadline(card, card.escalate_at))
     return [context("\n".join(lines))]
@@ -106,7 +112,10 @@ def outcome(card: Card) -> list[Block]:
     if decision.get("by") and v["status"] in ("approved", "edited", "rejected"):
         when = local_time(datetime.fromisoformat(decision["at"]), card.tz)
         lines[0] += f" by <@{decision['by']}> at {when}"
-    if decision.get("edits"):
+    fields = per_field_lines(v, card.facts.labels)
+    if fields is not None:
+        lines += fields
+    elif decision.get("edits"):
         edits = list(decision["edits"].items())
         lines += [
             f"• {esc(clip(label(card.facts.labels, f), VALUE))}: "

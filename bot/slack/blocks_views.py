@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from bot.slack.blocks_apply import apply_blocks
 from bot.slack.blocks_text import Block, clip, esc, label
 from bot.slack.ids import FIELD_BLOCK_PREFIX, View
 
@@ -152,11 +153,13 @@ def edit_modal(
     fields: dict[str, Any],
     picklists: Picklists | None = None,
     labels: Mapping[str, str] | None = None,
+    changes: Sequence[str] = (),
 ) -> Block:
     """The Edit modal, pre-filled with the proposed values, one typed input per field.
 
     `picklists` holds the org's values per field name and `labels` what people call each field
-    (both from Salesforce describe); a field without values is typed as text.
+    (both from Salesforce describe); a field without values is typed as text. `changes` (the
+    proposed record changes) get "Changes to apply" checkboxes to decline them one by one.
     """
     editable, read_only = split_fields(fields)
     intro = (
@@ -166,6 +169,7 @@ def edit_modal(
     blocks: list[Block] = [{"type": "section", "text": {"type": "mrkdwn", "text": clip(intro)}}]
     choices = picklists or {}
     names = labels or {}
+    blocks += apply_blocks(changes, names)
     blocks += [_input(n, v, choices.get(n), label(names, n)) for n, v in editable.items()]
     blocks += _read_only(item_id, read_only)
     return modal(View.EDIT, item_id, "Edit before approving", "Approve with edits", blocks)

@@ -16,6 +16,7 @@ class Action(StrEnum):
     OPEN_LINK = "airlock_open_link"
     BUNDLE_APPROVE = "airlock_bundle_approve"  # a bundle row's Approve (value: the item id)
     APPROVE_ALL = "airlock_approve_all"  # a bundle's Approve all (value: the bundle id)
+    SNOOZE = "airlock_snooze"  # a static_select; each option's value is "<item id>|<choice>"
 
 
 class View(StrEnum):

@@ -3,7 +3,7 @@
 
 (function () {
   const EMOJI = {
-    warning: "⚠️", no_entry: "⛔", alarm_clock: "⏰", hourglass_flowing_sand: "⏳",
+    warning: "⚠️", no_entry: "⛔", alarm_clock: "⏰", zzz: "💤", no_entry_sign: "🚫", hourglass_flowing_sand: "⏳",
     large_green_circle: "🟢", red_circle: "🔴", double_vertical_bar: "⏸️", bell: "🔔",
     white_check_mark: "✅", heavy_check_mark: "✔️", x: "❌", pencil2: "✏️", memo: "📝",
     rotating_light: "🚨", lock: "🔒", unlock: "🔓", mag: "🔍", information_source: "ℹ️",
@@ -122,11 +122,42 @@
 
   function element(elem, ctx) {
     if (elem.type === "button") return button(elem, ctx);
+    if (elem.type === "static_select") return selectAction(elem, ctx);
     if (elem.type === "image") return el("span", "bk-image", `🖼 ${esc(elem.alt_text || "image")}`);
     if (elem.type === "mrkdwn" || elem.type === "plain_text") {
       return el("span", "bk-context-text", textHtml(elem, ctx.people));
     }
     return el("span", "bk-unknown", `[${esc(elem.type)}]`);
+  }
+
+  // A select in an actions block (the card's Snooze menu): picking an option is the action.
+  function selectAction(elem, ctx) {
+    const node = el("select", "bk-select-action");
+    node.appendChild(new Option(elem.placeholder ? elem.placeholder.text : "Choose…", ""));
+    for (const option of elem.options || []) node.appendChild(new Option(option.text.text, option.value));
+    node.dataset.actionId = elem.action_id || "";
+    node.addEventListener("change", () => {
+      if (!node.value) return;
+      if (ctx.onAction) ctx.onAction({ ...elem, value: node.value }, node);
+      node.value = "";
+    });
+    return node;
+  }
+
+  function checkboxes(elem) {
+    const node = el("div", "bk-checkboxes");
+    const ticked = new Set((elem.initial_options || []).map((o) => o.value));
+    for (const option of elem.options || []) {
+      const row = el("label", "bk-checkbox");
+      const box = el("input");
+      box.type = "checkbox";
+      box.value = option.value;
+      box.checked = ticked.has(option.value);
+      row.appendChild(box);
+      row.appendChild(el("span", "", esc(option.text.text)));
+      node.appendChild(row);
+    }
+    return node;
   }
 
   function section(block, ctx) {
@@ -205,6 +236,8 @@
       node.type = "number";
       node.step = elem.is_decimal_allowed ? "any" : "1";
       node.value = elem.initial_value || "";
+    } else if (elem.type === "checkboxes") {
+      node = checkboxes(elem);
     } else if (elem.type === "datepicker") {
       node = el("input", "bk-input");
       node.type = "date";
@@ -241,6 +274,10 @@
       const blockId = blockNode.dataset.blockId;
       if (!field || !blockId) continue;
       values[blockId] = { action_id: field.dataset.actionId, type: field.dataset.type, value: field.value || null };
+      if (field.dataset.type === "checkboxes") {
+        values[blockId].value = null;
+        values[blockId].selected = [...field.querySelectorAll("input:checked")].map((box) => box.value);
+      }
     }
     return values;
   }

@@ -187,7 +187,7 @@
     button.disabled = true;
     const where = message ? { channel: message.channel, ts: message.ts } : { home: true };
     try {
-      const result = await api("click", { user: page.user, action_id: elem.action_id, value: elem.value || "", ...where });
+      const result = await api("click", { user: page.user, action_id: elem.action_id, value: elem.value || "", kind: elem.type, ...where });
       if (result.status !== 200) toast(`Slack answered ${result.status}`, "error");
     } catch (error) {
       toast(String(error), "error");

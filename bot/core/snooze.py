@@ -1,0 +1,100 @@
+"""Not now: a reviewer snoozes a pending item; its clock stops and it comes back when due.
+
+Snoozing moves every timer of the item (reminder, escalation, expiry) later by the time the
+snooze adds, so what was left of each is left after it: the expiry deadline moves too, and
+nothing fires while the item sleeps. When the snooze ends, the sweep (bot/delivery/timers.py)
+DMs the reviewer and the timers run on. Snoozing again replaces the end (a shorter snooze
+gives back the time the longer one added).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
+
+from bot.base.errors import Conflict, InvalidInput
+from bot.base.levels import Status
+from bot.base.quiet import zone
+from bot.core import lifecycle
+from bot.core.decisions import authorize
+from bot.core.effects import CARD
+from bot.core.outbox import enqueue
+from bot.core.runtime import Runtime
+from models import Item
+
+MORNING = time(9)  # "tomorrow morning" and "next week" start at 09:00 in the reviewer's zone
+
+
+class Snooze(StrEnum):
+    """The choices on a card's Snooze menu."""
+
+    HOUR = "1h"
+    TOMORROW = "tomorrow"
+    NEXT_WEEK = "next_week"
+
+
+SNOOZE_LABELS = {
+    Snooze.HOUR: "1 hour",
+    Snooze.TOMORROW: "Tomorrow morning",
+    Snooze.NEXT_WEEK: "Next week",
+}
+
+
+def snooze_end(choice: Snooze, now: datetime, tz: str) -> datetime:
+    """When a snooze chosen at `now` ends (UTC); mornings are 09:00 in zone `tz`."""
+    if choice is Snooze.HOUR:
+        return now + timedelta(hours=1)
+    local = now.astimezone(zone(tz))
+    days = 1 if choice is Snooze.TOMORROW else 7 - local.weekday()  # next Monday
+    morning = datetime.combine(local.date() + timedelta(days=days), MORNING, local.tzinfo)
+    # combine() keeps the zone, so daylight-saving changes land on 09:00 local all the same
+    return morning.astimezone(UTC)
+
+
+def parse_choice(value: str) -> Snooze:
+    """A choice by its value, or InvalidInput naming the allowed ones."""
+    try:
+        return Snooze(value)
+    except ValueError:
+        allowed = ", ".join(s.value for s in Snooze)
+        raise InvalidInput(f"unknown snooze {value!r}: choose one of {allowed}") from None
+
+
+def snooze(rt: Runtime, item_id: str, user: str, choice: Snooze, tz: str) -> Item:
+    """Snooze a pending item for `user`, who must be allowed to decide it."""
+    item = authorize(rt, item_id, user, "snoozed")
+    if item.status != Status.PENDING.value:
+        raise Conflict(f"item {item_id} is {item.status}: only a pending item can be snoozed")
+    now = rt.clock()
+    until = snooze_end(choice, now, tz)
+    shift = until - max(now, item.snoozed_until or now)
+    moved = {
+        name: getattr(item, name) + shift
+        for name in ("pending_since", "escalated_at")
+        if getattr(item, name) is not None
+    }
+    data = {"until": until.isoformat(), "by": user, "choice": choice.value, "tz": tz}
+    with rt.db.write() as session:
+        done = lifecycle.update_item_if(
+            session,
+            item_id,
+            {"status": Status.PENDING.value},
+            actor=f"user:{user}",
+            event="snoozed",
+            data=data | {"timers_moved_seconds": int(shift.total_seconds())},
+            snoozed_until=until,
+            next_due_at=until,
+            **moved,
+        )
+        if done is None:
+            raise Conflict(f"item {item_id} was decided meanwhile: it cannot be snoozed")
+        enqueue(
+            session,
+            kind=CARD,
+            dedupe_key=f"{item_id}:card:snoozed:{until.isoformat()}",
+            item_id=item_id,
+            workflow_id=item.workflow_id,
+            payload={"update": True},
+        )
+    rt.kick()
+    return done
