@@ -24,6 +24,7 @@ from bot.core.decisions import escalation_target
 from bot.core.effects import CARD, NOTIFY, queue_effects
 from bot.core.outbox import enqueue
 from bot.core.runtime import Runtime
+from bot.core.scopes import held_by_scope
 from bot.delivery.claims import claim_items
 from bot.slack.delivery import ReviewerSource
 from models import Item
@@ -54,10 +55,13 @@ def claim_due(db: Database, now: datetime, limit: int = 200) -> list[str]:
     """Atomically take due pending items: cost follows due items, not the backlog."""
     # A paused workflow's clocks stand still: its items are not reminded, escalated or expired.
     paused = select(_WORKFLOWS.c.id).where(_WORKFLOWS.c.paused.is_(True))
+    with db.read() as session:
+        scoped = held_by_scope(session)  # so do those of a paused agent or record
     due = (
         (_ITEMS.c.status == "pending")
         & (_ITEMS.c.next_due_at <= now)
         & _ITEMS.c.workflow_id.not_in(paused)
+        & ~scoped
     )
     return claim_items(db, "next_due_at", due, now + CLAIM_LEASE, limit)
 

@@ -1,0 +1,29 @@
+"""Scoped stop buttons in `/airlock status` and on Home: pure builders from stored rows."""
+
+from __future__ import annotations
+
+from bot.slack.blocks import Block, context, esc, local_time
+from models import PauseScope
+
+
+def scope_line(row: PauseScope, tz: str) -> str:
+    """One pressed scope: what, who, why, and until when."""
+    who = row.paused_by.removeprefix("user:")
+    until = f" · resumes by itself {local_time(row.until, tz)}" if row.until else ""
+    why = f" ({esc(row.reason)})" if row.reason else ""
+    return f"`{row.kind}:{esc(row.target)}` PAUSED by <@{who}>{why}{until}"
+
+
+def scopes_text(rows: list[PauseScope], tz: str) -> str:
+    """The part of `/airlock status` about agents and records; empty when none is paused."""
+    if not rows:
+        return ""
+    return "\n*Paused agents and records*\n" + "\n".join(f"• {scope_line(r, tz)}" for r in rows)
+
+
+def scope_blocks(rows: list[PauseScope], tz: str) -> list[Block]:
+    """Home: one context line per pressed scope (at most 10; the rest in `/airlock status`)."""
+    blocks = [context(f":double_vertical_bar: {scope_line(r, tz)}") for r in rows[:10]]
+    if len(rows) > 10:
+        blocks.append(context(f"… {len(rows) - 10} more paused scopes: `/airlock status`"))
+    return blocks
