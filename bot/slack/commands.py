@@ -50,9 +50,7 @@ def run(rt: Runtime, user: str, text: str, tz: str = "UTC") -> Answer:
 
 def _dispatch(rt: Runtime, user: str, command: Command, args: list[str], tz: str) -> Answer:
     if command in (Command.PAUSE, Command.RESUME) and args and commands_scope.is_scope(args[0]):
-        if command is Command.PAUSE:
-            return Answer(commands_scope.pause(rt, user, args, tz), public=True)
-        return Answer(commands_scope.resume(rt, user, args[0]), public=True)
+        return Answer(commands_scope.run(rt, user, command is Command.PAUSE, args, tz), public=True)
     if command is Command.PAUSE:
         return _pause(rt, user, args)
     if command is Command.RESUME:

@@ -16,6 +16,11 @@ def is_scope(word: str) -> bool:
     return word.lower().startswith(("agent:", "record:"))
 
 
+def run(rt: Runtime, user: str, pausing: bool, args: list[str], tz: str) -> str:
+    """`pause <scope> ...` or `resume <scope>`."""
+    return pause(rt, user, args, tz) if pausing else resume(rt, user, args[0])
+
+
 def pause(rt: Runtime, user: str, args: list[str], tz: str) -> str:
     """Press an agent's or a record's stop button."""
     if not args:
