@@ -96,7 +96,8 @@ def render_trace(view: dict[str, Any]) -> str:
     ]
     if view["decision"]:
         d = view["decision"]
-        lines.append(f"  decided by {d['by']} at {d['at']}")
+        on_behalf = f" for {d['for']}" if d.get("for") else ""  # a delegate decided
+        lines.append(f"  decided by {d['by']}{on_behalf} at {d['at']}")
     lines.append(
         "  checks: "
         + ", ".join(

@@ -19,7 +19,7 @@ from bot.base.deadlines import due_step, next_due
 from bot.base.levels import Status
 from bot.base.quiet import quiet_until
 from bot.base.spec_model import Escalation
-from bot.core import lifecycle
+from bot.core import delegation, lifecycle
 from bot.core.decisions import escalation_target
 from bot.core.effects import CARD, NOTIFY, queue_effects
 from bot.core.outbox import enqueue
@@ -146,6 +146,10 @@ def _escalate(
     rt: Runtime, item: Item, escalation: Escalation, now: datetime, report: SweepReport
 ) -> None:
     manager, note = escalation_target(item, rt.spec(item.workflow_id).spec.owner)
+    if manager:
+        # A manager away (`/airlock delegate`): the escalation goes to their delegate.
+        manager, away = delegation.redirect(rt, manager)
+        note = f"<@{away}> delegated to <@{manager}>" if away else note
     above = {"escalated": True, "escalated_at": now, "manager": manager or item.manager}
     after = item.model_copy(update=above)
     with rt.db.write() as session:

@@ -24,6 +24,7 @@ HELP = f"""*Airlock* keeps AI agents' work behind a human gate.
 `{SLASH_COMMAND} stats [workflow]` acceptance, edits, rejections and reasons
 `{SLASH_COMMAND} promote <workflow>` ask for autopilot (granted only on evidence)
 `{SLASH_COMMAND} demote <workflow>` take autopilot back: items go to human review (owner or admin)
+`{SLASH_COMMAND} delegate @person [until YYYY-MM-DD]` while you are away (`delegate off` ends it)
 `{SLASH_COMMAND} help` this list"""
 
 

@@ -1,8 +1,8 @@
-"""Scoped stop buttons in `/airlock status` and on Home: pure builders from stored rows."""
+"""Scoped stop buttons (status, Home) and moved cards (delegation): pure builders."""
 
 from __future__ import annotations
 
-from bot.slack.blocks import Block, context, esc, local_time
+from bot.slack.blocks import Block, context, esc, local_time, section
 from models import PauseScope
 
 
@@ -27,3 +27,12 @@ def scope_blocks(rows: list[PauseScope], tz: str) -> list[Block]:
     if len(rows) > 10:
         blocks.append(context(f"… {len(rows) - 10} more paused scopes: `/airlock status`"))
     return blocks
+
+
+def moved_card(item_id: str, delegate: str) -> tuple[list[Block], str]:
+    """The blocks and text a delegator's card is replaced with once the item moved."""
+    text = (
+        f":busts_in_silhouette: Delegated: <@{delegate}> decides this item now (you still may: "
+        f"`/airlock queue`, or `/airlock trace {item_id}`)."
+    )
+    return [section(text)], text

@@ -12,7 +12,7 @@ from bot.core.release import held_count, release_all
 from bot.core.runtime import Runtime
 from bot.core.trace import item_view, render_trace
 from bot.reporting import queries
-from bot.slack import commands_scope
+from bot.slack import commands_delegate, commands_scope
 from bot.slack.blocks import esc
 from bot.slack.blocks_home import HELP, queue_text, stats_text, status_text
 from bot.slack.blocks_scope import scopes_text
@@ -51,6 +51,8 @@ def run(rt: Runtime, user: str, text: str, tz: str = "UTC") -> Answer:
 def _dispatch(rt: Runtime, user: str, command: Command, args: list[str], tz: str) -> Answer:
     if command in (Command.PAUSE, Command.RESUME) and args and commands_scope.is_scope(args[0]):
         return Answer(commands_scope.run(rt, user, command is Command.PAUSE, args, tz), public=True)
+    if command is Command.DELEGATE:
+        return Answer(commands_delegate.run(rt, user, args, tz))
     if command is Command.PAUSE:
         return _pause(rt, user, args)
     if command is Command.RESUME:

@@ -1,4 +1,4 @@
-"""pauses: scoped stop buttons (one agent, one record) and delegations
+"""pauses: scoped stop buttons (one agent, one record), delegations, an item's delegator
 
 Revision ID: 0007_pauses
 Revises: 0006_outcomes
@@ -35,9 +35,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_delegation_delegate", "delegation", ["delegate"])
     op.create_index("ix_delegation_until", "delegation", ["until"])
+    with op.batch_alter_table("item") as batch:
+        batch.add_column(sa.Column("delegator", sa.String(length=32), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("item") as batch:
+        batch.drop_column("delegator")
     op.drop_index("ix_delegation_until", table_name="delegation")
     op.drop_index("ix_delegation_delegate", table_name="delegation")
     op.drop_table("delegation")
