@@ -145,11 +145,7 @@ def _remind(
 def _escalate(
     rt: Runtime, item: Item, escalation: Escalation, now: datetime, report: SweepReport
 ) -> None:
-    manager, note = escalation_target(item, rt.spec(item.workflow_id).spec.owner)
-    if manager:
-        # A manager away (`/airlock delegate`): the escalation goes to their delegate.
-        manager, away = delegation.redirect(rt, manager)
-        note = f"<@{away}> delegated to <@{manager}>" if away else note
+    manager, note = _above(rt, item)
     above = {"escalated": True, "escalated_at": now, "manager": manager or item.manager}
     after = item.model_copy(update=above)
     with rt.db.write() as session:
@@ -183,6 +179,16 @@ def _escalate(
             )
     if done:
         report.escalated.append(item.id)
+
+
+def _above(rt: Runtime, item: Item) -> tuple[str | None, str | None]:
+    """Who an escalation goes to, and a note for the trail when it is not the usual person."""
+    manager, note = escalation_target(item, rt.spec(item.workflow_id).spec.owner)
+    if manager:
+        # A manager away (`/airlock delegate`): the escalation goes to their delegate.
+        manager, away = delegation.redirect(rt, manager)
+        note = f"<@{away}> delegated to <@{manager}>" if away else note
+    return manager, note
 
 
 def _expire(rt: Runtime, item: Item, now: datetime, report: SweepReport) -> None:

@@ -49,10 +49,8 @@ def run(rt: Runtime, user: str, text: str, tz: str = "UTC") -> Answer:
 
 
 def _dispatch(rt: Runtime, user: str, command: Command, args: list[str], tz: str) -> Answer:
-    if command in (Command.PAUSE, Command.RESUME) and args and commands_scope.is_scope(args[0]):
-        return Answer(commands_scope.run(rt, user, command is Command.PAUSE, args, tz), public=True)
-    if command is Command.DELEGATE:
-        return Answer(commands_delegate.run(rt, user, args, tz))
+    if (answer := _scoped(rt, user, command, args, tz)) is not None:
+        return answer
     if command is Command.PAUSE:
         return _pause(rt, user, args)
     if command is Command.RESUME:
@@ -90,6 +88,15 @@ def _dispatch(rt: Runtime, user: str, command: Command, args: list[str], tz: str
         ids = [rt.spec(args[0]).id] if args else sorted(rt.specs.specs)
         return Answer(stats_text([queries.stats(rt, w) for w in ids]))
     return Answer(HELP)
+
+
+def _scoped(rt: Runtime, user: str, command: Command, args: list[str], tz: str) -> Answer | None:
+    """Agent and record stop buttons, and delegation (their own modules); None: neither."""
+    if command in (Command.PAUSE, Command.RESUME) and args and commands_scope.is_scope(args[0]):
+        return Answer(commands_scope.run(rt, user, command is Command.PAUSE, args, tz), public=True)
+    if command is Command.DELEGATE:
+        return Answer(commands_delegate.run(rt, user, args, tz))
+    return None
 
 
 def _resume(rt: Runtime, user: str, workflow: str) -> Answer:
