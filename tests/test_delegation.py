@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot.core import delegation
+from bot.core import decisions, delegation
 from bot.core.trace import item_view, render_trace
+from bot.delivery import timers
 from bot.service import Service
 from bot.slack.ids import Action
 from models import Delegation, Item
@@ -23,9 +24,10 @@ from tests import payloads
 from tests.conftest import LiveServer
 from tests.slack_driver import SlackDriver, wait_for
 from tests.test_pause_timers import at
+from tests.test_timers import dms, later, posted_item
 from tests.writeback_support import post
 
-MAYA, LEO = "U0MAYA", "U0LEO"
+MAYA, LEO, SAM, NINA = "U0MAYA", "U0LEO", "U0SAM", "U0NINA"
 TUESDAY = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
 
@@ -141,3 +143,20 @@ def test_delegations_do_not_chain_or_loop(service: Service, slack: SlackDriver) 
     off = slack.command(MAYA, "delegate off").json()
     assert f"Delegation to <@{LEO}> is off" in off["text"]
     assert delegation.current(service.rt, MAYA) is None
+
+
+def test_escalation_follows_the_managers_delegation(service: Service, agent_key: str) -> None:
+    at(service, TUESDAY)
+    posted = posted_item(service, agent_key, payloads.field_update())
+    assert posted.manager == SAM
+    delegation.start(service.rt, SAM, NINA, TUESDAY + timedelta(days=3))
+    people = service.integrations.people
+    timers.sweep(service.rt, people, later(posted, 4))
+    assert timers.sweep(service.rt, people, later(posted, 24)).escalated == [posted.id]
+    service.worker.drain()
+
+    escalated = item(service, posted.id)
+    assert (escalated.escalated, escalated.manager) == (True, NINA)
+    assert any("Escalated to you" in t for t in dms(service, NINA) if posted.id in t)
+    assert not [t for t in dms(service, SAM) if posted.id in t]
+    assert decisions.approve(service.rt, posted.id, NINA).status == "approved"
