@@ -23,6 +23,7 @@ from models import Delegation, Item
 from tests import payloads
 from tests.conftest import LiveServer
 from tests.slack_driver import SlackDriver, wait_for
+from tests.test_lifecycle import get
 from tests.test_pause_timers import at
 from tests.test_timers import dms, later, posted_item
 from tests.writeback_support import post
@@ -39,10 +40,7 @@ def slack(live: LiveServer, service: Service) -> Iterator[SlackDriver]:
 
 
 def item(service: Service, item_id: str) -> Item:
-    with service.rt.db.read() as session:
-        found = session.get(Item, item_id)
-        assert found is not None
-        return found
+    return get(service.rt, item_id)
 
 
 def delivered(service: Service, item_id: str, to: str) -> Item:

@@ -13,10 +13,11 @@ from sqlmodel import col, select
 
 from bot.core import keys
 from bot.service import Service
-from models import Event, Item, PauseScope
+from models import Event, PauseScope
 from tests import payloads
 from tests.conftest import LiveServer
 from tests.slack_driver import SlackDriver
+from tests.test_lifecycle import get
 from tests.test_pause_timers import at, sweep
 from tests.writeback_support import post
 
@@ -33,10 +34,7 @@ def slack(live: LiveServer, service: Service) -> Iterator[SlackDriver]:
 
 
 def status_of(service: Service, item_id: str) -> str:
-    with service.rt.db.read() as session:
-        item = session.get(Item, item_id)
-        assert item is not None
-        return item.status
+    return get(service.rt, item_id).status
 
 
 def scope_events(service: Service, workflow_id: str) -> list[tuple[str, str, dict[str, object]]]:
