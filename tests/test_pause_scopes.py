@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from bot.core import keys
 from bot.service import Service
-from models import Event, PauseScope
+from models import AgentEvent, Event, PauseScope
 from tests import payloads
 from tests.conftest import LiveServer
 from tests.slack_driver import SlackDriver
@@ -82,6 +82,8 @@ def test_pause_agent_for_2h_holds_its_items_and_resumes_by_itself(
     trail = scope_events(service, "opp-hygiene")
     assert [(t, a) for t, a, _ in trail] == [("paused", "user:U0OLIVIA"), ("resumed", "system")]
     assert trail[0][2]["until"] == (TUESDAY + timedelta(hours=2)).isoformat()
+    with service.rt.db.read() as session:  # agents are not told their workflow paused: it did not
+        assert session.exec(select(AgentEvent.type)).all() == []
     assert "PAUSED" not in slack.command(OWNER, "status").json()["text"]
 
 
