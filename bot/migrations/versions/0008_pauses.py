@@ -1,7 +1,7 @@
 """pauses: scoped stop buttons (one agent, one record), delegations, an item's delegator
 
-Revision ID: 0007_pauses
-Revises: 0006_outcomes
+Revision ID: 0008_pauses
+Revises: 0007_bundles
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_pauses"
-down_revision = "0006_outcomes"
+revision = "0008_pauses"
+down_revision = "0007_bundles"
 branch_labels = None
 depends_on = None
 
