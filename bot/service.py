@@ -15,7 +15,7 @@ from bot import field_check
 from bot.app import build_bolt_app
 from bot.base.config import ConfigError, Settings
 from bot.base.specs import SpecError
-from bot.core import autopause, checkpoint
+from bot.core import autopause, checkpoint, delegation, scoped_pause
 from bot.core.effects import CARD, NOTIFY, WEBHOOK, WRITEBACK
 from bot.core.outbox import OutboxWorker, Route
 from bot.core.outbox_giveup import GiveUp
@@ -73,6 +73,8 @@ class Service:
         field_check.refresh(self.rt)  # describe() when due; never on the intake path
         if not self.rt.settings.workers:
             return  # an API-only replica only keeps the field metadata its intake checks fresh
+        delegation.end_due(self.rt)  # an `until` came: new items go to the delegator again
+        scoped_pause.resume_due(self.rt)  # a `for 2h` ran out: resumes, then releases below
         release_held(self.rt)
         timers.sweep(self.rt, self.integrations.people)
         # Before the writes drain: an arrival read sees the record as it was before Airlock acted.

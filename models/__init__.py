@@ -3,9 +3,11 @@
 from models.agent_event import AgentEvent
 from models.agent_key import AgentKey
 from models.audit_checkpoint import AuditCheckpoint, SlackSignature
+from models.delegation import Delegation
 from models.event import Event
 from models.item import Item
 from models.outbox import Outbox, OutboxAttempt
+from models.pause_scope import PauseScope
 from models.person import Person
 from models.slack_event import SlackEvent
 from models.stat_count import StatCount
@@ -15,10 +17,12 @@ __all__ = [
     "AgentEvent",
     "AgentKey",
     "AuditCheckpoint",
+    "Delegation",
     "Event",
     "Item",
     "Outbox",
     "OutboxAttempt",
+    "PauseScope",
     "Person",
     "SlackEvent",
     "SlackSignature",

@@ -64,6 +64,8 @@ class Item(SQLModel, table=True):
         default_factory=list, sa_column=Column(JsonType, nullable=False)
     )
     assignee: str | None = None
+    # Whose item it is when a delegate holds it (`/airlock delegate`): they may decide it too.
+    delegator: str | None = Field(default=None, max_length=32)
     manager: str | None = None
     escalated: bool = False
     # Where the review cards live, so they are updated (never re-posted) after a decision.

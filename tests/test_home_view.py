@@ -62,6 +62,26 @@ def test_home_keeps_workflows_when_queue_is_long() -> None:
 def test_home_shows_everything_when_it_fits() -> None:
     home = home_view([pending(1)], [pending(2, "U0LEO")], [(workflow(1), False)], "UTC")
     check_view("views.publish", home)
-    text = json.dumps(home["blocks"])
+    text = json.dumps(home["blocks"], ensure_ascii=False)
     assert "itm_0001" in text and "itm_0002" in text and "more" not in text
     assert all("accessory" not in b for b in home["blocks"])  # no control for non-owners
+
+
+def test_home_shows_paused_scopes_and_still_fits() -> None:
+    from bot.slack.blocks_scope import scope_blocks
+    from models import PauseScope
+
+    until = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
+    scopes = [
+        PauseScope(kind="agent", target=f"agent-{n}", paused_by="user:U0OLIVIA", until=until)
+        for n in range(12)
+    ]
+    mine = [pending(n) for n in range(80)]
+    home = home_view(
+        mine, [], [(workflow(n), True) for n in range(60)], "UTC", scope_blocks(scopes, "UTC")
+    )
+    check_view("views.publish", home)
+    text = json.dumps(home["blocks"], ensure_ascii=False)
+    assert "`agent:agent-0` PAUSED by <@U0OLIVIA> · resumes by itself Tue 24 Nov 17:00 UTC" in text
+    assert "… 2 more paused scopes: `/airlock status`" in text
+    assert len(home["blocks"]) <= HOME_BLOCKS

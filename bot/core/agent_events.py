@@ -63,7 +63,8 @@ def public_type(audit: Mapping[str, Any]) -> str | None:
     """The published type of an audit event row, or None when agents are not told of it."""
     kind, data = audit["type"], audit.get("data") or {}
     if audit["item_id"] is None:
-        return _WORKFLOW.get(kind)
+        # An agent or record stop button leaves the workflow running: no workflow.paused.
+        return None if data.get("scope") else _WORKFLOW.get(kind)
     if kind in _VERDICTS or (kind == "released" and data.get("to") in _VERDICTS):
         return "item.decided"
     return _WRITEBACK.get(kind) or _OUTCOME.get(kind)

@@ -40,8 +40,8 @@ class NotPermitted(Forbidden):
 
 
 def may_decide(item: Item, user: str, admins: frozenset[str]) -> bool:
-    """The assignee, the manager once escalated, and admins."""
-    if user in admins or (item.assignee is not None and user == item.assignee):
+    """The assignee (and whoever delegated it to them), the manager once escalated, admins."""
+    if user in admins or user in {item.assignee, item.delegator} - {None}:
         return True
     return item.escalated and item.manager is not None and user == item.manager
 
@@ -136,7 +136,7 @@ def decider_right(item: Item, user: str, admins: frozenset[str], owner: str) -> 
     """The highest gate this decider may pass: manager for managers, the owner and admins."""
     if user in admins or user == owner:
         return Gate.MANAGER
-    if item.gate == Gate.MANAGER.value and user == item.assignee:
+    if item.gate == Gate.MANAGER.value and user in {item.assignee, item.delegator}:
         return Gate.MANAGER
     if item.escalated and user == item.manager:
         return Gate.MANAGER
@@ -254,6 +254,8 @@ def _authorised_transition(
         vet(item, user, rt, decision)
     spec = rt.spec(item.workflow_id).spec
     writes = needs_writeback(item, spec, to)
+    if item.delegator and user != item.delegator:
+        decision = decision | {"for": item.delegator}  # the trail: for the delegator, by user
     decided = lifecycle.transition(
         session,
         item_id,

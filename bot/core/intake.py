@@ -24,6 +24,7 @@ from bot.core.intake_item import NewItem, prepare
 from bot.core.keys import Agent
 from bot.core.policy import OutputNotAllowed, enforce_allowlist, item_level
 from bot.core.runtime import Runtime
+from bot.core.scopes import holding
 from models.types import utcnow
 
 
@@ -93,8 +94,12 @@ def submit(rt: Runtime, *, token: str | None, raw: bytes, header_key: str | None
             # No look-up for a replay here: the unique (key, idempotency key) index refuses a
             # second insert, and the IntegrityError path below answers with the first item.
             paused, override = _state(conn, loaded.id, loaded.version, rt.db.is_sqlite)
+            scope = holding(conn, key.name, sub.record.id if sub.record else None)
             spec = effective_spec(loaded.spec, override)
-            new = prepare(key, loaded, spec, sub, data, idem_key, request_hash, paused, rt.clock())
+            held = paused or scope is not None
+            new = prepare(key, loaded, spec, sub, data, idem_key, request_hash, held, rt.clock())
+            if scope is not None and not paused and new.values["status"] == "held":
+                new.received["held_by"] = scope.label  # the trail names the scoped stop button
             if record_note is not None:
                 new.received["record_check"] = record_note  # accepted without knowing
             _store(conn, key, loaded, new)

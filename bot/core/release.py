@@ -25,6 +25,7 @@ from bot.core.autonomy import governing_spec
 from bot.core.effects import needs_writeback, queue_effects
 from bot.core.policy import OutputNotAllowed, Verdict, decide
 from bot.core.runtime import Runtime
+from bot.core.scopes import held_by_scope
 from models import Item
 
 BATCH = 100
@@ -40,13 +41,18 @@ def release_held(
     active = select(_WORKFLOWS.c.id).where(_WORKFLOWS.c.paused.is_(False))
     if workflow_id is not None:
         active = active.where(_WORKFLOWS.c.id == workflow_id)
-    pick = (
-        select(_ITEMS.c.id)
-        .where(_ITEMS.c.status == Status.HELD.value, _ITEMS.c.workflow_id.in_(active))
-        .order_by(_ITEMS.c.created_at, _ITEMS.c.id)
-        .limit(limit)
-    )
     with rt.db.read() as session:
+        # Items an agent or record stop button covers stay held (bot/core/scoped_pause.py).
+        pick = (
+            select(_ITEMS.c.id)
+            .where(
+                _ITEMS.c.status == Status.HELD.value,
+                _ITEMS.c.workflow_id.in_(active),
+                ~held_by_scope(session),
+            )
+            .order_by(_ITEMS.c.created_at, _ITEMS.c.id)
+            .limit(limit)
+        )
         if session.execute(pick.limit(1)).first() is None:
             return []
     if not rt.db.is_sqlite:
@@ -97,7 +103,7 @@ def _held_in_active(rt: Runtime, workflow_id: str) -> bool:
         paused = session.execute(
             select(_WORKFLOWS.c.paused).where(_WORKFLOWS.c.id == workflow_id)
         ).scalar()
-        return paused is False and held_count(session, workflow_id) > 0
+        return paused is False and held_count(session, workflow_id, unscoped=True) > 0
 
 
 def _release_one(rt: Runtime, session: Session, held: Item, actor: str) -> Item:
@@ -140,9 +146,12 @@ def rejudge(item: Item, spec: WorkflowSpec) -> Verdict:
         return Verdict(level, Gate.BLOCK, Status.BLOCKED, reasons, [])
 
 
-def held_count(session: Session, workflow_id: str) -> int:
-    """How many items still wait to be released."""
+def held_count(session: Session, workflow_id: str, *, unscoped: bool = False) -> int:
+    """How many items still wait to be released (`unscoped`: not counting those an agent or
+    record stop button keeps held)."""
     query = select(func.count()).where(
         _ITEMS.c.workflow_id == workflow_id, _ITEMS.c.status == Status.HELD.value
     )
+    if unscoped:
+        query = query.where(~held_by_scope(session))
     return int(session.execute(query).scalar_one())

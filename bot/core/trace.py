@@ -98,7 +98,8 @@ def render_trace(view: dict[str, Any]) -> str:
     ]
     if view["decision"]:
         d = view["decision"]
-        lines.append(f"  decided by {d['by']} at {d['at']}")
+        on_behalf = f" for {d['for']}" if d.get("for") else ""  # a delegate decided
+        lines.append(f"  decided by {d['by']}{on_behalf} at {d['at']}")
         lines += [f"    {outcome_text(r)}" for r in field_outcomes(view["changes"], d)]
     lines.append(
         "  checks: "

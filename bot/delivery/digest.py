@@ -20,6 +20,8 @@ def paused_time(events: list[Event], since: datetime, now: datetime) -> timedelt
     """How long the workflow was paused within [since, now], from its pause/resume events."""
     total, paused_from = timedelta(), None
     for event in events:
+        if event.data.get("scope"):
+            continue  # an agent or record stop button: the workflow itself kept running
         if event.type == "paused" and paused_from is None:
             paused_from = max(event.at, since)
         elif event.type == "resumed" and paused_from is not None:

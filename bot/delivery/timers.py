@@ -19,11 +19,12 @@ from bot.base.deadlines import due_step, next_due
 from bot.base.levels import Status
 from bot.base.quiet import quiet_until
 from bot.base.spec_model import Escalation
-from bot.core import lifecycle
+from bot.core import delegation, lifecycle
 from bot.core.decisions import escalation_target
 from bot.core.effects import CARD, NOTIFY, queue_effects
 from bot.core.outbox import enqueue
 from bot.core.runtime import Runtime
+from bot.core.scopes import held_by_scope
 from bot.delivery.claims import claim_items
 from bot.delivery.snooze_wake import still_snoozed, wake
 from bot.slack.delivery import ReviewerSource
@@ -56,10 +57,13 @@ def claim_due(db: Database, now: datetime, limit: int = 200) -> list[str]:
     """Atomically take due pending items: cost follows due items, not the backlog."""
     # A paused workflow's clocks stand still: its items are not reminded, escalated or expired.
     paused = select(_WORKFLOWS.c.id).where(_WORKFLOWS.c.paused.is_(True))
+    with db.read() as session:
+        scoped = held_by_scope(session)  # so do those of a paused agent or record
     due = (
         (_ITEMS.c.status == "pending")
         & (_ITEMS.c.next_due_at <= now)
         & _ITEMS.c.workflow_id.not_in(paused)
+        & ~scoped
     )
     return claim_items(db, "next_due_at", due, now + CLAIM_LEASE, limit)
 
@@ -150,7 +154,7 @@ def _remind(
 def _escalate(
     rt: Runtime, item: Item, escalation: Escalation, now: datetime, report: SweepReport
 ) -> None:
-    manager, note = escalation_target(item, rt.spec(item.workflow_id).spec.owner)
+    manager, note = _above(rt, item)
     above = {"escalated": True, "escalated_at": now, "manager": manager or item.manager}
     after = item.model_copy(update=above)
     with rt.db.write() as session:
@@ -184,6 +188,16 @@ def _escalate(
             )
     if done:
         report.escalated.append(item.id)
+
+
+def _above(rt: Runtime, item: Item) -> tuple[str | None, str | None]:
+    """Who an escalation goes to, and a note for the trail when it is not the usual person."""
+    manager, note = escalation_target(item, rt.spec(item.workflow_id).spec.owner)
+    if manager:
+        # A manager away (`/airlock delegate`): the escalation goes to their delegate.
+        manager, away = delegation.redirect(rt, manager)
+        note = f"<@{away}> delegated to <@{manager}>" if away else note
+    return manager, note
 
 
 def _expire(rt: Runtime, item: Item, now: datetime, report: SweepReport) -> None:

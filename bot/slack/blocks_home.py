@@ -16,13 +16,15 @@ HOME_BLOCKS = 100
 
 HELP = f"""*Airlock* keeps AI agents' work behind a human gate.
 `{SLASH_COMMAND} pause <workflow|all> [reason]` stop a workflow (items are held, nothing is lost)
-`{SLASH_COMMAND} resume <workflow>` release it (owner or admin)
+`{SLASH_COMMAND} pause agent:<name>|record:<id> [for 2h] [reason]` stop one agent or one record
+`{SLASH_COMMAND} resume <workflow>` release it (owner or admin; also `agent:<name>`, `record:<id>`)
 `{SLASH_COMMAND} status [workflow]` paused or active, owner, pending items
 `{SLASH_COMMAND} queue` items waiting for you
 `{SLASH_COMMAND} trace <item>` what happened to an item, and why
 `{SLASH_COMMAND} stats [workflow]` acceptance, edits, rejections and reasons
 `{SLASH_COMMAND} promote <workflow>` ask for autopilot (granted only on evidence)
 `{SLASH_COMMAND} demote <workflow>` take autopilot back: items go to human review (owner or admin)
+`{SLASH_COMMAND} delegate @person [until YYYY-MM-DD]` while you are away (`delegate off` ends it)
 `{SLASH_COMMAND} help` this list"""
 
 
@@ -67,11 +69,15 @@ def workflow_blocks(state: WorkflowState, can_control: bool) -> list[Block]:
 
 
 def home_view(
-    mine: list[Item], team: list[Item], workflows: list[tuple[WorkflowState, bool]], tz: str
+    mine: list[Item],
+    team: list[Item],
+    workflows: list[tuple[WorkflowState, bool]],
+    tz: str,
+    scopes: list[Block] | None = None,
 ) -> Block:
-    """The App Home tab: the Workflows section (with Pause/Resume) always fits; queues share
-    what is left and say how many more there are."""
-    flows = _workflow_section(workflows)
+    """The App Home tab: the Workflows section (with Pause/Resume, then paused agents and
+    records) always fits; queues share what is left and say how many more there are."""
+    flows = _workflow_section(workflows) + (scopes or [])
     room = HOME_BLOCKS - len(flows)
     team_part = _team_section(team, min(len(team), 10) + 2 if team else 0)
     yours = _your_section(mine, tz, room - len(team_part))

@@ -6,14 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.base.errors import AirlockError, InvalidInput
-from bot.core import autonomy, control, decisions, lifecycle, refusals
+from bot.core import autonomy, control, decisions, lifecycle, refusals, scoped_pause
 from bot.core.decisions import NotPermitted
 from bot.core.release import held_count, release_all
 from bot.core.runtime import Runtime
 from bot.core.trace import item_view, render_trace
 from bot.reporting import queries
+from bot.slack import commands_delegate, commands_scope
 from bot.slack.blocks import esc
 from bot.slack.blocks_home import HELP, queue_text, stats_text, status_text
+from bot.slack.blocks_scope import scopes_text
 from bot.slack.ids import Command
 from models import Item
 from models.types import utcnow
@@ -47,6 +49,8 @@ def run(rt: Runtime, user: str, text: str, tz: str = "UTC") -> Answer:
 
 
 def _dispatch(rt: Runtime, user: str, command: Command, args: list[str], tz: str) -> Answer:
+    if (answer := _scoped(rt, user, command, args, tz)) is not None:
+        return answer
     if command is Command.PAUSE:
         return _pause(rt, user, args)
     if command is Command.RESUME:
@@ -55,7 +59,7 @@ def _dispatch(rt: Runtime, user: str, command: Command, args: list[str], tz: str
         states = [s for s in queries.workflow_states(rt) if not args or s.id == args[0]]
         if args and not states:
             rt.spec(args[0])
-        return Answer(status_text(states))
+        return Answer(status_text(states) + scopes_text(scoped_pause.pressed(rt), tz))
     if command is Command.QUEUE:
         return Answer(queue_text(queries.my_queue(rt, user, limit=25), tz))
     if command is Command.TRACE:
@@ -86,12 +90,21 @@ def _dispatch(rt: Runtime, user: str, command: Command, args: list[str], tz: str
     return Answer(HELP)
 
 
+def _scoped(rt: Runtime, user: str, command: Command, args: list[str], tz: str) -> Answer | None:
+    """Agent and record stop buttons, and delegation (their own modules); None: neither."""
+    if command in (Command.PAUSE, Command.RESUME) and args and commands_scope.is_scope(args[0]):
+        return Answer(commands_scope.run(rt, user, command is Command.PAUSE, args, tz), public=True)
+    if command is Command.DELEGATE:
+        return Answer(commands_delegate.run(rt, user, args, tz))
+    return None
+
+
 def _resume(rt: Runtime, user: str, workflow: str) -> Answer:
     # The stop button is released at once; held items are released after the answer. They are
     # counted first: once resumed, the scheduler's tick may start releasing them too.
     rt.spec(workflow)
     with rt.db.read() as session:
-        waiting = held_count(session, workflow)
+        waiting = held_count(session, workflow, unscoped=True)
     control.resume(rt, workflow, user, release=0)
     if not waiting:
         return Answer(f":arrow_forward: <@{user}> resumed `{workflow}`.", public=True)
@@ -99,7 +112,7 @@ def _resume(rt: Runtime, user: str, workflow: str) -> Answer:
     def release() -> str:
         release_all(rt, workflow, actor=f"user:{user}")
         with rt.db.read() as session:
-            left = held_count(session, workflow)
+            left = held_count(session, workflow, unscoped=True)
         if left:
             return f":double_vertical_bar: `{workflow}` was paused again; {left} item(s) stay held."
         return f":white_check_mark: `{workflow}`: all {waiting} held item(s) released in order."

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from bot.base.deadlines import card_deadline, next_due
 from bot.base.levels import Status
-from bot.core import lifecycle
+from bot.core import delegation, lifecycle
 from bot.core.decisions import escalation_target
 from bot.core.effects import needs_writeback
 from bot.core.outbox import Outcome, Route
@@ -19,6 +19,7 @@ from bot.core.runtime import Runtime
 from bot.core.trace import item_summary
 from bot.salesforce.directory import Reviewer
 from bot.slack.blocks import Card, Next, RecordFacts, review_card
+from bot.slack.blocks_scope import moved_card
 from bot.slack.card_facts import RecordReader, read_facts
 from bot.slack.delivery_bundle import BundleDelivery
 from bot.slack.errors import slack_failure
@@ -125,6 +126,8 @@ class CardRoute:
             if item is None:
                 return Outcome.dead(f"item {row.item_id} no longer exists")
             known = facts.get(item.id)
+            if row.payload.get("retire"):
+                return self._retire(row)
             if row.payload.get("manager") and not item.manager_card_ts:
                 return self._post_to_manager(item, row, known)
             if item.card_ts:
@@ -139,8 +142,8 @@ class CardRoute:
     def _assign(self, item: Item) -> Item:
         """The item, assigned to the decider at its gate (with the audit event saying why)."""
         owner = self.rt.spec(item.workflow_id).spec.owner
-        reviewer = self.directory.reviewer_for(item, owner)
-        user = reviewer.user
+        reviewer = self.directory.reviewer_for(item, owner)  # the decider at the item's gate
+        user, away = delegation.redirect(self.rt, reviewer.user)  # `/airlock delegate`
         with self.rt.db.write() as session:
             return lifecycle.update_item(
                 session,
@@ -152,8 +155,10 @@ class CardRoute:
                     "manager": reviewer.manager,
                     "source": reviewer.source,
                     "note": reviewer.note,
-                },
+                }
+                | ({"for": away} if away else {}),
                 assignee=user,
+                delegator=away,
                 manager=reviewer.manager,
             )
 
@@ -260,6 +265,13 @@ class CardRoute:
                 text=text,
             )
         return Outcome.done(f"card updated: {item.status}/{item.writeback_state}")
+
+    def _retire(self, row: Outbox) -> Outcome:
+        """The delegator's old card of a moved item: it now says where the item went."""
+        where = row.payload["retire"]
+        blocks, text = moved_card(row.item_id or "", row.payload["to"])
+        self.client.chat_update(channel=where["channel"], ts=where["ts"], blocks=blocks, text=text)
+        return Outcome.done(f"old card marked as moved to {row.payload['to']}")
 
     def _manager_of(self, item: Item) -> str:
         """Who holds the manager's card: the manager, else the workflow owner."""

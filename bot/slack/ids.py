@@ -37,6 +37,7 @@ class Command(StrEnum):
     STATS = "stats"
     PROMOTE = "promote"
     DEMOTE = "demote"
+    DELEGATE = "delegate"
     HELP = "help"
 
 
