@@ -16,7 +16,7 @@ from bot.app import build_bolt_app
 from bot.base.config import ConfigError, Settings
 from bot.base.specs import SpecError
 from bot.core import autopause, checkpoint
-from bot.core.effects import CARD, NOTIFY, WEBHOOK, WRITEBACK
+from bot.core.effects import CARD, NOTIFY, REVERT, WEBHOOK, WRITEBACK
 from bot.core.outbox import OutboxWorker, Route
 from bot.core.outbox_giveup import GiveUp
 from bot.core.owners import resolve_owners
@@ -24,6 +24,7 @@ from bot.core.release import release_held
 from bot.core.runtime import Runtime, open_runtime
 from bot.delivery import digest, outcome_reads, timers
 from bot.delivery.scheduler import Ticker
+from bot.delivery.undo import undo_route
 from bot.delivery.webhooks import webhook_route
 from bot.delivery.writeback import writeback_route
 from bot.salesforce.client import SalesforceClient, SalesforceConfig, config_from_settings
@@ -147,6 +148,7 @@ def outbox_routes(rt: Runtime, io: Integrations) -> dict[str, Route]:
         NOTIFY: notify_route(rt, io.slack),
         WRITEBACK: writeback_route(rt, io.salesforce),
         WEBHOOK: webhook_route(rt),
+        REVERT: undo_route(rt, io.salesforce),
     }
 
 

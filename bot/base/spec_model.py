@@ -180,6 +180,9 @@ class Writeback(_Section):
     item_field: str | None = None
     # a Task field (ideally a unique External ID) holding the item id: how a retry finds the Task
     task_item_field: str | None = Field(None, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    # `airlock revert`: how long after the write it may be undone, and what becomes of the Task
+    undo_window: Duration = timedelta(days=7)
+    task_on_revert: Literal["close", "delete"] = "close"
 
 
 class WorkflowSpec(_Section):

@@ -137,6 +137,13 @@ class SalesforceClient:
         result = self._call(partial(_rest, path=path, method="POST", body=dict(fields)))
         return str(result["id"])
 
+    def delete(self, sobject: str, record_id: str) -> None:
+        """Delete one record (it goes to the Recycle Bin)."""
+        name = checked_name(sobject, SOBJECT_NAME, "an sObject name")
+        if not SALESFORCE_ID.fullmatch(record_id):
+            raise ValueError(f"not a Salesforce id: {record_id!r}")
+        self._call(partial(_rest, path=f"sobjects/{name}/{record_id}", method="DELETE", body=None))
+
     def find_one(
         self, sobject: str, field: str, value: SoqlValue, fields: Iterable[str] = ()
     ) -> dict[str, Any] | None:

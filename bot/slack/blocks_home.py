@@ -23,6 +23,7 @@ HELP = f"""*Airlock* keeps AI agents' work behind a human gate.
 `{SLASH_COMMAND} stats [workflow]` acceptance, edits, rejections and reasons
 `{SLASH_COMMAND} promote <workflow>` ask for autopilot (granted only on evidence)
 `{SLASH_COMMAND} demote <workflow>` take autopilot back: items go to human review (owner or admin)
+`{SLASH_COMMAND} revert <item> [reason]` undo a write: Salesforce gets its earlier values back
 `{SLASH_COMMAND} help` this list"""
 
 

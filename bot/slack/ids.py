@@ -36,6 +36,7 @@ class Command(StrEnum):
     STATS = "stats"
     PROMOTE = "promote"
     DEMOTE = "demote"
+    REVERT = "revert"
     HELP = "help"
 
 
