@@ -25,6 +25,7 @@ from bot.salesforce.errors import (
     json_or_text,
     record_result,
 )
+from bot.salesforce.ids import id_key
 from bot.salesforce.soql_text import (
     FIELD_NAME,
     SALESFORCE_ID,
@@ -81,6 +82,7 @@ class SalesforceClient:
         self._session.mount("http://", self._transport)
         self._lock = threading.Lock()
         self._sf: Salesforce | None = None
+        self._user_id: str | None = None
         if config.access_token:
             self._sf = self._connect(config.access_token, config.instance_url)
 
@@ -143,6 +145,14 @@ class SalesforceClient:
         if not SALESFORCE_ID.fullmatch(record_id):
             raise ValueError(f"not a Salesforce id: {record_id!r}")
         self._call(partial(_rest, path=f"sobjects/{name}/{record_id}", method="DELETE", body=None))
+
+    def integration_user_id(self) -> str:
+        """The User id Airlock's calls act as (its writes carry it in LastModifiedById), from the
+        OpenID Connect UserInfo endpoint (`user_id`); read once."""
+        if self._user_id is None:
+            found = self._call(lambda sf: sf.oauth2("userinfo")) or {}
+            self._user_id = id_key(str(found.get("user_id") or ""))
+        return self._user_id
 
     def find_one(
         self, sobject: str, field: str, value: SoqlValue, fields: Iterable[str] = ()

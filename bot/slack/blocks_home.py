@@ -162,6 +162,10 @@ def _stats_paragraph(s: Stats) -> str:
             lines.append(f"Median time to decision: {span_text(s.median_decision)}")
     if s.expired:
         lines.append(f"{s.expired} expired unanswered")
+    if s.reverted:
+        lines.append(
+            f"{s.reverted} written and then reverted (undone, or changed back in Salesforce)"
+        )
     if s.top_reasons:
         reasons = ", ".join(f"{r.replace('_', ' ')} ({n})" for r, n in s.top_reasons)
         lines.append(f"Top reject reasons: {reasons}")
