@@ -170,6 +170,8 @@ class AutoPause(_Section):
     min_decisions: int = Field(10, ge=1)
     writeback_failures: int | None = Field(None, ge=1)
     check_failures: int | None = Field(None, ge=1)
+    # share of the last `window` written items reverted (undone, or changed back by a person)
+    revert_rate_over: float | None = Field(None, gt=0, le=1)
 
 
 class Writeback(_Section):

@@ -1,0 +1,76 @@
+"""Reverted items count: auto-pause's `revert_rate_over`, `airlock report` and export-evals."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from bot.core import autopause, decisions, lifecycle
+from bot.core.runtime import Runtime
+from bot.reporting.evals_export import write_evals
+from bot.reporting.report import render_report, report_rows
+from tests import payloads
+from tests.writeback_support import REVIEWER, respec, routed
+
+
+def _written_items(rt: Runtime, agent_key: str, reverted: int, total: int = 10) -> list[str]:
+    """`total` approved and written items of opp-hygiene, the first `reverted` of them reverted
+    (the same lifecycle change the revert watch and the undo make)."""
+    ids = []
+    for n in range(total):
+        item_id = routed(rt, agent_key, payloads.field_update(idempotency_key=f"w{n}"))
+        decisions.approve(rt, item_id, REVIEWER)
+        state = "reverted" if n < reverted else "written"
+        with rt.db.write() as session:
+            lifecycle.update_item(
+                session,
+                item_id,
+                actor="system",
+                event=f"writeback_{state}",
+                data={},
+                writeback_state=state,
+            )
+        ids.append(item_id)
+    return ids
+
+
+def test_auto_pause_on_revert_rate(rt: Runtime, agent_key: str, workflows_dir: Path) -> None:
+    respec(rt, workflows_dir, auto_pause={"revert_rate_over": 0.3, "min_decisions": 10})
+    _written_items(rt, agent_key, reverted=3)
+    assert autopause.check_all(rt) == []  # 30% is not over 30%
+    _written_items_more(rt, agent_key)
+    trips = autopause.check_all(rt)
+    assert [t.workflow for t in trips] == ["opp-hygiene"]
+    assert trips[0].reason == "36% of the last 11 written items were reverted (threshold 30%)"
+
+
+def _written_items_more(rt: Runtime, agent_key: str) -> None:
+    item_id = routed(rt, agent_key, payloads.field_update(idempotency_key="late"))
+    decisions.approve(rt, item_id, REVIEWER)
+    with rt.db.write() as session:
+        lifecycle.update_item(
+            session,
+            item_id,
+            actor="system",
+            event="writeback_reverted",
+            data={},
+            writeback_state="reverted",
+        )
+
+
+def test_report_and_evals_count_reverts(rt: Runtime, agent_key: str) -> None:
+    ids = _written_items(rt, agent_key, reverted=2, total=4)
+    [row] = [
+        r for r in report_rows(rt) if r.workflow == "opp-hygiene" and r.segment == "all agents"
+    ]
+    assert (row.reverted, row.written, row.writes) == (2, 4, 4)
+    assert "revert" in render_report([row]).splitlines()[0]
+    assert "  50%" in render_report([row]).splitlines()[2]
+    out = io.StringIO()
+    write_evals(rt, out, "opp-hygiene")
+    verdicts = {
+        r["id"]: (r["verdict"], r["ideal"]) for r in map(json.loads, out.getvalue().splitlines())
+    }
+    assert verdicts[ids[0]] == ("reverted", None)
+    assert verdicts[ids[3]][0] == "approved" and verdicts[ids[3]][1] is not None
