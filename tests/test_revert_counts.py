@@ -15,48 +15,36 @@ from tests.writeback_support import REVIEWER, respec, routed
 
 
 def _written_items(rt: Runtime, agent_key: str, reverted: int, total: int = 10) -> list[str]:
-    """`total` approved and written items of opp-hygiene, the first `reverted` of them reverted
-    (the same lifecycle change the revert watch and the undo make)."""
-    ids = []
-    for n in range(total):
-        item_id = routed(rt, agent_key, payloads.field_update(idempotency_key=f"w{n}"))
-        decisions.approve(rt, item_id, REVIEWER)
-        state = "reverted" if n < reverted else "written"
-        with rt.db.write() as session:
-            lifecycle.update_item(
-                session,
-                item_id,
-                actor="system",
-                event=f"writeback_{state}",
-                data={},
-                writeback_state=state,
-            )
-        ids.append(item_id)
-    return ids
+    """`total` approved and written items of opp-hygiene, the first `reverted` of them reverted."""
+    states = ["reverted"] * reverted + ["written"] * (total - reverted)
+    return [_written(rt, agent_key, f"w{n}", state) for n, state in enumerate(states)]
 
 
-def test_auto_pause_on_revert_rate(rt: Runtime, agent_key: str, workflows_dir: Path) -> None:
-    respec(rt, workflows_dir, auto_pause={"revert_rate_over": 0.3, "min_decisions": 10})
-    _written_items(rt, agent_key, reverted=3)
-    assert autopause.check_all(rt) == []  # 30% is not over 30%
-    _written_items_more(rt, agent_key)
-    trips = autopause.check_all(rt)
-    assert [t.workflow for t in trips] == ["opp-hygiene"]
-    assert trips[0].reason == "36% of the last 11 written items were reverted (threshold 30%)"
-
-
-def _written_items_more(rt: Runtime, agent_key: str) -> None:
-    item_id = routed(rt, agent_key, payloads.field_update(idempotency_key="late"))
+def _written(rt: Runtime, agent_key: str, key: str, state: str) -> str:
+    """An approved item whose write-back ended `state` (through lifecycle, as the revert watch
+    and the undo record it)."""
+    item_id = routed(rt, agent_key, payloads.field_update(idempotency_key=key))
     decisions.approve(rt, item_id, REVIEWER)
     with rt.db.write() as session:
         lifecycle.update_item(
             session,
             item_id,
             actor="system",
-            event="writeback_reverted",
+            event=f"writeback_{state}",
             data={},
-            writeback_state="reverted",
+            writeback_state=state,
         )
+    return item_id
+
+
+def test_auto_pause_on_revert_rate(rt: Runtime, agent_key: str, workflows_dir: Path) -> None:
+    respec(rt, workflows_dir, auto_pause={"revert_rate_over": 0.3, "min_decisions": 10})
+    _written_items(rt, agent_key, reverted=3)
+    assert autopause.check_all(rt) == []  # 30% is not over 30%
+    _written(rt, agent_key, "late", "reverted")
+    trips = autopause.check_all(rt)
+    assert [t.workflow for t in trips] == ["opp-hygiene"]
+    assert trips[0].reason == "36% of the last 11 written items were reverted (threshold 30%)"
 
 
 def test_report_and_evals_count_reverts(rt: Runtime, agent_key: str) -> None:
