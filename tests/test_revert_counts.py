@@ -6,6 +6,8 @@ import io
 import json
 from pathlib import Path
 
+from bot.base.spec_model import WorkflowSpec
+from bot.base.specs import spec_version
 from bot.core import autopause, decisions, lifecycle
 from bot.core.runtime import Runtime
 from bot.reporting.evals_export import write_evals
@@ -62,3 +64,13 @@ def test_report_and_evals_count_reverts(rt: Runtime, agent_key: str) -> None:
     }
     assert verdicts[ids[0]] == ("reverted", None)
     assert verdicts[ids[3]][0] == "approved" and verdicts[ids[3]][1] is not None
+
+
+def test_revert_options_are_versioned_only_when_written(rt: Runtime) -> None:
+    spec = rt.spec("opp-hygiene").spec
+    before = spec_version(spec)
+    data = spec.model_dump(exclude_unset=True)
+    data["writeback"] = dict(data.get("writeback") or {}) | {"undo_window": "3d"}
+    assert spec_version(WorkflowSpec.model_validate(data)) != before
+    data["writeback"]["undo_window"] = "7d"  # the default, written out: still a change of text
+    assert spec_version(WorkflowSpec.model_validate(data)) != before
