@@ -19,6 +19,7 @@ from bot.cli_common import _migrated_db, _settings
 from bot.cli_outbox import outbox_app
 from bot.cli_outcomes import outcomes
 from bot.cli_report import export_evals, report
+from bot.cli_revert import revert
 from bot.cli_specs import keys_app, workflows_app
 
 app = typer.Typer(
@@ -181,6 +182,7 @@ def audit_checkpoint() -> None:
 app.command()(report)
 app.command("export-evals")(export_evals)
 app.command()(outcomes)
+app.command("revert")(revert)
 
 
 def main() -> None:

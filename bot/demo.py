@@ -1,6 +1,6 @@
 """`airlock demo`: a scripted review loop on the local stand-ins, in a throwaway database.
 
-Approve, edit, reject, escalation to a manager, pause and resume, a write-back conflict and an
+Approve, a revert, edit, reject, escalation, pause and resume, a write-back conflict and an
 auto-pause; then the audit trail of one item and the metrics per workflow. Only the clock is moved
 (for the timers).
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot.base.config import Settings
 from bot.core.trace import item_view, render_trace
-from bot.delivery import timers
+from bot.delivery import revert_watch, timers
 from bot.demo_driver import DemoDriver, DemoError
 from bot.demo_outcomes import show_outcomes, with_outcome_workflow
 from bot.demo_text import name, stats_table
@@ -87,11 +87,13 @@ class Story:
         self.d = driver
         self.steps = 0
         self.traced: str | None = None
+        self.approved = ""
 
     def run(self) -> None:
         """Every step, then the trace of the conflicted item and the metrics table."""
         for step in (
             self.approve,
+            self.revert,
             self.edit,
             self.reject,
             self.escalate,
@@ -115,9 +117,22 @@ class Story:
     def approve(self) -> None:
         """A rep approves a stage change; Salesforce is updated."""
         self.heading("Approve: the agent moves Maya's Acme renewal to Negotiation")
-        item_id = self.d.submit(field_update())
+        item_id = self.approved = self.d.submit(field_update())
         self.d.click(MAYA, Action.APPROVE, self.d.card(item_id))
         self.d.settle(item_id)
+
+    def revert(self) -> None:
+        """Maya later moves the stage back in Salesforce: Airlock records it as a revert."""
+        self.heading("Revert: a day later Maya moves the Acme renewal back in Salesforce")
+        self.d.org.set_field("Opportunity", OPP_ID, "StageName", "Proposal/Price Quote")
+        self.d.say("Salesforce", "Maya sets StageName = 'Proposal/Price Quote' on the record")
+        salesforce = self.d.service.integrations.salesforce
+        revert_watch.sweep(self.d.rt, salesforce, utcnow())  # what the 30-minute check does
+        item = self.d.item(self.approved)
+        if item.writeback_state != "reverted":
+            raise DemoError(f"expected a revert, got {item.writeback_state!r}")
+        self.d.say("Airlock", f"re-reads the fields it wrote: {item.id} is reverted")
+        self.d.command(MAYA, "stats opp-hygiene")
 
     def edit(self) -> None:
         """A rep corrects an over-optimistic stage before approving; her value is written."""

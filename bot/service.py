@@ -16,14 +16,15 @@ from bot.app import build_bolt_app
 from bot.base.config import ConfigError, Settings
 from bot.base.specs import SpecError
 from bot.core import autopause, checkpoint, delegation, scoped_pause
-from bot.core.effects import CARD, NOTIFY, WEBHOOK, WRITEBACK
+from bot.core.effects import CARD, NOTIFY, REVERT, WEBHOOK, WRITEBACK
 from bot.core.outbox import OutboxWorker, Route
 from bot.core.outbox_giveup import GiveUp
 from bot.core.owners import resolve_owners
 from bot.core.release import release_held
 from bot.core.runtime import Runtime, open_runtime
-from bot.delivery import digest, outcome_reads, timers
+from bot.delivery import digest, outcome_reads, revert_watch, timers
 from bot.delivery.scheduler import Ticker
+from bot.delivery.undo import undo_route
 from bot.delivery.webhooks import webhook_route
 from bot.delivery.writeback import writeback_route
 from bot.salesforce.client import SalesforceClient, SalesforceConfig, config_from_settings
@@ -35,8 +36,11 @@ from bot.server import create_app
 from bot.slack.client import make_client
 from bot.slack.delivery import CardRoute, ReviewerSource
 from bot.slack.notices import notify_route
+from models.types import utcnow
 
 log = logging.getLogger(__name__)
+# Written fields are re-read this often: one SOQL query per 200 watched records each time.
+REVERT_CHECK_MINUTES = 30
 DIGEST_HOUR_UTC = 9
 # How often the stream heads are signed: a chain rewritten since the last checkpoint is the
 # window `audit verify` cannot see into, so keep it short; a checkpoint with nothing new is free.
@@ -83,6 +87,10 @@ class Service:
         self.worker.drain(max_rounds=10)
         self.checkpoint()
 
+    def watch_reverts(self) -> None:
+        """Re-read written fields for reverts (bot/delivery/revert_watch.py)."""
+        revert_watch.sweep(self.rt, self.integrations.salesforce, utcnow())
+
     def checkpoint(self) -> None:
         """Sign the audit stream heads when the last checkpoint is older than a minute."""
         now = self.rt.clock()
@@ -98,6 +106,7 @@ class Service:
         """Start ticking (API-only replicas: field metadata only), and Socket Mode if set."""
         if self.rt.settings.workers:
             self.ticker.daily(lambda: digest.queue_digests(self.rt), hour=DIGEST_HOUR_UTC)
+            self.ticker.every(self.watch_reverts, minutes=REVERT_CHECK_MINUTES)
         self.ticker.start()
         token = self.rt.settings.slack_app_token
         if token:
@@ -149,6 +158,7 @@ def outbox_routes(rt: Runtime, io: Integrations) -> dict[str, Route]:
         NOTIFY: notify_route(rt, io.slack),
         WRITEBACK: writeback_route(rt, io.salesforce),
         WEBHOOK: webhook_route(rt),
+        REVERT: undo_route(rt, io.salesforce),
     }
 
 

@@ -61,6 +61,7 @@ _ABOUT = {
     "item.conflict": "Write-back stopped: the record changed since the agent read it.",
     "item.failed": "Write-back failed for good (refused by Salesforce, or gave up).",
     "item.outcome": "The item's outcome was read at the end of its window (detail: arm, metrics).",
+    "item.reverted": "A written item was undone, or a person changed a written field back.",
     "workflow.paused": "The workflow's stop button was pressed (by a person or auto-pause).",
     "workflow.resumed": "The workflow was resumed; held items are released.",
     "workflow.autonomy_changed": "Autopilot was granted (promote) or taken back (demote).",

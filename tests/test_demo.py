@@ -29,6 +29,9 @@ def test_run_demo_prints_transcript(tmp_path: Path) -> None:
     expected = [
         "Maya       clicks [Approve] -> HTTP 200",
         "Salesforce updates Opportunity 006Ai0000000001IAA: StageName = 'Negotiation/Review'",
+        "Salesforce Maya sets StageName = 'Proposal/Price Quote' on the record",
+        "is reverted",
+        "1 written and then reverted (undone, or changed back in Salesforce)",
         "Approved with edits by @Maya Chen",
         "Salesforce updates Opportunity 006Ai0000000003IAA: StageName = 'Proposal/Price Quote'",
         "Rejected by @Maya Chen",

@@ -87,6 +87,7 @@ class WritebackState(StrEnum):
     WRITTEN = "written"
     CONFLICT = "conflict"
     FAILED = "failed"
+    REVERTED = "reverted"  # undone, or changed back in Salesforce by a person
 
 
 DEFAULT_GATE: dict[Level, Gate] = {

@@ -170,6 +170,8 @@ class AutoPause(_Section):
     min_decisions: int = Field(10, ge=1)
     writeback_failures: int | None = Field(None, ge=1)
     check_failures: int | None = Field(None, ge=1)
+    # share of the last `window` written items reverted (undone, or changed back by a person)
+    revert_rate_over: float | None = Field(None, gt=0, le=1)
 
 
 class Writeback(_Section):
@@ -180,6 +182,9 @@ class Writeback(_Section):
     item_field: str | None = None
     # a Task field (ideally a unique External ID) holding the item id: how a retry finds the Task
     task_item_field: str | None = Field(None, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    # `airlock revert`: how long after the write it may be undone, and what becomes of the Task
+    undo_window: Duration = timedelta(days=7)
+    task_on_revert: Literal["close", "delete"] = "close"
 
 
 class WorkflowSpec(_Section):

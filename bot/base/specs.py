@@ -72,12 +72,21 @@ def load_spec_file(path: Path) -> LoadedSpec:
 # Sections added after specs were first stored, hashed only when the file writes them: an upgrade
 # must not give every stored workflow a new version (that would clear its promotion).
 _ADDED_LATER = frozenset({"outcome", "review", "segment_by"})
+# Options added later inside older sections, by section: the same rule, one level down.
+_ADDED_LATER_IN = {
+    "writeback": frozenset({"undo_window", "task_on_revert"}),
+    "auto_pause": frozenset({"revert_rate_over"}),
+}
 
 
 def spec_version(spec: WorkflowSpec) -> str:
     """Content hash of the validated spec: comments and key order do not change it."""
-    unset = _ADDED_LATER - spec.model_fields_set
-    return canonical_hash(spec.model_dump(mode="json", exclude=set(unset)))[:16]
+    exclude: dict[str, Any] = dict.fromkeys(_ADDED_LATER - spec.model_fields_set, True)
+    for section, names in _ADDED_LATER_IN.items():
+        unset = names - getattr(spec, section).model_fields_set
+        if unset:
+            exclude[section] = dict.fromkeys(unset, True)
+    return canonical_hash(spec.model_dump(mode="json", exclude=exclude))[:16]
 
 
 def load_specs(folder: Path) -> SpecSet:

@@ -4,7 +4,7 @@ Every audit event passes through bot.core.lifecycle; the few an agent acts on ar
 as `{type, timestamp, data}` rows of `agent_event` (read by the pull feed, GET /api/v1/events)
 and, when the workflow names a `callback_url`, queued on the outbox as a signed webhook. New
 types join by adding a rule below (`item.outcome`: an item's outcome was read at the end of its
-window; `item.reverted` will, once Airlock records reverts).
+window; `item.reverted`: a written item was undone or changed back).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ _WRITEBACK = {
     "writeback_written": "item.written",
     "writeback_conflict": "item.conflict",
     "writeback_failed": "item.failed",
+    "writeback_reverted": "item.reverted",  # undone, or changed back in Salesforce by a person
 }
 _WORKFLOW = {
     "paused": "workflow.paused",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
@@ -46,6 +46,9 @@ def measure(
         start = max(hour_ago, since or hour_ago)
         failures = _failures(session, workflow_id, start)
         blocked = _count(session, workflow_id, col(Item.status) == "blocked", start)
+        reverts = (
+            _revert_rate(session, workflow_id, rules, since) if rules.revert_rate_over else None
+        )
     if rules.reject_rate_over and len(recent) >= rules.min_decisions:
         rate = recent.count("rejected") / len(recent)
         if rate > rules.reject_rate_over:
@@ -53,11 +56,39 @@ def measure(
                 f"{rate:.0%} of the last {len(recent)} decisions were rejections "
                 f"(threshold {rules.reject_rate_over:.0%})"
             )
+    if reverts is not None:
+        return reverts
     if rules.writeback_failures and failures >= rules.writeback_failures:
         return f"{failures} Salesforce write-back failures in the last hour"
     if rules.check_failures and blocked >= rules.check_failures:
         return f"{blocked} items blocked by quality checks in the last hour"
     return None
+
+
+def _revert_rate(
+    session: Session, workflow_id: str, rules: AutoPause, since: datetime | None
+) -> str | None:
+    """The reason to pause when too many of the last written items were reverted."""
+    query = (
+        select(Item.writeback_state)
+        .where(
+            col(Item.workflow_id) == workflow_id,
+            col(Item.writeback_state).in_(["written", "conflict", "reverted"]),
+            col(Item.decided_at) > (since or datetime.min.replace(tzinfo=UTC)),
+        )
+        .order_by(col(Item.decided_at).desc())
+        .limit(rules.window)
+    )
+    states = list(session.exec(query))
+    if len(states) < rules.min_decisions or not rules.revert_rate_over:
+        return None
+    rate = states.count("reverted") / len(states)
+    if rate <= rules.revert_rate_over:
+        return None
+    return (
+        f"{rate:.0%} of the last {len(states)} written items were reverted "
+        f"(threshold {rules.revert_rate_over:.0%})"
+    )
 
 
 def _count(

@@ -15,6 +15,7 @@ from models import Workflow
 CARD = "slack.card"
 NOTIFY = "slack.notify"
 WRITEBACK = "salesforce.write"
+REVERT = "salesforce.revert"  # an undo: prior values written back (bot/delivery/undo.py)
 # Signed agent events (bot.core.agent_events queues them with the audit event they report).
 WEBHOOK = "webhook"
 

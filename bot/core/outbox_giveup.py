@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from bot.core import lifecycle
-from bot.core.effects import CARD, NOTIFY, WEBHOOK, WRITEBACK
+from bot.core.effects import CARD, NOTIFY, REVERT, WEBHOOK, WRITEBACK
 from bot.core.outbox import enqueue
 from bot.core.runtime import Runtime
 from models import Item, Outbox, Workflow
@@ -20,6 +20,7 @@ _WHAT = {
     CARD: "review card",
     NOTIFY: "Slack notice",
     WEBHOOK: "agent event webhook",
+    REVERT: "undo in Salesforce",
 }
 
 

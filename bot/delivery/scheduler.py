@@ -42,6 +42,10 @@ class Ticker:
             misfire_grace_time=3600,
         )
 
+    def every(self, job: Callable[[], object], minutes: int) -> None:
+        """Also run `job` every `minutes` (first after one interval), in the scheduler's thread."""
+        self._scheduler.add_job(job, "interval", minutes=minutes, coalesce=True, max_instances=1)
+
     def start(self) -> None:
         """Start the interval and the worker thread."""
         self._scheduler.add_job(

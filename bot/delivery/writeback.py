@@ -27,7 +27,7 @@ from models import Item, Outbox, Workflow
 
 log = logging.getLogger(__name__)
 
-FINAL = frozenset({"written", "conflict", "failed"})
+FINAL = frozenset({"written", "conflict", "failed", "reverted"})
 PAUSED_DELAY = 5.0
 T = TypeVar("T")
 

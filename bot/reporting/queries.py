@@ -47,6 +47,7 @@ class Stats:
     held_out: int = 0
     lifts: list[MetricLift] = field(default_factory=list)
     segment_lifts: dict[str, list[MetricLift]] = field(default_factory=dict)
+    reverted: int = 0  # written, then undone or changed back by a person: negative feedback
 
     @property
     def decided(self) -> int:
@@ -138,6 +139,7 @@ def stats(rt: Runtime, workflow_id: str) -> Stats:
         status.get("held_out", 0),
         overall_of(tally),
         segments_of(tally),
+        tally.of("writeback").get("reverted", 0),
     )
 
 

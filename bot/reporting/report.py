@@ -41,6 +41,7 @@ class Row:
     p90_decision: timedelta | None = None
     # A segment's row: counted by status only (escalation, writes and latency are not split).
     status_only: bool = False
+    reverted: int = 0  # written, then undone or changed back by a person
 
     def rate(self, part: int, whole: int | None = None) -> str:
         """A percentage, or n/a without data."""
@@ -60,11 +61,12 @@ def _row(workflow: str, segment: str, tally: Tally) -> Row:
         status.get("rejected", 0),
         status.get("expired", 0),
         tally.get("escalated"),
-        writes.get("written", 0),
-        sum(writes.get(s, 0) for s in ("written", "conflict", "failed")),
+        writes.get("written", 0) + writes.get("reverted", 0),
+        sum(writes.get(s, 0) for s in ("written", "conflict", "failed", "reverted")),
         tally.percentile(50),
         tally.top_reasons(unnamed="unspecified"),
         tally.percentile(90),
+        reverted=writes.get("reverted", 0),
     )
 
 
@@ -120,7 +122,8 @@ def render_report(rows: list[Row]) -> str:
     """A readable table."""
     head = (
         f"{'workflow':<22}{'segment':<20}{'recv':>6}{'decided':>8}{'accept':>8}{'edit':>7}"
-        f"{'reject':>8}{'expired':>8}{'escal':>7}{'written':>9}{'median':>9}{'p90':>8}"
+        f"{'reject':>8}{'expired':>8}{'escal':>7}{'written':>9}{'revert':>8}{'median':>9}"
+        f"{'p90':>8}"
         "  top reasons"
     )
     lines = [head, "-" * len(head)]
@@ -129,12 +132,13 @@ def render_report(rows: list[Row]) -> str:
         reasons = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in r.reasons) or "-"
         escalated = "-" if r.status_only else r.rate(r.escalated, r.received)
         written = "-" if r.status_only else r.rate(r.written, r.writes)
+        reverted = "-" if r.status_only else r.rate(r.reverted, r.written)
         if r.status_only:
             median = p90 = reasons = "-"
         lines.append(
             f"{r.workflow:<22}{r.segment[:19]:<20}{r.received:>6}{r.decided:>8}"
             f"{r.rate(r.approved + r.edited):>8}{r.rate(r.edited):>7}{r.rate(r.rejected):>8}"
-            f"{r.expired:>8}{escalated:>7}{written:>9}{median:>9}{p90:>8}  {reasons}"
+            f"{r.expired:>8}{escalated:>7}{written:>9}{reverted:>8}{median:>9}{p90:>8}  {reasons}"
         )
     return "\n".join(lines)
 
@@ -198,6 +202,7 @@ def _record(item: Item) -> dict[str, Any]:
     }
     decision = item.decision or {}
     corrected = _corrected(item, output, decision) if item.status == "edited" else None
+    reverted = item.writeback_state == "reverted"
     return {
         "id": item.id,
         "workflow": item.workflow_id,
@@ -205,8 +210,9 @@ def _record(item: Item) -> dict[str, Any]:
         "agent": item.agent,
         "input": json.loads(item.raw),
         "output": output,
-        "verdict": item.status,
-        "ideal": corrected or (output if item.status == "approved" else None),
+        # a write a person undid or changed back is the strongest "no": it overrides the approval
+        "verdict": "reverted" if reverted else item.status,
+        "ideal": None if reverted else corrected or (output if item.status == "approved" else None),
         "reason": decision.get("reason"),
         "reason_text": decision.get("text"),
         "reviewer": item.decided_by,

@@ -25,6 +25,7 @@ from bot.salesforce.errors import (
     json_or_text,
     record_result,
 )
+from bot.salesforce.ids import id_key
 from bot.salesforce.soql_text import (
     FIELD_NAME,
     SALESFORCE_ID,
@@ -81,6 +82,7 @@ class SalesforceClient:
         self._session.mount("http://", self._transport)
         self._lock = threading.Lock()
         self._sf: Salesforce | None = None
+        self._user_id: str | None = None
         if config.access_token:
             self._sf = self._connect(config.access_token, config.instance_url)
 
@@ -136,6 +138,21 @@ class SalesforceClient:
         path = f"sobjects/{checked_name(sobject, SOBJECT_NAME, 'an sObject name')}"
         result = self._call(partial(_rest, path=path, method="POST", body=dict(fields)))
         return str(result["id"])
+
+    def delete(self, sobject: str, record_id: str) -> None:
+        """Delete one record (it goes to the Recycle Bin)."""
+        name = checked_name(sobject, SOBJECT_NAME, "an sObject name")
+        if not SALESFORCE_ID.fullmatch(record_id):
+            raise ValueError(f"not a Salesforce id: {record_id!r}")
+        self._call(partial(_rest, path=f"sobjects/{name}/{record_id}", method="DELETE", body=None))
+
+    def integration_user_id(self) -> str:
+        """The User id Airlock's calls act as (its writes carry it in LastModifiedById), from the
+        OpenID Connect UserInfo endpoint (`user_id`); read once."""
+        if self._user_id is None:
+            found = self._call(lambda sf: sf.oauth2("userinfo")) or {}
+            self._user_id = id_key(str(found.get("user_id") or ""))
+        return self._user_id
 
     def find_one(
         self, sobject: str, field: str, value: SoqlValue, fields: Iterable[str] = ()

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from bot.sandbox.salesforce_api_errors import ApiError
+from bot.sandbox.salesforce_seed import SEED_PEOPLE
 
 FAULTS = frozenset({"503", "timeout", "lock", "trigger_lock", "401", "limit"})
 MATCHES = frozenset({"composite", "query", "sobjects", "token", "limits", "*"})
@@ -65,3 +66,12 @@ def parse_body(kind: str, raw: bytes) -> Any:
         return json.loads(raw)
     except ValueError as error:
         raise ApiError(400, "JSON_PARSER_ERROR", f"invalid JSON: {error}") from error
+
+
+def userinfo(valid_token: bool) -> tuple[int, Any]:
+    """OpenID Connect UserInfo: the user the token acts as (Salesforce Help, "UserInfo
+    Endpoint": `user_id`, `organization_id`, ...). Every token here is the integration user's."""
+    if not valid_token:
+        return 403, {"error": "invalid_token", "error_description": "Bad_OAuth_Token"}
+    user = SEED_PEOPLE[0]
+    return 200, {"user_id": user.salesforce_id, "email": user.email, "active": True}

@@ -51,6 +51,7 @@ _SYSTEM: dict[str, FieldSpec] = {
     "Id": _read_only("id", 18),
     "CreatedDate": _read_only("datetime"),
     "LastModifiedDate": _read_only("datetime"),
+    "LastModifiedById": _read_only("reference", 18),
     "SystemModstamp": _read_only("datetime"),
 }
 _COMPOUND_NAME = _read_only("string", 121, nillable=True)  # Contact/Lead/User Name: First + Last

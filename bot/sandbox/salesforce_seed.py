@@ -162,6 +162,7 @@ _CASES = [
 
 def _stamped(sobject: str, number: int, fields: dict[str, Any]) -> dict[str, Any]:
     system = {"CreatedDate": SEED_TIMESTAMP, "LastModifiedDate": SEED_TIMESTAMP}
+    system["LastModifiedById"] = SEED_PEOPLE[0].salesforce_id  # loaded by the integration user
     system |= auto_number(sobject, number)
     return {"Id": make_id(sobject, number), **fields, **system, "SystemModstamp": SEED_TIMESTAMP}
 

@@ -26,6 +26,7 @@ from bot.sandbox.salesforce_calls import (
     kind_of,
     parse_body,
     take_fault,
+    userinfo,
 )
 from bot.sandbox.salesforce_http import StandinServer
 from bot.sandbox.salesforce_schema import CUSTOM_TEXT, FieldSpec
@@ -67,6 +68,7 @@ class SalesforceStandin:
         self._faults: list[Fault] = []
         self._delays: dict[str, float] = {}
         self._lock = self._store.lock
+        self.set_field = self._store.set_field  # a person's edit in Salesforce (RecordStore)
         self._stopping = threading.Event()
         self._port = port
         self._server: StandinServer | None = None
@@ -156,10 +158,6 @@ class SalesforceStandin:
         with self._lock:
             self._store.picklist_defaults.setdefault(sobject, {})[field] = value
 
-    def set_field(self, sobject: str, record_id: str, field: str, value: Any) -> None:
-        """Change a field as a person editing the record in Salesforce would (stamps it)."""
-        self._store.set_field(sobject, record_id, field, value)
-
     def applied_writes(self, sobject: str | None = None) -> list[AppliedWrite]:
         """Every insert and update the API applied, oldest first (direct edits excluded)."""
         with self._lock:
@@ -238,6 +236,9 @@ class SalesforceStandin:
             fault = take_fault(self._faults, kind)
         if fault is not None:
             return self._fault_answer(fault, body, token)
+        if kind == "token" and path.rstrip("/") == "/services/oauth2/userinfo" and method == "GET":
+            with self._lock:
+                return userinfo(token in self.valid_tokens)
         if kind == "token":
             if method != "POST" or path.rstrip("/") != "/services/oauth2/token":
                 raise NOT_FOUND

@@ -32,6 +32,7 @@ from bot.sandbox.salesforce_seed import (
 from bot.sandbox.salesforce_soql import SoqlError, parse
 from bot.sandbox.salesforce_soql_run import execute
 
+_API_USER = SEED_PEOPLE[0].salesforce_id  # the integration user every API token acts as
 _SALESFORCE_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 
 
@@ -85,12 +86,21 @@ class RecordStore:
         visible = {name: self.metadata[sobject][name] for name in self.schema[sobject]}
         return 200, describe_answer(sobject, KEY_PREFIXES.get(sobject), visible, version)
 
-    def set_field(self, sobject: str, record_id: str, field: str, value: Any) -> None:
-        """Change a field as a person editing the record would (stamps it, logs no API write)."""
+    def set_field(
+        self, sobject: str, record_id: str, field: str, value: Any, by: str | None = None
+    ) -> None:
+        """Change a field as a person editing the record would (stamps it, logs no API write):
+        `by` (a User id), else the record's owner, else the first rep."""
         with self.lock:
             record = self.records[sobject][record_id]
             record[field] = value
             record["LastModifiedDate"] = record["SystemModstamp"] = self._tick()
+            if "LastModifiedById" in record:
+                owner = record.get("OwnerId")
+                person = (
+                    owner if str(owner or "").startswith("005") else SEED_PEOPLE[1].salesforce_id
+                )
+                record["LastModifiedById"] = by or person
 
     def resource(self, method: str, path: str, query: dict[str, str], body: Any) -> Answer:
         """Answer a data API call under /services/data/vXX.X/."""
@@ -226,7 +236,7 @@ class RecordStore:
         stamp = self._tick()
         fields = self._stored(sobject, fields)
         record.update(with_defaults(sobject, fields, self.picklist_defaults))
-        record.update(Id=record_id, CreatedDate=stamp)
+        record.update(Id=record_id, CreatedDate=stamp, LastModifiedById=_API_USER)
         record["LastModifiedDate"] = record["SystemModstamp"] = stamp
         self.records[sobject][record_id] = record
         if log:
@@ -238,6 +248,8 @@ class RecordStore:
         fields = self._stored(sobject, fields)
         record.update(fields)
         record["LastModifiedDate"] = record["SystemModstamp"] = self._tick()
+        if "LastModifiedById" in record:  # API calls act as the integration user
+            record["LastModifiedById"] = _API_USER
         self.applied.append(AppliedWrite("PATCH", sobject, record["Id"], dict(fields)))
 
     def _tick(self) -> str:

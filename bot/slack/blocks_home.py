@@ -25,6 +25,7 @@ HELP = f"""*Airlock* keeps AI agents' work behind a human gate.
 `{SLASH_COMMAND} promote <workflow>` ask for autopilot (granted only on evidence)
 `{SLASH_COMMAND} demote <workflow>` take autopilot back: items go to human review (owner or admin)
 `{SLASH_COMMAND} delegate @person [until YYYY-MM-DD]` while you are away (`delegate off` ends it)
+`{SLASH_COMMAND} revert <item> [reason]` undo a write: Salesforce gets its earlier values back
 `{SLASH_COMMAND} help` this list"""
 
 
@@ -167,6 +168,10 @@ def _stats_paragraph(s: Stats) -> str:
             lines.append(f"Median time to decision: {span_text(s.median_decision)}")
     if s.expired:
         lines.append(f"{s.expired} expired unanswered")
+    if s.reverted:
+        lines.append(
+            f"{s.reverted} written and then reverted (undone, or changed back in Salesforce)"
+        )
     if s.top_reasons:
         reasons = ", ".join(f"{r.replace('_', ' ')} ({n})" for r, n in s.top_reasons)
         lines.append(f"Top reject reasons: {reasons}")

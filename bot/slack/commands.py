@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.base.errors import AirlockError, InvalidInput
-from bot.core import autonomy, control, decisions, lifecycle, refusals, scoped_pause
+from bot.core import autonomy, control, decisions, lifecycle, refusals, scoped_pause, undo
 from bot.core.decisions import NotPermitted
 from bot.core.release import held_count, release_all
 from bot.core.runtime import Runtime
@@ -84,6 +84,8 @@ def _dispatch(rt: Runtime, user: str, command: Command, args: list[str], tz: str
             "to human review again.",
             public=True,
         )
+    if command is Command.REVERT:
+        return _revert(rt, user, args)
     if command is Command.STATS:
         ids = [rt.spec(args[0]).id] if args else sorted(rt.specs.specs)
         return Answer(stats_text([queries.stats(rt, w) for w in ids]))
@@ -97,6 +99,15 @@ def _scoped(rt: Runtime, user: str, command: Command, args: list[str], tz: str) 
     if command is Command.DELEGATE:
         return Answer(commands_delegate.run(rt, user, args, tz))
     return None
+
+
+def _revert(rt: Runtime, user: str, args: list[str]) -> Answer:
+    item_id = _one(args, "revert <item> [reason]")
+    undo.request_undo(rt, item_id, user, " ".join(args[1:]) or None)
+    return Answer(
+        f":leftwards_arrow_with_hook: Reverting {item_id}: Salesforce gets back the values it "
+        "held before Airlock's write. I'll tell you what was restored."
+    )
 
 
 def _resume(rt: Runtime, user: str, workflow: str) -> Answer:

@@ -38,6 +38,7 @@ class Command(StrEnum):
     PROMOTE = "promote"
     DEMOTE = "demote"
     DELEGATE = "delegate"
+    REVERT = "revert"
     HELP = "help"
 
 
