@@ -64,6 +64,17 @@ def _dispatch(rt: Runtime, user: str, command: Command, args: list[str], tz: str
         return Answer(queue_text(queries.my_queue(rt, user, limit=25), tz))
     if command is Command.TRACE:
         return _trace(rt, user, _one(args, "trace <item id>"))
+    if command in (Command.PROMOTE, Command.DEMOTE):
+        return _autonomy(rt, user, command, args)
+    if command is Command.REVERT:
+        return _revert(rt, user, args)
+    if command is Command.STATS:
+        ids = [rt.spec(args[0]).id] if args else sorted(rt.specs.specs)
+        return Answer(stats_text([queries.stats(rt, w) for w in ids]))
+    return Answer(HELP)
+
+
+def _autonomy(rt: Runtime, user: str, command: Command, args: list[str]) -> Answer:
     if command is Command.PROMOTE:
         workflow = _one(args, "promote <workflow>")
         granted, found = autonomy.promote(rt, workflow, user)
@@ -75,21 +86,14 @@ def _dispatch(rt: Runtime, user: str, command: Command, args: list[str], tz: str
                 public=True,
             )
         return Answer(f"Not yet: {found}.")
-    if command is Command.DEMOTE:
-        workflow = _one(args, "demote <workflow>")
-        if not autonomy.demote_command(rt, workflow, user):
-            return Answer(f"`{workflow}` is not on autopilot; nothing to demote.")
-        return Answer(
-            f":arrow_down: <@{user}> demoted `{workflow}`: autopilot is off and new items go "
-            "to human review again.",
-            public=True,
-        )
-    if command is Command.REVERT:
-        return _revert(rt, user, args)
-    if command is Command.STATS:
-        ids = [rt.spec(args[0]).id] if args else sorted(rt.specs.specs)
-        return Answer(stats_text([queries.stats(rt, w) for w in ids]))
-    return Answer(HELP)
+    workflow = _one(args, "demote <workflow>")
+    if not autonomy.demote_command(rt, workflow, user):
+        return Answer(f"`{workflow}` is not on autopilot; nothing to demote.")
+    return Answer(
+        f":arrow_down: <@{user}> demoted `{workflow}`: autopilot is off and new items go "
+        "to human review again.",
+        public=True,
+    )
 
 
 def _scoped(rt: Runtime, user: str, command: Command, args: list[str], tz: str) -> Answer | None:
