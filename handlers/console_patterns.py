@@ -1,0 +1,86 @@
+"""/console/patterns: volume, decision rates, reasons, time to decision and trouble, as charts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from bot.base.errors import InvalidInput
+from bot.reporting.console_access import Viewer, require_workflow
+from bot.reporting.console_patterns import Patterns, patterns
+from handlers.console import Console
+from handlers.console_charts import bar_chart, line_chart
+from handlers.console_html import esc, facts, select_input, text_input
+
+MAX_DAYS = 366
+
+
+def add_patterns(router: APIRouter, console: Console) -> None:
+    """GET /console/patterns?workflow=&days=."""
+    rt = console.rt
+
+    @router.get("/patterns", response_model=None)
+    def show(request: Request, workflow: str = "", days: int = 30) -> Response:
+        def build(viewer: Viewer) -> tuple[str, str]:
+            if not 1 <= days <= MAX_DAYS:
+                raise InvalidInput(f"days must be between 1 and {MAX_DAYS}, got {days}")
+            mine = sorted(w for w in rt.specs.specs if viewer.sees_workflow(w))
+            if workflow:
+                rt.spec(workflow)
+                require_workflow(viewer, workflow)
+            chosen = [workflow] if workflow else mine
+            with rt.db.read() as session:
+                found = patterns(session, chosen, days, rt.clock().date())
+            form = (
+                '<form class="filters" method="get" action="/console/patterns">'
+                + select_input("workflow", "workflow", mine, workflow or None)
+                + text_input("days", "days", str(days), "number")
+                + "<button>Show</button></form>"
+            )
+            scope = esc(", ".join(chosen) or "no workflow")
+            return "Patterns", f"{form}<p>Workflows: {scope}</p>{patterns_body(found)}"
+
+        return console.render(request, build)
+
+
+def patterns_body(found: Patterns) -> str:
+    """The charts and the window's totals."""
+    total = found.total
+    p50, p90 = total.percentile(50), total.percentile(90)
+    status = total.of("status")
+    summary = facts(
+        [
+            ("items", esc(total.received)),
+            ("decided", esc(total.decided)),
+            (
+                "approved · edited · rejected",
+                esc(" · ".join(str(status.get(s, 0)) for s in ("approved", "edited", "rejected"))),
+            ),
+            ("expired (nobody answered)", esc(status.get("expired", 0))),
+            ("escalated", esc(total.get("escalated"))),
+            ("median · p90 time to decision", esc(f"{p50} · {p90}" if p50 else None)),
+            (
+                "write-back conflicts · failures · reverts",
+                esc(
+                    " · ".join(
+                        str(total.get("writeback", k)) for k in ("conflict", "failed", "reverted")
+                    )
+                ),
+            ),
+        ]
+    )
+    charts = [
+        line_chart("Items per day", [("received", found.series("received"))]),
+        line_chart(
+            "Decisions per day of arrival",
+            [(s, found.series(s)) for s in ("approved", "edited", "rejected")],
+            percent=True,
+        ),
+        line_chart("Median minutes to decision", [("median", found.median_wait())]),
+        line_chart(
+            "Write-back trouble",
+            [(k, found.series(k)) for k in ("conflict", "failed", "reverted")],
+        ),
+        bar_chart("Top reject reasons", total.top_reasons(limit=8, unnamed="(no reason given)")),
+    ]
+    return f'{summary}<div class="charts">{"".join(charts)}</div>'
