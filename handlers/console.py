@@ -103,12 +103,12 @@ def add_sign_in(router: APIRouter, console: Console) -> None:
         return response
 
     @router.post("/signin", response_model=None)
-    def pick(user: str = Form(...)) -> Response:
+    def pick(request: Request, user: str = Form(...)) -> Response:
         if not (console.sandbox and console.signer):
             return error_page(Forbidden("the person picker exists only in the sandbox"))
         if user not in {p["id"] for p in picker_people(console.rt)}:
             return error_page(Unauthorized(f"{user} is not one of the sandbox people"))
-        return _signed_in(console.signer, user)
+        return _signed_in(request, console.signer, user)
 
     @router.get(CALLBACK.removeprefix("/console"), response_model=None)
     def callback(request: Request, code: str = "", state: str = "") -> Response:
@@ -121,7 +121,7 @@ def add_sign_in(router: APIRouter, console: Console) -> None:
             user = console.oidc.user_of(code, _callback_url(request))
         except AirlockError as error:
             return error_page(error)
-        response = _signed_in(console.signer, user)
+        response = _signed_in(request, console.signer, user)
         response.delete_cookie(STATE_COOKIE)
         return response
 
@@ -140,9 +140,10 @@ def picker_people(rt: Runtime) -> list[dict[str, Any]]:
     return found + [{"id": a, "name": a, "roles": ["admin"]} for a in extra]
 
 
-def _signed_in(signer: Signer, user: str) -> Response:
+def _signed_in(request: Request, signer: Signer, user: str) -> Response:
     response = RedirectResponse("/console", status_code=303)
-    response.set_cookie(COOKIE, signer.issue(user), httponly=True, samesite="lax")
+    secure = request.url.scheme == "https"  # behind TLS the cookie never travels in clear
+    response.set_cookie(COOKIE, signer.issue(user), httponly=True, samesite="lax", secure=secure)
     return response
 
 
