@@ -30,6 +30,12 @@ def line_chart(
                 f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{coords}">'
                 f"<title>{escape(name)}</title></polyline>"
             )
+            # A day alone between gaps is a dot; a run's points are marked too.
+            parts += [
+                f'<circle cx="{PAD + i * step:.1f}" cy="{_y(v, top):.1f}" r="2.5" fill="{colour}">'
+                f"<title>{escape(name)} {days[i].isoformat()}: {v:.3g}</title></circle>"
+                for i, v in run
+            ]
         legend_x = PAD + index * 110
         parts.append(
             f'<text x="{legend_x}" y="12" fill="{colour}" font-size="11">{escape(name)}</text>'
@@ -62,8 +68,7 @@ def _runs(points: Sequence[tuple[date, float | None]]) -> list[list[tuple[int, f
             runs.append([])
         else:
             runs[-1].append((i, value))
-    # A single point draws nothing as a line; repeat it so it shows as a dot-sized segment.
-    return [run if len(run) > 1 else run * 2 for run in runs if run]
+    return [run for run in runs if run]
 
 
 def _y(value: float, top: float) -> float:
@@ -71,7 +76,7 @@ def _y(value: float, top: float) -> float:
 
 
 def _axes(days: Sequence[date], top: float, percent: bool) -> str:
-    label = f"{top:.0%}" if percent else f"{top:g}"
+    label = f"{top:.0%}" if percent else f"{top:.3g}"
     first = days[0].isoformat() if days else ""
     last = days[-1].isoformat() if days else ""
     bottom = HEIGHT - PAD

@@ -46,12 +46,13 @@ def pretty(value: Any) -> str:
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, raw: bool = True) -> str:
-    """A table; cells are markup already (`raw`) or escaped here."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    """A table; cells are markup already (`raw`) or escaped here; no header row if all blank."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers) if any(headers) else ""
     body = "".join(
         "<tr>" + "".join(f"<td>{c if raw else esc(c)}</td>" for c in row) + "</tr>" for row in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    thead = f"<thead><tr>{head}</tr></thead>" if head else ""
+    return f"<table>{thead}<tbody>{body}</tbody></table>"
 
 
 def facts(pairs: Iterable[tuple[str, str]]) -> str:

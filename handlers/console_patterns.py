@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -58,7 +60,7 @@ def patterns_body(found: Patterns) -> str:
             ),
             ("expired (nobody answered)", esc(status.get("expired", 0))),
             ("escalated", esc(total.get("escalated"))),
-            ("median · p90 time to decision", esc(f"{p50} · {p90}" if p50 else None)),
+            ("median · p90 time to decision", esc(f"{_took(p50)} · {_took(p90)}" if p50 else None)),
             (
                 "write-back conflicts · failures · reverts",
                 esc(
@@ -84,3 +86,12 @@ def patterns_body(found: Patterns) -> str:
         bar_chart("Top reject reasons", total.top_reasons(limit=8, unnamed="(no reason given)")),
     ]
     return f'{summary}<div class="charts">{"".join(charts)}</div>'
+
+
+def _took(delta: timedelta | None) -> str:
+    """A duration as people read it: seconds, minutes, hours or days."""
+    seconds = delta.total_seconds() if delta else 0.0
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.1f} s"
