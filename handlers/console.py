@@ -88,6 +88,25 @@ def console_for(rt: Runtime, *, slack_api_url: str | None = None) -> Console:
 
 def add_sign_in(router: APIRouter, console: Console) -> None:
     """/console/signin, the OIDC callback and sign-out."""
+    _add_slack_sign_in(router, console)
+
+    @router.post("/signin", response_model=None)
+    def pick(request: Request, user: str = Form(...)) -> Response:
+        if not (console.sandbox and console.signer):
+            return error_page(Forbidden("the person picker exists only in the sandbox"))
+        if user not in {p["id"] for p in picker_people(console.rt)}:
+            return error_page(Unauthorized(f"{user} is not one of the sandbox people"))
+        return _signed_in(request, console.signer, user)
+
+    @router.get("/signout", response_model=None)
+    def sign_out() -> Response:
+        response = RedirectResponse("/console/signin", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+
+def _add_slack_sign_in(router: APIRouter, console: Console) -> None:
+    """GET /signin (the picker in the sandbox, else off to Slack) and Slack's callback."""
 
     @router.get("/signin", response_model=None)
     def sign_in(request: Request) -> Response:
@@ -102,14 +121,6 @@ def add_sign_in(router: APIRouter, console: Console) -> None:
         response.set_cookie(STATE_COOKIE, state, max_age=600, httponly=True, samesite="lax")
         return response
 
-    @router.post("/signin", response_model=None)
-    def pick(request: Request, user: str = Form(...)) -> Response:
-        if not (console.sandbox and console.signer):
-            return error_page(Forbidden("the person picker exists only in the sandbox"))
-        if user not in {p["id"] for p in picker_people(console.rt)}:
-            return error_page(Unauthorized(f"{user} is not one of the sandbox people"))
-        return _signed_in(request, console.signer, user)
-
     @router.get(CALLBACK.removeprefix("/console"), response_model=None)
     def callback(request: Request, code: str = "", state: str = "") -> Response:
         expected = request.cookies.get(STATE_COOKIE)
@@ -123,12 +134,6 @@ def add_sign_in(router: APIRouter, console: Console) -> None:
             return error_page(error)
         response = _signed_in(request, console.signer, user)
         response.delete_cookie(STATE_COOKIE)
-        return response
-
-    @router.get("/signout", response_model=None)
-    def sign_out() -> Response:
-        response = RedirectResponse("/console/signin", status_code=303)
-        response.delete_cookie(COOKIE)
         return response
 
 

@@ -10,11 +10,13 @@ from fastapi.responses import Response, StreamingResponse
 
 from bot.base.errors import AirlockError, Forbidden, InvalidInput
 from bot.core.audit import verify
+from bot.core.audit_report import Report
 from bot.core.checkpoint import latest
 from bot.core.evidence import bundle_lines
 from bot.reporting.console_access import Viewer, require_workflow
 from handlers.console import Console, SignInFirst, error_page
 from handlers.console_html import esc, facts, link, table
+from models import AuditCheckpoint
 
 EVIDENCE_DAYS = 30
 
@@ -31,34 +33,15 @@ def add_audit(router: APIRouter, console: Console) -> None:
             with rt.db.read() as session:
                 checkpoint = latest(session)
                 report = verify(session, rt.settings.audit_key_value) if run else None
-            head = facts(
-                [
-                    (
-                        "latest checkpoint",
-                        esc(checkpoint and f"#{checkpoint.seq} at {checkpoint.at.isoformat()}"),
-                    ),
-                    ("signed", esc(checkpoint and ("yes" if checkpoint.signed else "no (no key)"))),
-                ]
-            )
-            if report is None:
-                found = "<p>" + link("/console/audit", "Verify the whole trail now", run=1)
-                found += (
-                    " (reads every event: minutes on a large trail, as `airlock audit verify`)."
-                )
-            elif report.problems:
-                found = '<p class="bad">TAMPERED</p>' + table(
-                    ["stream", "problem"],
-                    ([esc(p.stream), esc(p.problem)] for p in report.problems),
-                )
-            else:
-                found = (
-                    f'<p class="ok">ok: {report.checked} chains, {report.events} events and '
-                    f"{report.checkpoints} checkpoint(s) verified, no tampering found</p>"
-                )
-            notes = "".join(f"<p>note: {esc(n)}</p>" for n in report.notes) if report else ""
-            return "Audit", head + found + notes
+            return "Audit", audit_body(checkpoint, report)
 
         return console.render(request, build)
+
+    _add_evidence(router, console)
+
+
+def _add_evidence(router: APIRouter, console: Console) -> None:
+    rt = console.rt
 
     @router.get("/evidence", response_model=None)
     def evidence(request: Request, workflow: str, since: str = "", until: str = "") -> Response:
@@ -84,6 +67,30 @@ def add_audit(router: APIRouter, console: Console) -> None:
             media_type="application/x-ndjson",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
+
+
+def audit_body(checkpoint: AuditCheckpoint | None, report: Report | None) -> str:
+    """The latest checkpoint, and what verify found when it was run."""
+    head = facts(
+        [
+            ("latest checkpoint", esc(checkpoint and f"#{checkpoint.seq} at {checkpoint.at}")),
+            ("signed", esc(checkpoint and ("yes" if checkpoint.signed else "no (no key)"))),
+        ]
+    )
+    if report is None:
+        found = "<p>" + link("/console/audit", "Verify the whole trail now", run=1)
+        found += " (reads every event: minutes on a large trail, as `airlock audit verify`)."
+    elif report.problems:
+        found = '<p class="bad">TAMPERED</p>' + table(
+            ["stream", "problem"], ([esc(p.stream), esc(p.problem)] for p in report.problems)
+        )
+    else:
+        found = (
+            f'<p class="ok">ok: {report.checked} chains, {report.events} events and '
+            f"{report.checkpoints} checkpoint(s) verified, no tampering found</p>"
+        )
+    notes = "".join(f"<p>note: {esc(n)}</p>" for n in report.notes) if report else ""
+    return head + found + notes
 
 
 def _period(since: str, until: str, now: datetime) -> tuple[datetime, datetime]:

@@ -137,8 +137,24 @@ def _query(wanted: ItemFilter) -> dict[str, str | None]:
 
 def item_body(view: dict[str, Any], spec: dict[str, Any] | None, raw: str) -> str:
     """An item's whole trace: the facts `airlock trace` prints, laid out."""
+    proposed = {k: view[k] for k in ("changes", "task", "message")}
+    written = view["writeback"] or "nothing written"
+    checks, sources, trace, effects = _item_tables(view)
+    return (
+        f"{_item_facts(view)}<h2>Summary and reasons</h2><p>{esc(view['summary'])}</p>"
+        f"<ul>{''.join(f'<li>{esc(r)}</li>' for r in view['reasons'])}</ul>"
+        f"<h2>Proposed</h2>{pretty(proposed)}"
+        f"<h2>Sources</h2>{sources}<h2>Checks</h2>{checks}"
+        f"<h2>Every event (hash-chained)</h2>{trace}"
+        f"<h2>What Salesforce received</h2>{pretty(written)}{effects}"
+        f"<h2>Submission as received</h2>{pretty(raw)}"
+        f"<h2>Spec version {esc(view['workflow_version'])}</h2>{pretty(spec or 'not stored')}"
+    )
+
+
+def _item_facts(view: dict[str, Any]) -> str:
     d = view["decision"]
-    summary = facts(
+    return facts(
         [
             ("workflow", link(f"/console/workflows/{view['workflow']}", view["workflow"])),
             ("spec version", esc(view["workflow_version"])),
@@ -157,6 +173,10 @@ def item_body(view: dict[str, Any], spec: dict[str, Any] | None, raw: str) -> st
             ("write-back", esc(view["writeback_state"])),
         ]
     )
+
+
+def _item_tables(view: dict[str, Any]) -> tuple[str, str, str, str]:
+    """Checks, sources, every event, and the side effects."""
     checks = table(
         ["check", "result", "on fail", "detail"],
         (
@@ -182,18 +202,7 @@ def item_body(view: dict[str, Any], spec: dict[str, Any] | None, raw: str) -> st
             for o in view["side_effects"]
         ),
     )
-    proposed = {k: view[k] for k in ("changes", "task", "message")}
-    written = view["writeback"] or "nothing written"
-    return (
-        f"{summary}<h2>Summary and reasons</h2><p>{esc(view['summary'])}</p>"
-        f"<ul>{''.join(f'<li>{esc(r)}</li>' for r in view['reasons'])}</ul>"
-        f"<h2>Proposed</h2>{pretty(proposed)}"
-        f"<h2>Sources</h2>{sources}<h2>Checks</h2>{checks}"
-        f"<h2>Every event (hash-chained)</h2>{trace}"
-        f"<h2>What Salesforce received</h2>{pretty(written)}{effects}"
-        f"<h2>Submission as received</h2>{pretty(raw)}"
-        f"<h2>Spec version {esc(view['workflow_version'])}</h2>{pretty(spec or 'not stored')}"
-    )
+    return checks, sources, trace, effects
 
 
 def _passed(passed: bool) -> str:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from bot.base.errors import InvalidInput
+from bot.core.rollups_read import Tally
 from bot.reporting.console_access import Viewer, require_workflow
 from bot.reporting.console_patterns import Patterns, patterns
 from handlers.console import Console
@@ -48,6 +49,24 @@ def add_patterns(router: APIRouter, console: Console) -> None:
 def patterns_body(found: Patterns) -> str:
     """The charts and the window's totals."""
     total = found.total
+    charts = [
+        line_chart("Items per day", [("received", found.series("received"))]),
+        line_chart(
+            "Decisions per day of arrival",
+            [(s, found.series(s)) for s in ("approved", "edited", "rejected")],
+            percent=True,
+        ),
+        line_chart("Median minutes to decision", [("median", found.median_wait())]),
+        line_chart(
+            "Write-back trouble",
+            [(k, found.series(k)) for k in ("conflict", "failed", "reverted")],
+        ),
+        bar_chart("Top reject reasons", total.top_reasons(limit=8, unnamed="(no reason given)")),
+    ]
+    return f'{_totals(total)}<div class="charts">{"".join(charts)}</div>'
+
+
+def _totals(total: Tally) -> str:
     p50, p90 = total.percentile(50), total.percentile(90)
     status = total.of("status")
     summary = facts(
@@ -71,21 +90,7 @@ def patterns_body(found: Patterns) -> str:
             ),
         ]
     )
-    charts = [
-        line_chart("Items per day", [("received", found.series("received"))]),
-        line_chart(
-            "Decisions per day of arrival",
-            [(s, found.series(s)) for s in ("approved", "edited", "rejected")],
-            percent=True,
-        ),
-        line_chart("Median minutes to decision", [("median", found.median_wait())]),
-        line_chart(
-            "Write-back trouble",
-            [(k, found.series(k)) for k in ("conflict", "failed", "reverted")],
-        ),
-        bar_chart("Top reject reasons", total.top_reasons(limit=8, unnamed="(no reason given)")),
-    ]
-    return f'{summary}<div class="charts">{"".join(charts)}</div>'
+    return summary
 
 
 def _took(delta: timedelta | None) -> str:

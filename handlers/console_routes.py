@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 
 from fastapi import APIRouter, Request
@@ -74,27 +75,9 @@ def _add_items(router: APIRouter, console: Console) -> None:
     rt = console.rt
 
     @router.get("/items", response_model=None)
-    def items(
-        request: Request,
-        workflow: str = "",
-        status: str = "",
-        agent: str = "",
-        reviewer: str = "",
-        record: str = "",
-        since: str = "",
-        until: str = "",
-        after: str = "",
-    ) -> Response:
+    def items(request: Request, after: str = "") -> Response:
         def build(viewer: Viewer) -> tuple[str, str]:
-            wanted = ItemFilter(
-                workflow or None,
-                status or None,
-                agent.strip() or None,
-                reviewer.strip() or None,
-                record.strip() or None,
-                _day(since, "since"),
-                _day(until, "until", end=True),
-            )
+            wanted = _filter(request.query_params)
             with rt.db.read() as session:
                 found = page_items(session, viewer, wanted, after or None)
             return "Items", items_body(wanted, found, visible(console, viewer))
@@ -114,6 +97,23 @@ def _add_items(router: APIRouter, console: Console) -> None:
             return f"Item {item_id}: {row.title}", item_body(view, spec, row.raw)
 
         return console.render(request, build)
+
+
+def _filter(query: Mapping[str, str]) -> ItemFilter:
+    """The item filter a query string asks for; empty fields filter nothing."""
+
+    def text(name: str) -> str | None:
+        return query.get(name, "").strip() or None
+
+    return ItemFilter(
+        text("workflow"),
+        text("status"),
+        text("agent"),
+        text("reviewer"),
+        text("record"),
+        _day(query.get("since", ""), "since"),
+        _day(query.get("until", ""), "until", end=True),
+    )
 
 
 def _day(value: str, name: str, *, end: bool = False) -> datetime | None:
