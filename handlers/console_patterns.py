@@ -13,7 +13,7 @@ from bot.reporting.console_access import Viewer, require_workflow
 from bot.reporting.console_patterns import Patterns, patterns
 from handlers.console import Console
 from handlers.console_charts import bar_chart, line_chart
-from handlers.console_html import esc, facts, select_input, text_input
+from handlers.console_html import esc, facts, select_input, table, text_input
 
 MAX_DAYS = 366
 
@@ -63,7 +63,34 @@ def patterns_body(found: Patterns) -> str:
         ),
         bar_chart("Top reject reasons", total.top_reasons(limit=8, unnamed="(no reason given)")),
     ]
-    return f'{_totals(total)}<div class="charts">{"".join(charts)}</div>'
+    segments = table(
+        ["workflow", "agent", "items", "decided", "accepted", "rejected", "conflicts", "failures"],
+        (_segment(workflow, agent, t) for (workflow, agent), t in sorted(found.segments.items())),
+    )
+    return (
+        f'{_totals(total)}<div class="charts">{"".join(charts)}</div>'
+        f"<h2>Per workflow and agent</h2>{segments}"
+    )
+
+
+def _segment(workflow: str, agent: str, tally: Tally) -> list[str]:
+    status = tally.of("status")
+    decided = sum(status.get(s, 0) for s in ("approved", "edited", "rejected"))
+    accepted = status.get("approved", 0) + status.get("edited", 0)
+
+    def share(n: int) -> str:
+        return f"{n / decided:.0%}" if decided else "-"
+
+    return [
+        esc(workflow),
+        esc(agent),
+        esc(tally.received),
+        esc(decided),
+        share(accepted),
+        share(status.get("rejected", 0)),
+        esc(tally.get("writeback", "conflict")),
+        esc(tally.get("writeback", "failed")),
+    ]
 
 
 def _totals(total: Tally) -> str:

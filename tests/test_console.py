@@ -152,6 +152,11 @@ def test_patterns_draw_charts(web: TestClient, items: dict[str, str]) -> None:
     page = sign_in(web, OWNER).get("/console/patterns", params={"workflow": "opp-hygiene"}).text
     assert page.count("<svg") == 5 and "<polyline" in page
     assert "inaccurate" in page  # the top reject reason
+    # one agent's share: 3 items, 1 decided (rejected)
+    assert (
+        "<td>opp-hygiene</td><td>test-agent</td><td>3</td><td>1</td><td>0%</td><td>100%</td>"
+        in page
+    )
     assert sign_in(web, OWNER).get("/console/patterns?days=0").status_code == 422
 
 

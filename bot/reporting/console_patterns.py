@@ -45,6 +45,7 @@ class Patterns:
 
     days: list[Day]
     total: Tally
+    segments: dict[tuple[str, str], Tally]  # (workflow, agent) over the window
 
     def series(self, pick: str) -> list[tuple[date, float | None]]:
         """`received`, a status's rate, or a write-back state's count, one point per day."""
@@ -69,14 +70,16 @@ def patterns(session: Session, workflows: list[str], days: int, today: date) -> 
     start = datetime(first.year, first.month, first.day, tzinfo=UTC)
     c = STATS.c
     query = (
-        select(c.bucket, c.metric, c.key, func.sum(c.n))
+        select(c.bucket, c.workflow_id, c.agent, c.metric, c.key, func.sum(c.n))
         .where(c.grain == "d", c.workflow_id.in_(workflows), c.bucket >= start)
-        .group_by(c.bucket, c.metric, c.key)
+        .group_by(c.bucket, c.workflow_id, c.agent, c.metric, c.key)
     )
     per_day: dict[date, Counter[tuple[str, str]]] = {}
-    for bucket, metric, key, n in session.execute(query):
+    segments: dict[tuple[str, str], Tally] = {}
+    for bucket, workflow, agent, metric, key, n in session.execute(query):
         day = bucket.astimezone(UTC).date() if bucket.tzinfo else bucket.date()
         per_day.setdefault(day, Counter())[(metric, key)] += int(n)
+        segments.setdefault((workflow, agent), Tally()).counts[(metric, key)] += int(n)
     series = [
         Day(first + timedelta(days=i), Tally(per_day.get(first + timedelta(days=i), Counter())))
         for i in range(days)
@@ -84,4 +87,4 @@ def patterns(session: Session, workflows: list[str], days: int, today: date) -> 
     total = Tally()
     for day in series:
         total.counts.update(day.tally.counts)
-    return Patterns(series, total)
+    return Patterns(series, total, segments)
