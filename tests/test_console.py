@@ -117,6 +117,9 @@ def test_filter_items(web: TestClient, items: dict[str, str]) -> None:
     by_reviewer = web.get("/console/items", params={"reviewer": LEO}).text
     assert items["leo"] in by_reviewer and items["maya1"] not in by_reviewer
     assert web.get("/console/items", params={"since": "yesterday"}).status_code == 422
+    by_agent = web.get("/console/items", params={"agent": "test-agent"}).text
+    assert all(item_id in by_agent for item_id in items.values())
+    assert "No items match" in web.get("/console/items", params={"agent": "nobody"}).text
 
 
 def test_page_items_by_keyset(rt: Runtime, agent_key: str) -> None:

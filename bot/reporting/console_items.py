@@ -14,9 +14,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.base.errors import InvalidInput
+from bot.core.rollups import STATS
 from bot.reporting.console_access import Viewer
 from models import Item
 
@@ -67,6 +69,9 @@ def page_items(
 ) -> ItemPage:
     """The page of items after `cursor` that the viewer may see and the filter keeps."""
     after = decode_cursor(cursor) if cursor else None
+    if wanted.agent and not _known_agent(session, wanted.agent):
+        # No index leads by agent: an unknown one would scan every item to find none.
+        return ItemPage([], None)
     found: dict[str, Item] = {}
     for branch in _branches(viewer, wanted):
         query = select(Item).where(*_conditions(branch, after))
@@ -77,6 +82,13 @@ def page_items(
     page = ordered[:limit]
     more = len(ordered) > limit
     return ItemPage(page, encode_cursor(page[-1]) if more and page else None)
+
+
+def _known_agent(session: Session, agent: str) -> bool:
+    """Whether any item of this agent was counted (the all-time rollup rows, a short range)."""
+    c = STATS.c
+    query = sa_select(c.agent).where(c.grain == "t", c.agent == agent).limit(1)
+    return session.execute(query).first() is not None
 
 
 Branch = tuple[ItemFilter, ColumnElement[bool] | None]

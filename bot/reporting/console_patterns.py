@@ -69,17 +69,29 @@ def patterns(session: Session, workflows: list[str], days: int, today: date) -> 
     first = today - timedelta(days=days - 1)
     start = datetime(first.year, first.month, first.day, tzinfo=UTC)
     c = STATS.c
-    query = (
-        select(c.bucket, c.workflow_id, c.agent, c.metric, c.key, func.sum(c.n))
-        .where(c.grain == "d", c.workflow_id.in_(workflows), c.bucket >= start)
+    window = (c.grain == "d", c.workflow_id.in_(workflows), c.bucket >= start)
+    # The latency histogram has up to ~200 keys a day per workflow and agent: summed over them
+    # in SQL, so Python sees one row per day and key; the segments leave it out.
+    waits = (
+        select(c.bucket, c.metric, c.key, func.sum(c.n))
+        .where(*window, c.metric == "wait")
+        .group_by(c.bucket, c.metric, c.key)
+    )
+    others = (
+        select(c.bucket, c.metric, c.key, func.sum(c.n), c.workflow_id, c.agent)
+        .where(*window, c.metric != "wait")
         .group_by(c.bucket, c.workflow_id, c.agent, c.metric, c.key)
     )
     per_day: dict[date, Counter[tuple[str, str]]] = {}
     segments: dict[tuple[str, str], Tally] = {}
-    for bucket, workflow, agent, metric, key, n in session.execute(query):
-        day = bucket.astimezone(UTC).date() if bucket.tzinfo else bucket.date()
-        per_day.setdefault(day, Counter())[(metric, key)] += int(n)
-        segments.setdefault((workflow, agent), Tally()).counts[(metric, key)] += int(n)
+    for query in (waits, others):
+        for bucket, metric, key, n, *segment in session.execute(query):
+            day = bucket.astimezone(UTC).date() if bucket.tzinfo else bucket.date()
+            per_day.setdefault(day, Counter())[(metric, key)] += int(n)
+            if segment:
+                segments.setdefault((segment[0], segment[1]), Tally()).counts[(metric, key)] += int(
+                    n
+                )
     series = [
         Day(first + timedelta(days=i), Tally(per_day.get(first + timedelta(days=i), Counter())))
         for i in range(days)
