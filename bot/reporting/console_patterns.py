@@ -6,7 +6,7 @@ so a series over N days reads N rows per fact and workflow, whatever the number 
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -82,16 +82,15 @@ def patterns(session: Session, workflows: list[str], days: int, today: date) -> 
         .where(*window, c.metric != "wait")
         .group_by(c.bucket, c.workflow_id, c.agent, c.metric, c.key)
     )
-    per_day: dict[date, Counter[tuple[str, str]]] = {}
-    segments: dict[tuple[str, str], Tally] = {}
+    # Tens of thousands of rows for a long window: nothing is built per row that is not needed.
+    per_bucket: dict[datetime, Counter[tuple[str, str]]] = defaultdict(Counter)
+    segments: dict[tuple[str, str], Tally] = defaultdict(Tally)
     for query in (waits, others):
         for bucket, metric, key, n, *segment in session.execute(query):
-            day = bucket.astimezone(UTC).date() if bucket.tzinfo else bucket.date()
-            per_day.setdefault(day, Counter())[(metric, key)] += int(n)
+            per_bucket[bucket][(metric, key)] += int(n)  # PostgreSQL sums to Decimal
             if segment:
-                segments.setdefault((segment[0], segment[1]), Tally()).counts[(metric, key)] += int(
-                    n
-                )
+                segments[(segment[0], segment[1])].counts[(metric, key)] += int(n)
+    per_day = {_day(bucket): counts for bucket, counts in per_bucket.items()}
     series = [
         Day(first + timedelta(days=i), Tally(per_day.get(first + timedelta(days=i), Counter())))
         for i in range(days)
@@ -99,4 +98,8 @@ def patterns(session: Session, workflows: list[str], days: int, today: date) -> 
     total = Tally()
     for day in series:
         total.counts.update(day.tally.counts)
-    return Patterns(series, total, segments)
+    return Patterns(series, total, dict(segments))
+
+
+def _day(bucket: datetime) -> date:
+    return bucket.astimezone(UTC).date() if bucket.tzinfo else bucket.date()
