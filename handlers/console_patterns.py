@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 from fastapi import APIRouter, Request
@@ -11,6 +12,7 @@ from bot.base.errors import InvalidInput
 from bot.core.rollups_read import Tally
 from bot.reporting.console_access import Viewer, require_workflow
 from bot.reporting.console_patterns import Patterns, patterns
+from bot.reporting.outcomes import WorkflowOutcomes, lift_line, workflow_outcomes
 from handlers.console import Console
 from handlers.console_charts import bar_chart, line_chart
 from handlers.console_html import esc, facts, select_input, table, text_input
@@ -41,7 +43,9 @@ def add_patterns(router: APIRouter, console: Console) -> None:
                 + "<button>Show</button></form>"
             )
             scope = esc(", ".join(chosen) or "no workflow")
-            return "Patterns", f"{form}<p>Workflows: {scope}</p>{patterns_body(found)}"
+            lifts = outcomes_body([o for w in chosen for o in workflow_outcomes(rt, w)])
+            body = f"{form}<p>Workflows: {scope}</p>{patterns_body(found)}{lifts}"
+            return "Patterns", body
 
         return console.render(request, build)
 
@@ -69,7 +73,7 @@ def patterns_body(found: Patterns) -> str:
     )
     return (
         f'{_totals(total)}<div class="charts">{"".join(charts)}</div>'
-        f"<h2>Per workflow and agent</h2>{segments}"
+        f"<h2>Per workflow and agent</h2>{segments}{segments_body(total)}"
     )
 
 
@@ -127,3 +131,35 @@ def _took(delta: timedelta | None) -> str:
         if seconds >= size:
             return f"{seconds / size:.1f} {unit}"
     return f"{seconds:.1f} s"
+
+
+def outcomes_body(found: list[WorkflowOutcomes]) -> str:
+    """Treated vs holdout lift where a workflow measures outcomes, as `airlock outcomes`."""
+    if not found:
+        return ""
+    rows = []
+    for wf in found:
+        rows += [[esc(wf.workflow), "all", esc(lift_line(lift))] for lift in wf.overall]
+        rows += [
+            [esc(wf.workflow), esc(segment), esc(lift_line(lift))]
+            for segment, lifts in wf.segments.items()
+            for lift in lifts
+        ]
+    return "<h2>Outcome lift (all time)</h2>" + table(["workflow", "segment", "lift"], rows)
+
+
+def segments_body(total: Tally) -> str:
+    """Decisions per segment (the spec's `segment_by`), where items carry one."""
+    per: dict[str, Counter[str]] = {}
+    for key, n in total.of("segment").items():
+        status, _, segment = key.partition(":")
+        per.setdefault(segment, Counter())[status] += n
+    if not per:
+        return ""
+    rows = []
+    for segment, counts in sorted(per.items()):
+        decided = sum(counts[s] for s in ("approved", "edited", "rejected"))
+        accepted = counts["approved"] + counts["edited"]
+        rate = f"{accepted / decided:.0%}" if decided else "-"
+        rows.append([esc(segment), esc(sum(counts.values())), esc(decided), rate])
+    return "<h2>Per segment</h2>" + table(["segment", "items", "decided", "accepted"], rows)

@@ -10,11 +10,14 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from bot.core import control, decisions, lifecycle
+from bot.core.lift import MetricLift
 from bot.core.runtime import Runtime
 from bot.reporting.console_access import viewer_for
 from bot.reporting.console_items import ItemFilter, page_items
+from bot.reporting.outcomes import WorkflowOutcomes
 from bot.server import create_app
 from handlers.console_auth import COOKIE, Signer
+from handlers.console_patterns import outcomes_body
 from models import Event, Item
 from tests import payloads
 from tests.test_lifecycle import assign, post
@@ -176,3 +179,22 @@ def test_console_changes_nothing(rt: Runtime, web: TestClient, items: dict[str, 
         assert web.get(f"/console{path}").status_code == 200, path
     assert snapshot() == before
     assert web.cookies.get(COOKIE)
+
+
+def test_patterns_show_segments(rt: Runtime, web: TestClient, items: dict[str, str]) -> None:
+    with rt.db.write() as session:
+        for name, segment in (("maya1", "Energy"), ("maya2", "Energy"), ("leo", "Retail")):
+            lifecycle.update_item(
+                session, items[name], actor="system", event="segmented", data={}, segment=segment
+            )
+    page = sign_in(web, OWNER).get("/console/patterns").text
+    assert "<td>Energy</td><td>2</td><td>1</td><td>0%</td>" in page
+    assert "<td>Retail</td><td>1</td><td>0</td><td>-</td>" in page
+
+
+def test_outcome_lift_rows() -> None:
+    lift = MetricLift("stage_advanced", 180, 20, 0.34, 0.1, 0.24, 0.09, 0.34, True, 61, 2)
+    found = WorkflowOutcomes("opp-hygiene", "30d", 0.1, [lift], {"Energy": [lift]})
+    body = outcomes_body([found])
+    assert body.count("stage_advanced: treated 34% (61/180) vs holdout 10% (2/20)") == 2
+    assert "<td>Energy</td>" in body and outcomes_body([]) == ""
