@@ -2,7 +2,7 @@
 
 No COUNT(*) and no OFFSET: a page reads at most `limit + 1` rows per branch of the viewer's
 rights from one index range ((workflow_id | assignee | manager | -), created_at, id; migration
-0007), so a page costs the same at 10,000 items as at 1,000,000. A viewer who is not an admin
+0010), so a page costs the same at 10,000 items as at 1,000,000. A viewer who is not an admin
 sees the union of up to three branches (owned workflows, assigned to them, their team); each is
 read with the same cursor and the results merged, which keeps every branch on its own index.
 """

@@ -1,7 +1,7 @@
 """stat count without rowid (SQLite): the counters stored in their primary key's order
 
-Revision ID: 0008_stat_count_without_rowid
-Revises: 0007_console_item_indexes
+Revision ID: 0011_stat_count_without_rowid
+Revises: 0010_console_item_indexes
 
 A window of the rollups (the console's Patterns, `airlock report --since`) reads a range of the
 primary key and each row's `n`. In a rowid table every index entry costs one more look-up in the
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0008_stat_count_without_rowid"
-down_revision = "0007_console_item_indexes"
+revision = "0011_stat_count_without_rowid"
+down_revision = "0010_console_item_indexes"
 branch_labels = None
 depends_on = None
 

@@ -1,15 +1,15 @@
 """console item indexes: keyset paging of the item list, newest first, per filter
 
-Revision ID: 0007_console_item_indexes
-Revises: 0006_outcomes
+Revision ID: 0010_console_item_indexes
+Revises: 0009_pauses
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0007_console_item_indexes"
-down_revision = "0006_outcomes"
+revision = "0010_console_item_indexes"
+down_revision = "0009_pauses"
 branch_labels = None
 depends_on = None
 
