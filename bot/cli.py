@@ -16,6 +16,7 @@ from bot.base.config import ConfigError
 from bot.base.errors import AirlockError
 from bot.base.specs import SpecError
 from bot.cli_common import _migrated_db, _settings
+from bot.cli_evidence import evidence_app
 from bot.cli_outbox import outbox_app
 from bot.cli_outcomes import outcomes
 from bot.cli_report import export_evals, report
@@ -35,6 +36,7 @@ app.add_typer(workflows_app, name="workflows")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(evidence_app, name="evidence")
 app.command("mcp")(cli_mcp.mcp)
 
 

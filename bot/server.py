@@ -21,6 +21,7 @@ from bot.core.runtime import Runtime
 from bot.reporting import queries
 from handlers.api import build_router
 from handlers.api_docs import answers
+from handlers.console_routes import build_console_router, console_for
 from handlers.event_docs import document_webhooks
 from handlers.events_api import build_events_router
 from handlers.mcp_http import mount_mcp
@@ -74,6 +75,7 @@ def create_app(
     app.include_router(build_events_router(rt))
     document_webhooks(app)
     mcp_running = mount_mcp(app, rt)
+    app.include_router(build_console_router(console_for(rt)))  # /console, read-only
     if slack is not None:
         app.add_api_route(
             "/slack/events",

@@ -27,6 +27,12 @@ class Item(SQLModel, table=True):
         Index("ix_item_status_workflow", "status", "workflow_id"),
         Index("ix_item_next_due", "next_due_at"),
         Index("ix_item_outcome_due", "outcome_due_at"),
+        # The console's item list pages newest first by keyset on these (migration 0010).
+        Index("ix_item_created", "created_at", "id"),
+        Index("ix_item_workflow_created", "workflow_id", "created_at", "id"),
+        Index("ix_item_assignee_created", "assignee", "created_at", "id"),
+        Index("ix_item_manager_created", "manager", "created_at", "id"),
+        Index("ix_item_record", "record_id", "created_at"),
     )
 
     id: str = Field(primary_key=True, max_length=32)

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: str | None = Field(None, alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field("https://slack.com/api/", alias="SLACK_API_URL")
+    # Sign in with Slack (OpenID Connect) for /console: the app's Basic Information credentials.
+    slack_client_id: str | None = Field(None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(None, alias="SLACK_CLIENT_SECRET")
+    # Signs /console session cookies (HMAC-SHA256); the sandbox makes one up per process.
+    console_secret: SecretStr | None = Field(None, alias="AIRLOCK_CONSOLE_SECRET")
 
     salesforce_instance_url: str | None = Field(None, alias="SALESFORCE_INSTANCE_URL")
     salesforce_access_token: str | None = Field(None, alias="SALESFORCE_ACCESS_TOKEN")

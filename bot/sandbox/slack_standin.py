@@ -11,7 +11,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, cast
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from bot.sandbox.slack_api import (
     APP_ID,
@@ -33,6 +33,7 @@ from bot.sandbox.slack_api import (
     parse_params,
 )
 from bot.sandbox.slack_methods import SlackMethods
+from bot.sandbox.slack_oidc import AUTHORIZE_PATH, METHODS, OidcProvider
 
 # Names that lived here before the split stay importable from this module.
 __all__ = [
@@ -62,6 +63,7 @@ class SlackStandin(SlackMethods):
         self._lock = threading.RLock()
         self._port = port
         self._server: _Server | None = None
+        self.oidc = OidcProvider()  # Sign in with Slack; register clients in `oidc.clients`
 
     def start(self) -> SlackStandin:
         """Bind a free port on 127.0.0.1 (or the given one) and serve in a daemon thread."""
@@ -212,6 +214,11 @@ class SlackStandin(SlackMethods):
             return fault.answer()
         return answer
 
+    def authorize(self, query: dict[str, str]) -> tuple[int, str]:
+        """Sign in with Slack's browser step (bot.sandbox.slack_oidc)."""
+        with self._lock:
+            return self.oidc.authorize(query, self._users)
+
     def _take_fault(self, method: str) -> Fault | None:
         fault = next(
             (f for f in self._state.faults if f.times > 0 and f.method in (method, "*")), None
@@ -225,6 +232,12 @@ class SlackStandin(SlackMethods):
     ) -> Answer:
         if fault is not None and not fault.applied:
             return fault.answer()
+        if method in METHODS:  # the code and the user's own token stand in for a bot token
+            return (
+                200,
+                {},
+                {"ok": True, **self.oidc.answer(method, params, authorization, self._users)},
+            )
         check_token(authorization, params, method)
         api = self._methods.get(method)
         if api is None:
@@ -260,16 +273,25 @@ class _Handler(BaseHTTPRequestHandler):
             content_type=self.headers.get("Content-Type", ""),
             authorization=self.headers.get("Authorization"),
         )
-        payload = json.dumps(body).encode()
+        self._reply(status, headers, json.dumps(body).encode(), "application/json")
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        if url.path != AUTHORIZE_PATH:
+            self.do_POST()
+            return
+        status, text = cast(_Server, self.server).standin.authorize(dict(parse_qsl(url.query)))
+        moved = {"Location": text} if status == 302 else {}
+        self._reply(status, moved, b"" if moved else text.encode(), "text/html")
+
+    def _reply(self, status: int, headers: dict[str, str], payload: bytes, kind: str) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", f"{kind}; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
-
-    do_GET = do_POST
 
     def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet; SlackStandin.calls is the log."""
