@@ -13,8 +13,8 @@ from sqlmodel import Session, col, select
 
 from bot.base.specs import load_spec_file
 from bot.core import autonomy, autonomy_watch, lifecycle, lift
-from bot.core.effects import NOTIFY
 from bot.core.autonomy_evidence import LiftLike, LiftSource, inferior, next_hour, wilson_lower
+from bot.core.effects import NOTIFY
 from bot.core.runtime import Runtime
 from bot.reporting import queries
 from bot.slack import commands

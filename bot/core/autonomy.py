@@ -10,9 +10,9 @@ from bot.base.levels import Mode
 from bot.base.spec_model import WorkflowSpec
 from bot.base.specs import LoadedSpec
 from bot.core import lifecycle, lift
+from bot.core.autonomy_evidence import Evidence, LiftSource, gather
 from bot.core.decisions import NotPermitted
 from bot.core.effects import queue_owner_notice
-from bot.core.autonomy_evidence import Evidence, LiftSource, gather
 from bot.core.rights import is_owner, refused
 from bot.core.runtime import Runtime
 from models import Workflow

@@ -8,8 +8,8 @@ from sqlmodel import col, select
 
 from bot.base.levels import Mode
 from bot.core.autonomy import ACTOR_EVIDENCE, demote, evidence
-from bot.core.effects import queue_owner_notice
 from bot.core.autonomy_evidence import LiftSource
+from bot.core.effects import queue_owner_notice
 from bot.core.runtime import Runtime
 from models import Workflow
 
