@@ -26,7 +26,12 @@ def report(
     from bot.cli_common import _open
     from bot.core.runtime import open_runtime
     from bot.reporting.outcomes import render_outcomes, workflow_outcomes
-    from bot.reporting.report import render_report, report_rows, usage_line
+    from bot.reporting.report import (
+        render_report,
+        report_rows,
+        rubber_stamp_lines,
+        usage_line,
+    )
     from models.types import utcnow
 
     try:
@@ -46,6 +51,8 @@ def report(
         found = workflow_outcomes(rt)
         if found:
             typer.echo(f"\nOutcomes against the holdout (all time):\n{render_outcomes(found)}")
+        for line in rubber_stamp_lines(rt):
+            typer.echo(line)
         typer.echo(f"\n{usage_line(rt.settings)}")
 
 

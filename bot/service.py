@@ -15,7 +15,7 @@ from bot import field_check
 from bot.app import build_bolt_app
 from bot.base.config import ConfigError, Settings
 from bot.base.specs import SpecError
-from bot.core import autopause, checkpoint, delegation, scoped_pause
+from bot.core import autonomy_watch, autopause, checkpoint, delegation, scoped_pause
 from bot.core.effects import CARD, NOTIFY, REVERT, WEBHOOK, WRITEBACK
 from bot.core.outbox import OutboxWorker, Route
 from bot.core.outbox_giveup import GiveUp
@@ -27,6 +27,7 @@ from bot.delivery.scheduler import Ticker
 from bot.delivery.undo import undo_route
 from bot.delivery.webhooks import webhook_route
 from bot.delivery.writeback import writeback_route
+from bot.reporting import rubber_stamp
 from bot.salesforce.client import SalesforceClient, SalesforceConfig, config_from_settings
 from bot.salesforce.directory import Directory
 from bot.salesforce.usage import usage_gauges
@@ -84,6 +85,7 @@ class Service:
         # Before the writes drain: an arrival read sees the record as it was before Airlock acted.
         outcome_reads.sweep(self.rt, self.integrations.salesforce)
         autopause.check_all(self.rt)
+        autonomy_watch.recheck_all(self.rt)
         self.worker.drain(max_rounds=10)
         self.checkpoint()
 
@@ -107,6 +109,10 @@ class Service:
         if self.rt.settings.workers:
             self.ticker.daily(lambda: digest.queue_digests(self.rt), hour=DIGEST_HOUR_UTC)
             self.ticker.every(self.watch_reverts, minutes=REVERT_CHECK_MINUTES)
+            # Checked daily, told at most once per ISO week per reviewer (outbox dedupe key).
+            self.ticker.daily(
+                lambda: rubber_stamp.queue_weekly_notices(self.rt), hour=DIGEST_HOUR_UTC
+            )
         self.ticker.start()
         token = self.rt.settings.slack_app_token
         if token:

@@ -33,6 +33,8 @@ class Item(SQLModel, table=True):
         Index("ix_item_assignee_created", "assignee", "created_at", "id"),
         Index("ix_item_manager_created", "manager", "created_at", "id"),
         Index("ix_item_record", "record_id", "created_at"),
+        # Each reviewer's last decisions in a workflow (rubber-stamp detection), newest first.
+        Index("ix_item_reviewer", "workflow_id", "decided_by", "decided_at"),
     )
 
     id: str = Field(primary_key=True, max_length=32)

@@ -174,6 +174,15 @@ class AutoPause(_Section):
     revert_rate_over: float | None = Field(None, gt=0, le=1)
 
 
+class Promote(_Section):
+    """The evidence `/airlock promote` needs, and whose loss takes autopilot back."""
+
+    min_decisions: int = Field(50, ge=1)
+    min_wilson: float = Field(0.9, ge=0, le=1)
+    max_revert_rate: float = Field(0.05, ge=0, le=1)
+    non_inferiority_margin: float = Field(0.05, ge=0, le=1)
+
+
 class Writeback(_Section):
     """How confirmed items reach Salesforce, and which fields carry provenance."""
 
@@ -205,6 +214,7 @@ class WorkflowSpec(_Section):
     escalation: Escalation = Escalation()
     review: Review = Review()
     auto_pause: AutoPause = AutoPause()
+    promote: Promote = Promote()
     callback_url: str | None = Field(None, pattern=r"^https?://")
     # The environment variable holding this workflow's Standard Webhooks secret (`whsec_...`);
     # unset: AIRLOCK_WEBHOOK_SECRET signs its events.

@@ -71,7 +71,7 @@ def load_spec_file(path: Path) -> LoadedSpec:
 
 # Sections added after specs were first stored, hashed only when the file writes them: an upgrade
 # must not give every stored workflow a new version (that would clear its promotion).
-_ADDED_LATER = frozenset({"outcome", "review", "segment_by"})
+_ADDED_LATER = frozenset({"outcome", "promote", "review", "segment_by"})
 # Options added later inside older sections, by section: the same rule, one level down.
 _ADDED_LATER_IN = {
     "writeback": frozenset({"undo_window", "task_on_revert"}),

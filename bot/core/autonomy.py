@@ -2,60 +2,23 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
-from sqlalchemy import func, update
-from sqlmodel import Session, col, select
+from sqlalchemy import update
+from sqlmodel import Session, col
 
 from bot.base.errors import Conflict
 from bot.base.levels import Mode
 from bot.base.spec_model import WorkflowSpec
 from bot.base.specs import LoadedSpec
-from bot.core import lifecycle
+from bot.core import lifecycle, lift
+from bot.core.autonomy_evidence import Evidence, LiftSource, gather
 from bot.core.decisions import NotPermitted
+from bot.core.effects import queue_owner_notice
 from bot.core.rights import is_owner, refused
 from bot.core.runtime import Runtime
-from models import Item, Workflow
+from models import Workflow
 
-MIN_DECISIONS = 50
 ACTOR_AUTO = "system:auto-pause"
-MIN_LOWER_BOUND = 0.9
-
-
-def wilson_lower(successes: int, trials: int, z: float = 1.96) -> float:
-    """Lower bound of the 95% Wilson score interval for a success rate."""
-    if trials == 0:
-        return 0.0
-    p = successes / trials
-    centre = p + z * z / (2 * trials)
-    spread = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
-    return (centre - spread) / (1 + z * z / trials)
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """Decisions so far and how many were approved without a single edit."""
-
-    decisions: int
-    clean: int
-
-    @property
-    def lower_bound(self) -> float:
-        """Wilson lower bound of approve-without-edit."""
-        return wilson_lower(self.clean, self.decisions)
-
-    @property
-    def holds(self) -> bool:
-        """Enough decisions, and reliably good ones."""
-        return self.decisions >= MIN_DECISIONS and self.lower_bound >= MIN_LOWER_BOUND
-
-    def __str__(self) -> str:
-        return (
-            f"{self.clean} of {self.decisions} decisions approved without edits; Wilson lower "
-            f"bound {self.lower_bound:.2f} (needs >= {MIN_DECISIONS} decisions and >= "
-            f"{MIN_LOWER_BOUND:.2f})"
-        )
+ACTOR_EVIDENCE = "system:evidence"
 
 
 def effective_spec(spec: WorkflowSpec, override: str | None) -> WorkflowSpec:
@@ -78,20 +41,19 @@ def governing_spec(
     return loaded, effective_spec(loaded.spec, override)
 
 
-def evidence(rt: Runtime, workflow_id: str) -> Evidence:
-    """Human decisions on this workflow's items."""
+def holdout_source(spec: WorkflowSpec) -> LiftSource | None:
+    """Where the workflow's holdout lifts come from; None when its spec holds nothing out."""
+    return lift.lifts if spec.outcome.holdout else None
+
+
+def evidence(rt: Runtime, workflow_id: str, lifts: LiftSource | None = None) -> Evidence:
+    """The evidence since the last demotion, judged by the spec's `promote` rules.
+
+    `lifts` replaces the spec's own holdout as the source of outcome lifts (tests).
+    """
+    spec = rt.spec(workflow_id).spec
     with rt.db.read() as session:
-        rows = dict(
-            session.exec(
-                select(Item.status, func.count())
-                .where(
-                    col(Item.workflow_id) == workflow_id,
-                    col(Item.status).in_(["approved", "edited", "rejected"]),
-                )
-                .group_by(col(Item.status))
-            ).all()
-        )
-    return Evidence(sum(rows.values()), rows.get("approved", 0))
+        return gather(session, workflow_id, spec.promote, lifts or holdout_source(spec))
 
 
 def _may_promote(rt: Runtime, loaded: LoadedSpec, user: str) -> None:
@@ -107,14 +69,17 @@ def _may_promote(rt: Runtime, loaded: LoadedSpec, user: str) -> None:
         )
 
 
-def promote(rt: Runtime, workflow_id: str, user: str) -> tuple[bool, Evidence]:
+def promote(
+    rt: Runtime, workflow_id: str, user: str, lifts: LiftSource | None = None
+) -> tuple[bool, Evidence]:
     """Grant autopilot if the evidence holds (owner or admin); answer with the numbers.
 
+    `lifts` reads the outcome holdout's lifts (None: the spec's own holdout, if it has one).
     The grant is bound to the spec version loaded now: a changed spec revokes it on load.
     """
     loaded = rt.spec(workflow_id)
     _may_promote(rt, loaded, user)
-    found = evidence(rt, workflow_id)
+    found = evidence(rt, workflow_id, lifts)
     if not found.holds:
         return False, found
     with rt.db.write() as session:
@@ -137,6 +102,8 @@ def promote(rt: Runtime, workflow_id: str, user: str) -> tuple[bool, Evidence]:
                 "decisions": found.decisions,
                 "clean": found.clean,
                 "lower_bound": round(found.lower_bound, 4),
+                "written": found.written,
+                "reverted": found.reverted,
                 "version": loaded.version,
             },
         )
@@ -149,8 +116,14 @@ def demote_command(rt: Runtime, workflow_id: str, user: str) -> bool:
     if not is_owner(rt, workflow_id, user):
         refused(rt, workflow_id, user, "demote")
         raise NotPermitted(f"only the owner (<@{spec.owner}>) or an admin can demote {workflow_id}")
+    reason = f"demoted by <@{user}>"
     with rt.db.write() as session:
-        return demote(session, rt, workflow_id, f"demoted by <@{user}>", actor=f"user:{user}")
+        if not demote(session, rt, workflow_id, reason, actor=f"user:{user}"):
+            return False
+        if user != spec.owner:
+            text = f":arrow_down: `{workflow_id}` is back on human review: {reason}."
+            queue_owner_notice(session, workflow_id, spec.owner, "demoted", text)
+    return True
 
 
 def demote(

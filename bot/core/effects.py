@@ -72,17 +72,27 @@ def queue_pause_notice(
     session: Session, workflow_id: str, owner: str, reason: str, headline: str
 ) -> None:
     """DM the owner that their workflow was paused (with a Resume button), once per pause."""
-    stamp = session.get(Workflow, workflow_id)
+    text = f"{headline}. New items are held and queued writes wait; nothing is lost."
+    queue_owner_notice(session, workflow_id, owner, reason, text)
+
+
+def queue_owner_notice(
+    session: Session,
+    workflow_id: str,
+    owner: str,
+    reason: str,
+    text: str,
+    dedupe_key: str | None = None,
+) -> None:
+    """DM the owner about their workflow, once per `dedupe_key` (default: per workflow event)."""
+    if dedupe_key is None:
+        stamp = session.get(Workflow, workflow_id)
+        dedupe_key = f"{reason}:{workflow_id}:{stamp.audit_seq if stamp else 0}"
     enqueue(
         session,
         kind=NOTIFY,
         workflow_id=workflow_id,
         pausable=False,
-        dedupe_key=f"{reason}:{workflow_id}:{stamp.audit_seq if stamp else 0}",
-        payload={
-            "to": owner,
-            "reason": reason,
-            "workflow": workflow_id,
-            "text": f"{headline}. New items are held and queued writes wait; nothing is lost.",
-        },
+        dedupe_key=dedupe_key,
+        payload={"to": owner, "reason": reason, "workflow": workflow_id, "text": text},
     )

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from bot.core.lift import MetricLift, overall_of, segments_of
 from bot.core.rollups_read import Tally, by_workflow, tallies
 from bot.core.runtime import Runtime
+from bot.reporting.rubber_stamp import Reviewer, flagged
 from models import Item, Workflow
 
 
@@ -48,6 +49,8 @@ class Stats:
     lifts: list[MetricLift] = field(default_factory=list)
     segment_lifts: dict[str, list[MetricLift]] = field(default_factory=dict)
     reverted: int = 0  # written, then undone or changed back by a person: negative feedback
+    # Reviewers whose last decisions look like rubber-stamping (bot.reporting.rubber_stamp).
+    rubber_stamps: list[Reviewer] = field(default_factory=list)
 
     @property
     def decided(self) -> int:
@@ -123,6 +126,7 @@ def stats(rt: Runtime, workflow_id: str) -> Stats:
     """
     with rt.db.read() as session:
         found = by_workflow(tallies(session, [workflow_id]))
+        stamps = flagged(session, workflow_id)
     tally = found.get(workflow_id, Tally())
     status = tally.of("status")
     return Stats(
@@ -140,6 +144,7 @@ def stats(rt: Runtime, workflow_id: str) -> Stats:
         overall_of(tally),
         segments_of(tally),
         tally.of("writeback").get("reverted", 0),
+        stamps,
     )
 
 

@@ -14,6 +14,7 @@ from bot.base.config import ConfigError, Settings
 from bot.core.decisions import effective_changes
 from bot.core.rollups_read import Tally, by_workflow, tallies
 from bot.core.runtime import Runtime
+from bot.reporting.rubber_stamp import flagged
 from bot.salesforce.client import SalesforceClient, SalesforceError, config_from_settings
 from bot.salesforce.usage import usage_text
 from models import Item
@@ -141,6 +142,16 @@ def render_report(rows: list[Row]) -> str:
             f"{r.expired:>8}{escalated:>7}{written:>9}{reverted:>8}{median:>9}{p90:>8}  {reasons}"
         )
     return "\n".join(lines)
+
+
+def rubber_stamp_lines(rt: Runtime) -> list[str]:
+    """One line per reviewer whose last decisions in a workflow look like rubber-stamping."""
+    with rt.db.read() as session:
+        return [
+            f"Possible rubber-stamping in {workflow_id}: {found.reviewer} {found}"
+            for workflow_id in sorted(rt.specs.specs)
+            for found in flagged(session, workflow_id)
+        ]
 
 
 def _minutes(span: timedelta | None) -> str:

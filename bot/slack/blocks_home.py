@@ -175,6 +175,7 @@ def _stats_paragraph(s: Stats) -> str:
     if s.top_reasons:
         reasons = ", ".join(f"{r.replace('_', ' ')} ({n})" for r, n in s.top_reasons)
         lines.append(f"Top reject reasons: {reasons}")
+    lines += [f":eyes: Possible rubber-stamping: <@{r.reviewer}> {r}" for r in s.rubber_stamps]
     return "\n".join(lines + _outcome_lines(s))
 
 

@@ -85,7 +85,7 @@ def _autonomy(rt: Runtime, user: str, command: Command, args: list[str]) -> Answ
                 "and customer decisions still go to a person.",
                 public=True,
             )
-        return Answer(f"Not yet: {found}.")
+        return Answer(f"Not yet ({'; '.join(found.shortfalls())}). Evidence: {found}.")
     workflow = _one(args, "demote <workflow>")
     if not autonomy.demote_command(rt, workflow, user):
         return Answer(f"`{workflow}` is not on autopilot; nothing to demote.")
