@@ -10,7 +10,7 @@ from sqlalchemy import Table, bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 
-from bot.base import http_input
+from bot.base import http_input, tracing
 from bot.base.canonical import canonical_hash
 from bot.base.db import Executor
 from bot.base.errors import AirlockError, Conflict, Forbidden, InvalidInput
@@ -72,7 +72,35 @@ def parse_submission(raw: bytes) -> tuple[Submission, dict[str, Any]]:
         raise InvalidInput(f"fix these fields: {summary}", errors=errors) from None
 
 
-def submit(rt: Runtime, *, token: str | None, raw: bytes, header_key: str | None) -> IntakeResult:
+def submit(
+    rt: Runtime,
+    *,
+    token: str | None,
+    raw: bytes,
+    header_key: str | None,
+    traceparent: str | None = None,
+) -> IntakeResult:
+    """The intake, in a span under the agent's `traceparent` when tracing is on."""
+    parent = tracing.valid_traceparent(traceparent)
+    with tracing.span("airlock.intake", parent, {}) as current:
+        result = _submit(rt, token, raw, header_key, parent)
+        if current is not None:
+            body = result.body
+            current.set_attributes(
+                {
+                    "airlock.item_id": body["id"],
+                    "airlock.workflow": body["workflow"],
+                    "airlock.status": body["status"],
+                    "airlock.gate": body["gate"],
+                    "airlock.replayed": result.replayed,
+                }
+            )
+    return result
+
+
+def _submit(
+    rt: Runtime, token: str | None, raw: bytes, header_key: str | None, traceparent: str | None
+) -> IntakeResult:
     """The whole intake in one transaction; bad input raises before anything is written."""
     keys.check_shape(token)
     sub, data = parse_submission(raw)
@@ -100,6 +128,7 @@ def submit(rt: Runtime, *, token: str | None, raw: bytes, header_key: str | None
             new = prepare(key, loaded, spec, sub, data, idem_key, request_hash, held, rt.clock())
             if scope is not None and not paused and new.values["status"] == "held":
                 new.received["held_by"] = scope.label  # the trail names the scoped stop button
+            new.values["traceparent"] = traceparent
             if record_note is not None:
                 new.received["record_check"] = record_note  # accepted without knowing
             _store(conn, key, loaded, new)
