@@ -59,3 +59,17 @@ def test_plain_agent_waits_for_the_human_and_reports_the_verdict(
     said = json.loads(out.strip().splitlines()[-1])
     assert (said["id"], said["status"]) == (item_id, "rejected")
     assert said["decision"]["reason"] == "inaccurate"
+
+
+def test_langgraph_agent_publishes_only_what_a_person_approved(
+    live: LiveServer, rt: Runtime, agent_key: str
+) -> None:
+    agent = run_example("langgraph_agent.py", live, agent_key)
+    item_id = first_item(rt, time.monotonic() + 30)
+    decisions.approve(rt, item_id, "U0ADMIN")
+    out, _ = agent.communicate(timeout=30)
+    assert agent.returncode == 0
+    said = json.loads(out.strip().splitlines()[-1])
+    assert (said["item_id"], said["status"]) == (item_id, "approved")
+    assert said["summary"] == "Decisions: legal review by Friday; pilot in Q3."  # the fake model's
+    assert said["action"] == f"published the summary of {item_id}"
