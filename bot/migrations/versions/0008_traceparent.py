@@ -1,7 +1,7 @@
 """traceparent: the agent's W3C trace context, stored at intake for the decision and write spans
 
-Revision ID: 0006_traceparent
-Revises: 0005_agent_events
+Revision ID: 0008_traceparent
+Revises: 0007_bundles
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_traceparent"
-down_revision = "0005_agent_events"
+revision = "0008_traceparent"
+down_revision = "0007_bundles"
 branch_labels = None
 depends_on = None
 
