@@ -1,7 +1,7 @@
 """traceparent: the agent's W3C trace context, stored at intake for the decision and write spans
 
-Revision ID: 0008_traceparent
-Revises: 0007_bundles
+Revision ID: 0013_traceparent
+Revises: 0012_item_reviewer_index
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_traceparent"
-down_revision = "0007_bundles"
+revision = "0013_traceparent"
+down_revision = "0012_item_reviewer_index"
 branch_labels = None
 depends_on = None
 
