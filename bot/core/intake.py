@@ -81,6 +81,7 @@ def submit(
     traceparent: str | None = None,
 ) -> IntakeResult:
     """The intake, in a span under the agent's `traceparent` when tracing is on."""
+    keys.check_shape(token)
     parent = tracing.valid_traceparent(traceparent)
     with tracing.span("airlock.intake", parent, {}) as current:
         result = _submit(rt, token, raw, header_key, parent)
@@ -102,7 +103,6 @@ def _submit(
     rt: Runtime, token: str | None, raw: bytes, header_key: str | None, traceparent: str | None
 ) -> IntakeResult:
     """The whole intake in one transaction; bad input raises before anything is written."""
-    keys.check_shape(token)
     sub, data = parse_submission(raw)
     idem_key = _idempotency_key(sub, data, header_key)
     request_hash = canonical_hash({k: v for k, v in data.items() if k != "idempotency_key"})
@@ -128,10 +128,9 @@ def _submit(
             new = prepare(key, loaded, spec, sub, data, idem_key, request_hash, held, rt.clock())
             if scope is not None and not paused and new.values["status"] == "held":
                 new.received["held_by"] = scope.label  # the trail names the scoped stop button
-            new.values["traceparent"] = traceparent
             if record_note is not None:
                 new.received["record_check"] = record_note  # accepted without knowing
-            _store(conn, key, loaded, new)
+            _store(conn, key, loaded, new, traceparent)
     except IntegrityError as error:
         # The same idempotency key was stored before (or a moment ago): answer as a replay.
         return _replay_or_raise(rt, key, idem_key, request_hash, error)
@@ -236,7 +235,10 @@ def _state(
     return bool(row.paused), governing_override(row.mode_override, row.version, version)
 
 
-def _store(session: Executor, key: Agent, loaded: LoadedSpec, new: NewItem) -> None:
+def _store(
+    session: Executor, key: Agent, loaded: LoadedSpec, new: NewItem, traceparent: str | None
+) -> None:
+    new.values["traceparent"] = traceparent  # the agent's trace, for the decision and write spans
     lifecycle.record_intake(
         session,
         new.values,
