@@ -27,7 +27,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy bot handlers models tests bench clients/python/airlock_client
+	$(VENV)/bin/mypy bot handlers models tests bench clients/python/airlock_client examples
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/intake.py

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from slack_bolt import App
 from sqlalchemy import func, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 from starlette.exceptions import HTTPException
 
@@ -20,7 +21,7 @@ from bot.base.errors import AirlockError
 from bot.core.runtime import Runtime
 from bot.reporting import queries
 from handlers.api import build_router
-from handlers.api_docs import answers
+from handlers.api_docs import RETRY_SECONDS, answers, secure
 from handlers.console_routes import build_console_router, console_for
 from handlers.event_docs import document_webhooks
 from handlers.events_api import build_events_router
@@ -36,7 +37,7 @@ def problem(
     slug: str,
     title: str,
     detail: str,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
     """An RFC 9457 problem answer."""
@@ -85,7 +86,30 @@ def create_app(
         )
     _install_errors(app)
     _install_ops(app, rt)
+    _install_openapi(app)
     return app
+
+
+def _install_openapi(app: FastAPI) -> None:
+    """/openapi.json as FastAPI builds it, plus the agent key as the Bearer scheme it is."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = secure(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _unavailable() -> JSONResponse:
+    return problem(
+        503,
+        "unavailable",
+        "Database unreachable",
+        "the database did not answer; nothing was stored, retry later",
+        {"Retry-After": str(RETRY_SECONDS)},
+    )
 
 
 def _install_errors(app: FastAPI) -> None:
@@ -108,7 +132,13 @@ def _install_errors(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else "request failed"
         if exc.status_code == 404:
             detail = "no such endpoint: see /openapi.json for the API"
-        return problem(exc.status_code, "http-error", detail, detail)
+        # The headers the router set, e.g. `Allow` on a 405 (RFC 9110 section 15.5.6).
+        return problem(exc.status_code, "http-error", detail, detail, exc.headers)
+
+    @app.exception_handler(OperationalError)
+    async def _database(_req: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unreachable: %s", exc)
+        return _unavailable()
 
     @app.exception_handler(Exception)
     async def _unexpected(_req: Request, exc: Exception) -> JSONResponse:
@@ -147,14 +177,12 @@ def _install_ops(app: FastAPI, rt: Runtime) -> None:
         except Exception:
             # The details (host, database, driver message) go to the log, never to the caller.
             log.exception("health check: database unreachable")
-            return problem(
-                503, "unhealthy", "Database unreachable", "the database did not answer; see the log"
-            )
+            return _unavailable()
         return JSONResponse(
             {"status": "ok", "database": rt.db.dialect, "workflows": len(rt.specs.specs)}
         )
 
-    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
+    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse, responses=answers())
     def metrics() -> Response:
         """Prometheus text format."""
         return Response(rt.metrics.render(), media_type="text/plain; version=0.0.4")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,7 @@ from slack_sdk import WebClient
 
 from bot import field_check
 from bot.app import build_bolt_app
+from bot.base import tracing
 from bot.base.config import ConfigError, Settings
 from bot.base.specs import SpecError
 from bot.core import autonomy_watch, autopause, checkpoint, delegation, scoped_pause
@@ -184,6 +186,7 @@ def build_service(
     settings: Settings, rt: Runtime | None = None, io: Integrations | None = None
 ) -> Service:
     """Open the runtime (migrating the database) and wire workers, Slack and the HTTP app."""
+    tracing.configure(os.environ)  # OpenTelemetry, only when OTEL_* asks for it
     rt = rt or open_runtime(settings)
     io = io or connect(settings, rt)
     _use_salesforce(rt, io.salesforce, settings)

@@ -42,7 +42,8 @@ def _add_intake(router: APIRouter, rt: Runtime) -> None:
             request.stream(), request.headers.get("content-length"), rt.settings.max_body_bytes
         )
         token, header_key = _bearer(request), request.headers.get("idempotency-key")
-        result = await run_in_threadpool(intake_for, rt, token, raw, header_key)
+        trace = request.headers.get("traceparent")  # W3C trace context: joins the agent's trace
+        result = await run_in_threadpool(intake_for, rt, token, raw, header_key, trace)
         headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
         return JSONResponse(result.body, status_code=result.status_code, headers=headers)
 

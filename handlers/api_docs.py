@@ -23,8 +23,17 @@ _WHY: dict[int, str] = {
     413: "The body is over AIRLOCK_MAX_BODY_BYTES.",
     422: "The request does not match the schema; `errors` lists each field.",
     429: "The key already holds its limit of open long-polls; `Retry-After` says when to retry.",
-    503: "The database did not answer (details go to the log, never to the caller).",
+    503: "The database did not answer (details go to the log, never to the caller); "
+    "`Retry-After` says when to retry.",
 }
+# RFC 9110 section 10.2.3: the seconds to wait before asking again.
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
+RETRY_SECONDS = 5  # a 503's Retry-After: long enough for a database failover to settle
 
 
 class FieldError(BaseModel):
@@ -93,12 +102,32 @@ INTAKE_BODY: dict[str, Any] = {
 
 
 def answers(*statuses: int, created: bool = False) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a route: its errors as problems, and for intake its 201 body."""
+    """`responses=` for a route: its errors as problems, and for intake its 201 body.
+
+    Every route reads the database, so every route may answer 503 when it does not answer.
+    """
     problem = {PROBLEM: {"schema": inlined(Problem.model_json_schema())}}
     docs: dict[int | str, dict[str, Any]] = {
-        status: {"description": _WHY[status], "content": problem} for status in statuses
+        status: {"description": _WHY[status], "content": problem} for status in (*statuses, 503)
     }
+    for status in (429, 503):
+        if status in docs:
+            docs[status]["headers"] = _RETRY_AFTER
     if created:
         body = {"application/json": {"schema": inlined(Created.model_json_schema())}}
         docs[201] = {"description": "Stored (or replayed).", "content": body}
     return docs
+
+
+BEARER = {"agentKey": {"type": "http", "scheme": "bearer", "description": "An agent key"}}
+
+
+def secure(document: dict[str, Any]) -> dict[str, Any]:
+    """Declare the agent key: every /api/v1 operation needs it; ops and console paths do not."""
+    document.setdefault("components", {}).setdefault("securitySchemes", {}).update(BEARER)
+    for path, operations in document.get("paths", {}).items():
+        if not path.startswith("/api/"):
+            continue
+        for operation in operations.values():
+            operation["security"] = [{"agentKey": []}]
+    return document

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import FastAPI, Header
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from bot.core.agent_events import TYPES
 
@@ -55,6 +55,25 @@ class WorkflowEventData(BaseModel):
     detail: dict[str, Any]
 
 
+class FeedEvent(BaseModel):
+    """One event of the pull feed: a webhook body with its `webhook-id` as `id`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(description="the same as the webhook's `webhook-id`: dedupe on it")
+    type: str = Field(description="one of the types under `webhooks`")
+    timestamp: datetime
+    data: dict[str, Any]
+
+
+class EventsPage(BaseModel):
+    """A page of GET /api/v1/events."""
+
+    events: list[FeedEvent]
+    next_cursor: str | None = Field(description="send as `after` to read on; null: no events yet")
+    has_more: bool = Field(description="true: ask again now, more events follow")
+
+
 _ABOUT = {
     "item.decided": "An item reached its verdict (approved, edited, rejected, expired, auto).",
     "item.written": "Write-back to Salesforce finished: every change applied.",
@@ -100,7 +119,7 @@ def _declare(app: FastAPI, kind: str, body_model: type[BaseModel]) -> None:
     receive.__annotations__["body"] = body_model
     app.webhooks.post(
         kind,
-        summary=_ABOUT[kind],
+        summary=_ABOUT.get(kind, f"The agent event {kind}."),
         description=_HEADERS,
         operation_id=f"event_{kind.replace('.', '_')}",
         status_code=204,

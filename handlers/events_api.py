@@ -10,14 +10,21 @@ from bot.base.errors import Forbidden
 from bot.base.http_input import bearer
 from bot.core import event_feed, keys
 from bot.core.runtime import Runtime
-from handlers.api_docs import answers
+from handlers.api_docs import answers, inlined
+from handlers.event_docs import EventsPage
+
+_PAGE_SCHEMA = inlined(EventsPage.model_json_schema())
+_PAGE = {
+    "description": "A page of events",
+    "content": {"application/json": {"schema": _PAGE_SCHEMA}},
+}
 
 
 def build_events_router(rt: Runtime) -> APIRouter:
     """The feed route under /api/v1, bound to one runtime."""
     router = APIRouter(prefix="/api/v1", tags=["agents"])
 
-    @router.get("/events", responses=answers(401, 403, 404, 422))
+    @router.get("/events", responses={**answers(401, 403, 404, 422), 200: _PAGE})
     def list_events(
         request: Request,
         workflow: str | None = None,

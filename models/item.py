@@ -111,5 +111,7 @@ class Item(SQLModel, table=True):
     next_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     audit_seq: int = 0
     audit_head: str | None = None
+    # The agent's W3C traceparent at intake: decision and write spans join its trace.
+    traceparent: str | None = Field(default=None, max_length=55)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -51,11 +51,17 @@ def _slack_payloads_valid(request: pytest.FixtureRequest) -> Iterator[None]:
     assert not new, f"the Slack stand-in refused payloads this test produced: {new}"
 
 
+# Lines a test wants in CI's log even under `pytest -q` (e.g. the fuzz run's figures).
+FIGURES: list[str] = []
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.write_line(
         f"Slack stand-in: {CHECKED[0]} messages and views validated, "
         f"{len(VIOLATIONS)} refused outside tests that provoke refusals"
     )
+    for line in FIGURES:
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

@@ -164,10 +164,14 @@ def test_slack_refusals_do_not_grow_the_trail_without_bound(
 def test_healthz_hides_database_errors(rt: Runtime) -> None:
     broken = Database("postgresql+psycopg://airlock:s3cret@127.0.0.1:1/airlock_db")
     app = create_app(Runtime(settings=rt.settings, db=broken, specs=rt.specs))
-    response = TestClient(app).get("/healthz")
-    assert response.status_code == 503
-    for leak in ("127.0.0.1", "airlock_db", "s3cret", "connection", "psycopg"):
-        assert leak not in response.text.lower()
+    client = TestClient(app)
+    auth = {"Authorization": "Bearer alk_x_y"}
+    for response in (client.get("/healthz"), client.get("/api/v1/workflows", headers=auth)):
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["retry-after"] == "5"
+        for leak in ("127.0.0.1", "airlock_db", "s3cret", "connection", "psycopg"):
+            assert leak not in response.text.lower()
 
 
 def test_get_item_out_of_scope_looks_missing(api: httpx.Client, rt: Runtime) -> None:

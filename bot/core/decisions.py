@@ -16,6 +16,7 @@ from bot.core.edit_meta import edit_limits as edit_limits
 from bot.core.effects import needs_writeback, queue_effects
 from bot.core.policy import regate
 from bot.core.runtime import Runtime
+from bot.core.spans import trace_decision
 from models import Item
 from models.types import utcnow
 
@@ -292,5 +293,6 @@ def _decide(
         with rt.db.write() as session:
             lifecycle.append_item_event(session, item, "edit_refused", f"user:{user}", refused.data)
         raise EditRaisesGate(refused.message, item_id=item_id) from None
+    trace_decision(decided, user, to.value, rt.clock())
     rt.kick()
     return decided

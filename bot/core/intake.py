@@ -10,7 +10,7 @@ from sqlalchemy import Table, bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 
-from bot.base import http_input
+from bot.base import http_input, tracing
 from bot.base.canonical import canonical_hash
 from bot.base.db import Executor
 from bot.base.errors import AirlockError, Conflict, Forbidden, InvalidInput
@@ -72,9 +72,37 @@ def parse_submission(raw: bytes) -> tuple[Submission, dict[str, Any]]:
         raise InvalidInput(f"fix these fields: {summary}", errors=errors) from None
 
 
-def submit(rt: Runtime, *, token: str | None, raw: bytes, header_key: str | None) -> IntakeResult:
-    """The whole intake in one transaction; bad input raises before anything is written."""
+def submit(
+    rt: Runtime,
+    *,
+    token: str | None,
+    raw: bytes,
+    header_key: str | None,
+    traceparent: str | None = None,
+) -> IntakeResult:
+    """The intake, in a span under the agent's `traceparent` when tracing is on."""
     keys.check_shape(token)
+    parent = tracing.valid_traceparent(traceparent)
+    with tracing.span("airlock.intake", parent, {}) as current:
+        result = _submit(rt, token, raw, header_key, parent)
+        if current is not None:
+            body = result.body
+            current.set_attributes(
+                {
+                    "airlock.item_id": body["id"],
+                    "airlock.workflow": body["workflow"],
+                    "airlock.status": body["status"],
+                    "airlock.gate": body["gate"],
+                    "airlock.replayed": result.replayed,
+                }
+            )
+    return result
+
+
+def _submit(
+    rt: Runtime, token: str | None, raw: bytes, header_key: str | None, traceparent: str | None
+) -> IntakeResult:
+    """The whole intake in one transaction; bad input raises before anything is written."""
     sub, data = parse_submission(raw)
     idem_key = _idempotency_key(sub, data, header_key)
     request_hash = canonical_hash({k: v for k, v in data.items() if k != "idempotency_key"})
@@ -102,7 +130,7 @@ def submit(rt: Runtime, *, token: str | None, raw: bytes, header_key: str | None
                 new.received["held_by"] = scope.label  # the trail names the scoped stop button
             if record_note is not None:
                 new.received["record_check"] = record_note  # accepted without knowing
-            _store(conn, key, loaded, new)
+            _store(conn, key, loaded, new, traceparent)
     except IntegrityError as error:
         # The same idempotency key was stored before (or a moment ago): answer as a replay.
         return _replay_or_raise(rt, key, idem_key, request_hash, error)
@@ -207,7 +235,10 @@ def _state(
     return bool(row.paused), governing_override(row.mode_override, row.version, version)
 
 
-def _store(session: Executor, key: Agent, loaded: LoadedSpec, new: NewItem) -> None:
+def _store(
+    session: Executor, key: Agent, loaded: LoadedSpec, new: NewItem, traceparent: str | None
+) -> None:
+    new.values["traceparent"] = traceparent  # the agent's trace, for the decision and write spans
     lifecycle.record_intake(
         session,
         new.values,

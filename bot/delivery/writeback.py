@@ -9,11 +9,13 @@ from typing import Any, TypeVar
 
 from sqlmodel import col, select
 
+from bot.base import tracing
 from bot.base.submission import qualify
 from bot.core.decisions import effective_changes
 from bot.core.field_values import same_at_scale
 from bot.core.outbox import Outcome, Route
 from bot.core.runtime import Runtime
+from bot.core.spans import trace_writes
 from bot.delivery.writeback_isolate import read_current, write_records
 from bot.delivery.writeback_order import RecordOrder, explain_implicit
 from bot.delivery.writeback_outcome import WriteJob, settle_all
@@ -46,6 +48,13 @@ def writeback_route(
     return Route(deliver, batch_size=COMPOSITE_LIMIT, ready=gate)
 
 
+def _result(job: WriteJob) -> str:
+    """How an item's write ended in this batch, for its span."""
+    if job.error:
+        return "failed"
+    return "retry" if job.retry else "written"
+
+
 class _Delivery:
     """One handler call: a batch of salesforce.write rows."""
 
@@ -55,6 +64,15 @@ class _Delivery:
         self.blocked: SalesforceError | None = None
 
     def run(self, rows: Sequence[Outbox]) -> dict[int, Outcome]:
+        """The batch, in a span of its own; each item's write also joins the item's trace."""
+        started = self.rt.clock()
+        with tracing.span("airlock.writeback.batch", None, {"airlock.rows": len(rows)}) as batch:
+            jobs, outcomes = self._run(rows)
+            if batch is not None:
+                trace_writes([(j.item, _result(j)) for j in jobs], started, batch)
+        return outcomes
+
+    def _run(self, rows: Sequence[Outbox]) -> tuple[list[WriteJob], dict[int, Outcome]]:
         jobs, outcomes = self._load(rows)
         by_sobject: dict[str, list[WriteJob]] = {}
         for job in jobs:
@@ -74,7 +92,7 @@ class _Delivery:
             with self.rt.db.write() as session:
                 outcomes |= settle_all(session, jobs, self.rt.settings.admins)
             self.rt.kick()  # cards and notices were queued
-        return outcomes
+        return jobs, outcomes
 
     def _load(self, rows: Sequence[Outbox]) -> tuple[list[WriteJob], dict[int, Outcome]]:
         ids = [row.item_id for row in rows if row.item_id]

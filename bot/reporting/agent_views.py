@@ -34,10 +34,14 @@ def agent_of(rt: Runtime, token: str | None) -> keys.Agent:
 
 
 def intake_for(
-    rt: Runtime, token: str | None, raw: bytes, header_key: str | None = None
+    rt: Runtime,
+    token: str | None,
+    raw: bytes,
+    header_key: str | None = None,
+    traceparent: str | None = None,
 ) -> IntakeResult:
     """Submit one agent output and count it; answers at once, never waits for a human."""
-    result = submit(rt, token=token, raw=raw, header_key=header_key)
+    result = submit(rt, token=token, raw=raw, header_key=header_key, traceparent=traceparent)
     if not result.replayed:
         body = result.body
         rt.metrics.items.labels(body["workflow"], body["status"], body["gate"]).inc()

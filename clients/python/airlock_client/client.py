@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from airlock_client.errors import AirlockError
+from airlock_client.events import Event, EventPage, page_params, read_page
 from airlock_client.models import Item
 
 MAX_POLL = 60.0  # the server's cap on ?wait=
@@ -134,6 +135,15 @@ class AirlockClient:
             raise AirlockError.from_response(response)
         return list(response.json()["workflows"])
 
+    def events(self, after: str | None = None, *, workflow: str | None = None) -> EventPage:
+        """Every event after the cursor `after` (None: from the start), following `has_more`."""
+        events: list[Event] = []
+        more = True
+        while more:
+            response = self._http.get("/api/v1/events", params=page_params(workflow, after))
+            after, more = read_page(response, events)
+        return EventPage(events, after)
+
 
 class AsyncAirlockClient:
     """The async twin of AirlockClient, for agents running on an event loop."""
@@ -185,3 +195,12 @@ class AsyncAirlockClient:
             if item is not None:
                 return item
             await asyncio.sleep(pause)
+
+    async def events(self, after: str | None = None, *, workflow: str | None = None) -> EventPage:
+        """Every event after the cursor `after` (None: from the start), following `has_more`."""
+        events: list[Event] = []
+        more = True
+        while more:
+            response = await self._http.get("/api/v1/events", params=page_params(workflow, after))
+            after, more = read_page(response, events)
+        return EventPage(events, after)
