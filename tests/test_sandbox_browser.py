@@ -128,11 +128,13 @@ def test_modal_errors_inline_then_manager_edit(sandbox: Page, service: Service) 
     amount = sandbox.locator("article.message", has_text="Raise Acme plant expansion to 180k")
     amount.get_by_role("button", name="Edit").click()
     modal = sandbox.locator("#modal")
-    field = modal.get_by_label("Amount")
+    field = modal.get_by_role("spinbutton", name="Amount")  # the checkbox "Amount" keeps it
     expect(field).to_have_value("180000")
     field.fill("")
     modal.get_by_role("button", name="Approve with edits").click()
-    expect(modal.locator(".bk-error")).to_contain_text("This value is required")
+    expect(modal.locator(".bk-error", has_text="required")).to_contain_text(
+        "This value is required"
+    )
     shot(sandbox, "sandbox-4-modal-error.png")
     field.fill("175000")
     modal.get_by_role("button", name="Approve with edits").click()
