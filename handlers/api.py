@@ -16,6 +16,7 @@ from bot.core.waiting import MAX_WAIT_SECONDS
 from bot.reporting.agent_views import intake_for, item_for, wait_item, workflows_for
 from bot.reporting.queries import workflow_detail
 from handlers.api_docs import INTAKE_BODY, answers
+from handlers.api_views import ItemView, WorkflowList, WorkflowView, body
 
 
 def build_router(rt: Runtime) -> APIRouter:
@@ -51,7 +52,10 @@ def _add_intake(router: APIRouter, rt: Runtime) -> None:
 def _add_item_view(router: APIRouter, rt: Runtime) -> None:
     """GET /items/{id}: one item as the agent's key may see it."""
 
-    @router.get("/items/{item_id}", responses=answers(401, 404, 422, 429))
+    @router.get(
+        "/items/{item_id}",
+        responses={**answers(401, 404, 422, 429), **body(ItemView, "The item")},
+    )
     async def get_item(
         item_id: str,
         request: Request,
@@ -72,12 +76,17 @@ def _add_item_view(router: APIRouter, rt: Runtime) -> None:
 def _add_workflow_views(router: APIRouter, rt: Runtime) -> None:
     """GET /workflows and /workflows/{id}: the workflows in the key's scope."""
 
-    @router.get("/workflows", responses=answers(401))
+    @router.get(
+        "/workflows", responses={**answers(401), **body(WorkflowList, "The key's workflows")}
+    )
     def list_workflows(request: Request) -> dict[str, Any]:
         """Every loaded workflow this key may see, with its state and counts."""
         return {"workflows": workflows_for(rt, _bearer(request))}
 
-    @router.get("/workflows/{workflow_id}", responses=answers(401, 403, 404, 422))
+    @router.get(
+        "/workflows/{workflow_id}",
+        responses={**answers(401, 403, 404, 422), **body(WorkflowView, "The workflow")},
+    )
     def get_workflow(workflow_id: str, request: Request) -> dict[str, Any]:
         """One workflow: spec, mode, paused or active, and its metrics."""
         with rt.db.read() as session:
