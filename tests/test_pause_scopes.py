@@ -11,7 +11,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
-from bot.core import keys
+from bot.core import keys, scoped_pause
+from bot.core.release import release_held
+from bot.core.runtime import Runtime
+from bot.core.scopes import parse_scope
 from bot.service import Service
 from models import AgentEvent, Event, PauseScope
 from tests import payloads
@@ -145,3 +148,23 @@ def test_pause_agent_needs_owner_of_every_workflow_it_feeds(
     assert slack.command("U0ADMIN", "pause agent:test-agent").json()["response_type"] == (
         "in_channel"
     )
+
+
+def test_resume_counts_what_it_frees_even_when_the_tick_releases_first(
+    service: Service, agent_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scheduler's tick may release a scope's held items between the scope's release and the
+    resume's own release pass: the person is still told how many the resume freed."""
+    at(service, TUESDAY)
+    scope = parse_scope(f"record:{payloads.OPP_ID}")
+    assert scoped_pause.pause(service.rt, scope, OWNER, None, None)
+    held = post(service.rt, agent_key, payloads.field_update(idempotency_key="raced"))
+    assert status_of(service, held) == "held"
+
+    def tick_wins(rt: Runtime, actor: str) -> list[str]:
+        release_held(rt, actor="system")  # the tick, just after the scope was released
+        return release_held(rt, actor=actor)  # finds nothing left
+
+    monkeypatch.setattr(scoped_pause, "release_held", tick_wins)
+    assert scoped_pause.resume(service.rt, scope, OWNER) == 1
+    assert status_of(service, held) == "pending"

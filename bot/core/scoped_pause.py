@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, delete, update
+from sqlalchemy import Table, delete, func, update
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.base.errors import InvalidInput
@@ -20,8 +20,8 @@ from bot.core.decisions import NotPermitted
 from bot.core.release import release_held
 from bot.core.rights import is_owner, refused
 from bot.core.runtime import Runtime
-from bot.core.scopes import AGENT, Scope, covers, due
-from models import AgentKey, PauseScope
+from bot.core.scopes import AGENT, Scope, covers, due, held_by_scope
+from models import AgentKey, Item, PauseScope, Workflow
 
 _ITEMS: Table = SQLModel.metadata.tables["item"]
 
@@ -90,8 +90,10 @@ def pause(rt: Runtime, scope: Scope, user: str, reason: str | None, span: timede
     return True
 
 
-def resume(rt: Runtime, scope: Scope, user: str | None) -> list[str]:
-    """Release a scoped stop button (None: its `for` ran out); returns items released at once.
+def resume(rt: Runtime, scope: Scope, user: str | None) -> int:
+    """Release a scoped stop button (None: its `for` ran out); returns how many held items it
+    frees. They are counted as the button is released: from then on the scheduler's tick may
+    release some of them before this call does, so what this call releases itself is no count.
 
     Raises InvalidInput when the scope is not paused.
     """
@@ -114,12 +116,30 @@ def resume(rt: Runtime, scope: Scope, user: str | None) -> list[str]:
         if gone.rowcount != 1:  # type: ignore[attr-defined]
             raise InvalidInput(f"{scope.label} is not paused")
         _restart_timers(session, scope, now)
+        freed = _freed(session, scope)
         data = {"scope": scope.label} | ({} if user else {"note": "its `for` ran out"})
         for workflow_id in workflows:
             lifecycle.append_workflow_event(session, workflow_id, "resumed", actor, data)
-    released = release_held(rt, actor=actor)
+    release_held(rt, actor=actor)
     rt.kick()
-    return released
+    return freed
+
+
+def _freed(session: Session, scope: Scope) -> int:
+    """Held items this scope covered that nothing holds any more (no other scope, no paused
+    workflow): read in the transaction that releases the scope."""
+    still = select(Workflow.id).where(col(Workflow.paused))
+    query = (
+        select(func.count())
+        .select_from(Item)
+        .where(
+            col(Item.status) == Status.HELD,
+            covers(scope),
+            ~held_by_scope(session),
+            col(Item.workflow_id).not_in(still),
+        )
+    )
+    return int(session.execute(query).scalar_one())
 
 
 def _restart_timers(session: Session, scope: Scope, now: datetime) -> None:

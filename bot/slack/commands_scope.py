@@ -51,6 +51,6 @@ def pause(rt: Runtime, user: str, args: list[str], tz: str) -> str:
 def resume(rt: Runtime, user: str, target: str) -> str:
     """Release an agent's or a record's stop button; its held items go out in order."""
     scope = parse_scope(target)
-    released = scoped_pause.resume(rt, scope, user)
-    more = f"; {len(released)} held item(s) released in order" if released else ""
+    freed = scoped_pause.resume(rt, scope, user)
+    more = f"; {freed} held item(s) released in order" if freed else ""
     return f":arrow_forward: <@{user}> resumed `{esc(scope.label)}`{more}."
