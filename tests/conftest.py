@@ -15,12 +15,16 @@ from sqlalchemy import create_engine, text
 
 from bot.base.config import Settings
 from bot.base.db import Database
+from bot.core.outbox import OutboxWorker
 from bot.core.runtime import Runtime, open_runtime
+from bot.salesforce.client import SalesforceClient
 from bot.sandbox.live import LiveServer
 from bot.sandbox.live import free_port as free_port  # tests import it from here
+from bot.sandbox.salesforce_standin import SalesforceStandin
 from bot.sandbox.slack_blockkit import CHECKED, VIOLATIONS
 from bot.service import Service, build_service
 from tests.slack_driver import SlackDriver
+from tests.writeback_support import sf_client, write_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("AIRLOCK_TEST_DATABASE_URL")
@@ -157,6 +161,26 @@ def slack(live: LiveServer, service: Service) -> Iterator[SlackDriver]:
     driver = SlackDriver(live.url, service)
     yield driver
     driver.http.close()
+
+
+# The Salesforce side of write-back tests: the stand-in org, a JWT client of it, and a write-back
+# worker over both (a module that needs another shape defines its own fixture of the same name).
+@pytest.fixture
+def standin() -> Iterator[SalesforceStandin]:
+    with SalesforceStandin() as running:
+        yield running
+
+
+@pytest.fixture
+def client(standin: SalesforceStandin) -> Iterator[SalesforceClient]:
+    sf = sf_client(standin)
+    yield sf
+    sf.close()
+
+
+@pytest.fixture
+def worker(rt: Runtime, client: SalesforceClient) -> OutboxWorker:
+    return write_worker(rt, client)
 
 
 @pytest.fixture

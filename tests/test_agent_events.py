@@ -36,12 +36,6 @@ STAGE = {"field": "StageName", "value": "Negotiation/Review", "observed": "Propo
 
 
 @pytest.fixture
-def standin() -> Iterator[SalesforceStandin]:
-    with SalesforceStandin() as running:
-        yield running
-
-
-@pytest.fixture
 def worker(rt: Runtime, standin: SalesforceStandin) -> Iterator[OutboxWorker]:
     client: SalesforceClient = sf_client(standin)
     yield write_worker(rt, client)

@@ -6,12 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import requests
 
 from bot.core.outbox import OutboxWorker
@@ -30,7 +28,6 @@ from tests.writeback_support import (
     patches,
     record,
     settle,
-    sf_client,
     update_body,
     write_row,
 )
@@ -39,19 +36,6 @@ OPP = make_id("Opportunity", 1)
 STAGE: list[dict[str, Any]] = [
     {"field": "StageName", "value": "Negotiation/Review", "observed": "Proposal/Price Quote"}
 ]
-
-
-@pytest.fixture
-def standin() -> Iterator[SalesforceStandin]:
-    with SalesforceStandin() as running:
-        yield running
-
-
-@pytest.fixture
-def client(standin: SalesforceStandin) -> Iterator[SalesforceClient]:
-    sf = sf_client(standin)
-    yield sf
-    sf.close()
 
 
 def worker(rt: Runtime, client: SalesforceClient, recheck: float) -> OutboxWorker:

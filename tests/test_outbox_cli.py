@@ -25,12 +25,6 @@ STAGE = [{"field": "StageName", "value": "Negotiation/Review"}]
 
 
 @pytest.fixture
-def standin() -> Iterator[SalesforceStandin]:
-    with SalesforceStandin() as running:
-        yield running
-
-
-@pytest.fixture
 def client(standin: SalesforceStandin) -> Iterator[SalesforceClient]:
     client = sf_client(standin)
     yield client

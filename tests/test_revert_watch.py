@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlmodel import col, select
 
 from bot.core.outbox import OutboxWorker
@@ -20,31 +18,13 @@ from bot.sandbox.salesforce_standin import SalesforceStandin
 from bot.slack.blocks_home import stats_text
 from models import AgentEvent, Event
 from models.types import utcnow
-from tests.writeback_support import approved, load, settle, sf_client, update_body, write_worker
+from tests.writeback_support import approved, load, settle, update_body
 
 OPP = make_id("Opportunity", 1)
 STAGE: list[dict[str, Any]] = [
     {"field": "StageName", "value": "Negotiation/Review", "observed": "Proposal/Price Quote"}
 ]
 REP = SEED_PEOPLE[1].salesforce_id
-
-
-@pytest.fixture
-def standin() -> Iterator[SalesforceStandin]:
-    with SalesforceStandin() as running:
-        yield running
-
-
-@pytest.fixture
-def client(standin: SalesforceStandin) -> Iterator[SalesforceClient]:
-    sf = sf_client(standin)
-    yield sf
-    sf.close()
-
-
-@pytest.fixture
-def worker(rt: Runtime, client: SalesforceClient) -> OutboxWorker:
-    return write_worker(rt, client)
 
 
 def _written(rt: Runtime, agent_key: str, worker: OutboxWorker) -> str:

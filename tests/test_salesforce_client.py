@@ -45,12 +45,6 @@ KEY = _private_key()
 
 
 @pytest.fixture
-def standin() -> Iterator[SalesforceStandin]:
-    with SalesforceStandin() as running:
-        yield running
-
-
-@pytest.fixture
 def client(standin: SalesforceStandin) -> Iterator[SalesforceClient]:
     config = SalesforceConfig(standin.instance_url, access_token=DEFAULT_TOKEN, timeout=2.0)
     sf = SalesforceClient(config)

@@ -23,10 +23,9 @@ from tests.test_salesforce_standin import (
     http,
     opp,
     query,
-    standin,
 )
 
-__all__ = ["http", "standin"]  # fixtures
+__all__ = ["http"]  # fixtures
 
 DEFAULT_STAGES = [
     "Prospecting",

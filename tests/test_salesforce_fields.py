@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,26 +31,12 @@ from tests.writeback_support import (
     record,
     respec,
     settle,
-    sf_client,
     update_body,
     write_worker,
 )
 
 OPP = make_id("Opportunity", 1)  # seeded: Amount 84000
 __all__ = ["env"]  # fixture
-
-
-@pytest.fixture
-def standin() -> Iterator[SalesforceStandin]:
-    with SalesforceStandin() as running:
-        yield running
-
-
-@pytest.fixture
-def client(standin: SalesforceStandin) -> Iterator[SalesforceClient]:
-    sf = sf_client(standin)
-    yield sf
-    sf.close()
 
 
 def described(rt: Runtime, client: SalesforceClient) -> FieldCatalog:

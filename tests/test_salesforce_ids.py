@@ -3,7 +3,6 @@ stand-in accepts both as Salesforce does."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,33 +21,13 @@ from tests.writeback_support import (
     patches,
     record,
     settle,
-    sf_client,
     update_body,
-    write_worker,
 )
 
 OPP = make_id("Opportunity", 1)
 STAGE: list[dict[str, Any]] = [
     {"field": "StageName", "value": "Negotiation/Review", "observed": "Proposal/Price Quote"}
 ]
-
-
-@pytest.fixture
-def standin() -> Iterator[SalesforceStandin]:
-    with SalesforceStandin() as running:
-        yield running
-
-
-@pytest.fixture
-def client(standin: SalesforceStandin) -> Iterator[SalesforceClient]:
-    sf = sf_client(standin)
-    yield sf
-    sf.close()
-
-
-@pytest.fixture
-def worker(rt: Runtime, client: SalesforceClient) -> OutboxWorker:
-    return write_worker(rt, client)
 
 
 @pytest.mark.parametrize(

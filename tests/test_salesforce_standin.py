@@ -21,12 +21,6 @@ OPP_1, OPP_2 = make_id("Opportunity", 1), make_id("Opportunity", 2)
 
 
 @pytest.fixture
-def standin() -> Iterator[SalesforceStandin]:
-    with SalesforceStandin() as running:
-        yield running
-
-
-@pytest.fixture
 def http() -> Iterator[requests.Session]:
     with requests.Session() as session:
         session.trust_env = False

@@ -4,7 +4,6 @@ the integration user cannot see; SOQL compares datetimes (a Task's creation wind
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,22 +13,8 @@ from bot.salesforce.client import SalesforceClient, SalesforceError, soql_litera
 from bot.salesforce.soql_text import soql_datetime
 from bot.sandbox.salesforce_seed import make_id
 from bot.sandbox.salesforce_standin import SalesforceStandin
-from tests.writeback_support import sf_client
 
 OPP, OTHER = make_id("Opportunity", 1), make_id("Opportunity", 2)
-
-
-@pytest.fixture
-def standin() -> Iterator[SalesforceStandin]:
-    with SalesforceStandin() as running:
-        yield running
-
-
-@pytest.fixture
-def client(standin: SalesforceStandin) -> Iterator[SalesforceClient]:
-    sf = sf_client(standin)
-    yield sf
-    sf.close()
 
 
 @pytest.mark.parametrize(

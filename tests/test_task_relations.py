@@ -3,7 +3,6 @@ Status and Priority defaults; the stand-in refuses a person in WhatId as Salesfo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,30 +20,10 @@ from tests.writeback_support import (
     load,
     outcome,
     settle,
-    sf_client,
-    write_worker,
 )
 
 OPP, LEAD, CONTACT = make_id("Opportunity", 1), make_id("Lead", 1), make_id("Contact", 1)
 AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
-
-
-@pytest.fixture
-def standin() -> Iterator[SalesforceStandin]:
-    with SalesforceStandin() as running:
-        yield running
-
-
-@pytest.fixture
-def client(standin: SalesforceStandin) -> Iterator[SalesforceClient]:
-    sf = sf_client(standin)
-    yield sf
-    sf.close()
-
-
-@pytest.fixture
-def worker(rt: Runtime, client: SalesforceClient) -> OutboxWorker:
-    return write_worker(rt, client)
 
 
 def task_on(sobject: str, record_id: str) -> dict[str, Any]:

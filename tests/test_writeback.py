@@ -3,7 +3,6 @@ the allowlist, provenance, tasks across a crash, and the stop button."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,6 @@ from tests.writeback_support import (
     respec,
     routed,
     settle,
-    sf_client,
     update_body,
     write_row,
     write_worker,
@@ -42,24 +40,6 @@ OPP = make_id("Opportunity", 1)  # seeded: StageName "Proposal/Price Quote", Amo
 STAGE: list[dict[str, Any]] = [
     {"field": "StageName", "value": "Negotiation/Review", "observed": "Proposal/Price Quote"}
 ]
-
-
-@pytest.fixture
-def standin() -> Iterator[SalesforceStandin]:
-    with SalesforceStandin() as running:
-        yield running
-
-
-@pytest.fixture
-def client(standin: SalesforceStandin) -> Iterator[SalesforceClient]:
-    sf = sf_client(standin)
-    yield sf
-    sf.close()
-
-
-@pytest.fixture
-def worker(rt: Runtime, client: SalesforceClient) -> OutboxWorker:
-    return write_worker(rt, client)
 
 
 def test_write_approved_value_once(

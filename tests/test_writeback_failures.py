@@ -4,16 +4,12 @@ session back off and alert."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from bot.core.outbox import OutboxWorker
 from bot.core.runtime import Runtime
-from bot.salesforce.client import SalesforceClient
 from bot.sandbox.salesforce_seed import make_id
 from bot.sandbox.salesforce_standin import SalesforceStandin
 from models.types import utcnow
@@ -28,34 +24,14 @@ from tests.writeback_support import (
     record,
     respec,
     settle,
-    sf_client,
     update_body,
     write_row,
-    write_worker,
 )
 
 OPP = make_id("Opportunity", 1)  # seeded: StageName "Proposal/Price Quote"
 STAGE: list[dict[str, Any]] = [
     {"field": "StageName", "value": "Negotiation/Review", "observed": "Proposal/Price Quote"}
 ]
-
-
-@pytest.fixture
-def standin() -> Iterator[SalesforceStandin]:
-    with SalesforceStandin() as running:
-        yield running
-
-
-@pytest.fixture
-def client(standin: SalesforceStandin) -> Iterator[SalesforceClient]:
-    sf = sf_client(standin)
-    yield sf
-    sf.close()
-
-
-@pytest.fixture
-def worker(rt: Runtime, client: SalesforceClient) -> OutboxWorker:
-    return write_worker(rt, client)
 
 
 def test_fail_on_rejected_record_and_tell_owner(

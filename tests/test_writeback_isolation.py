@@ -4,16 +4,13 @@ fails only the items that carry it; the other items of the wave are written exac
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from bot.core.outbox import OutboxWorker
 from bot.core.runtime import Runtime
-from bot.salesforce.client import SalesforceClient
 from bot.sandbox.salesforce_seed import make_id
 from bot.sandbox.salesforce_standin import SalesforceStandin
 from tests.writeback_support import (
@@ -25,30 +22,10 @@ from tests.writeback_support import (
     record,
     respec,
     settle,
-    sf_client,
     update_body,
-    write_worker,
 )
 
 OPPS = [make_id("Opportunity", n) for n in range(1, 6)]
-
-
-@pytest.fixture
-def standin() -> Iterator[SalesforceStandin]:
-    with SalesforceStandin() as running:
-        yield running
-
-
-@pytest.fixture
-def client(standin: SalesforceStandin) -> Iterator[SalesforceClient]:
-    sf = sf_client(standin)
-    yield sf
-    sf.close()
-
-
-@pytest.fixture
-def worker(rt: Runtime, client: SalesforceClient) -> OutboxWorker:
-    return write_worker(rt, client)
 
 
 def _allow(rt: Runtime, workflows_dir: Path, *fields: str) -> None:

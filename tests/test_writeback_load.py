@@ -8,10 +8,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlmodel import col, func, select
 
 from bot.core.runtime import Runtime
@@ -28,12 +26,6 @@ from tests.writeback_support import (
 
 ROOT = Path(__file__).resolve().parent.parent
 NEW_STAGE = "Qualification"
-
-
-@pytest.fixture
-def standin() -> Iterator[SalesforceStandin]:
-    with SalesforceStandin() as running:
-        yield running
 
 
 def opportunities(standin: SalesforceStandin, count: int) -> list[str]:

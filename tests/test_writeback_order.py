@@ -3,17 +3,14 @@ and the value Airlock last wrote is the implicit `observed` of a change that gav
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import update
 from sqlmodel import col
 
 from bot.core.effects import WRITEBACK
 from bot.core.outbox import OutboxWorker
 from bot.core.runtime import Runtime
-from bot.salesforce.client import SalesforceClient
 from bot.sandbox.salesforce_seed import make_id
 from bot.sandbox.salesforce_standin import SalesforceStandin
 from models import Item, Outbox
@@ -24,31 +21,11 @@ from tests.writeback_support import (
     outcome,
     record,
     settle,
-    sf_client,
     update_body,
     write_row,
-    write_worker,
 )
 
 OPP = make_id("Opportunity", 1)  # seeded: StageName "Proposal/Price Quote"
-
-
-@pytest.fixture
-def standin() -> Iterator[SalesforceStandin]:
-    with SalesforceStandin() as running:
-        yield running
-
-
-@pytest.fixture
-def client(standin: SalesforceStandin) -> Iterator[SalesforceClient]:
-    sf = sf_client(standin)
-    yield sf
-    sf.close()
-
-
-@pytest.fixture
-def worker(rt: Runtime, client: SalesforceClient) -> OutboxWorker:
-    return write_worker(rt, client)
 
 
 def _stage(rt: Runtime, agent_key: str, value: str) -> str:

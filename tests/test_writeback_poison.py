@@ -4,10 +4,7 @@ is recorded `failed` and reported once; the healthy writes of the same batch are
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from bot.base.specs import load_specs
 from bot.core.effects import WRITEBACK
@@ -19,12 +16,6 @@ from bot.sandbox.salesforce_standin import SalesforceStandin
 from tests import payloads
 from tests.test_outbox_cli import owner_notices
 from tests.writeback_support import approved, load, sf_client, update_body, write_row
-
-
-@pytest.fixture
-def standin() -> Iterator[SalesforceStandin]:
-    with SalesforceStandin() as running:
-        yield running
 
 
 def test_write_healthy_items_when_one_workflow_yaml_is_gone(

@@ -3,7 +3,6 @@ retry reconciles on what people do not edit, and the intent is recorded by compa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ from tests.writeback_support import (
     outcome,
     respec,
     settle,
-    sf_client,
     write_worker,
 )
 
@@ -41,19 +39,6 @@ class DiesAfterCreate(SalesforceClient):
     def create(self, sobject: str, fields: Any) -> str:
         super().create(sobject, fields)
         raise Crash
-
-
-@pytest.fixture
-def standin() -> Iterator[SalesforceStandin]:
-    with SalesforceStandin() as running:
-        yield running
-
-
-@pytest.fixture
-def client(standin: SalesforceStandin) -> Iterator[SalesforceClient]:
-    sf = sf_client(standin)
-    yield sf
-    sf.close()
 
 
 def _crash_after_create(rt: Runtime, agent_key: str, client: SalesforceClient) -> str:

@@ -21,7 +21,6 @@ from tests.test_writeback_load import (
     worker_process,
     written_items,
 )
-from tests.test_writeback_load import standin as standin  # the fixture
 
 
 def test_survive_sigkill_mid_batch(

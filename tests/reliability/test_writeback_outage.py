@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -37,12 +36,6 @@ class SimulatedClock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-def standin() -> Iterator[SalesforceStandin]:
-    with SalesforceStandin() as running:
-        yield running
 
 
 def due(rt: Runtime, now: datetime) -> int:
