@@ -1,7 +1,9 @@
-"""`/airlock`: parse the text, run it in the runtime, answer in the ack."""
+"""`/airlock`: parse the text, run it in the runtime, answer in the ack (or by DM if it is slow)."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as Late
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -11,6 +13,13 @@ from bot.core.runtime import Runtime
 from bot.slack import commands
 from bot.slack.delivery import ReviewerSource
 from bot.slack.ids import SLASH_COMMAND
+
+# Slack wants the acknowledgement within 3000 ms, or the person sees "operation_timeout"
+# (https://api.slack.com/interactivity/slash-commands#responding_basic_receipt), and Bolt gives
+# up on an ack after 3 s. A command that needs the database while a long write holds it answers
+# "working on it" inside this budget and sends its real answer by DM when it has one.
+ACK_BUDGET_S = 2.0
+WORKING = ":hourglass_flowing_sand: Working on it: I'll send you the answer in a DM."
 
 
 def register(app: App, rt: Runtime, people: ReviewerSource) -> None:
@@ -23,7 +32,15 @@ def register(app: App, rt: Runtime, people: ReviewerSource) -> None:
         # Slack once ack() is called, and the person gets a DM when it is done.
         user = command["user_id"]
         tz = people.timezone_of(user, cached_only=True)
-        answer = commands.run(rt, user, command.get("text", ""), tz)
-        ack(text=answer.text, response_type="in_channel" if answer.public else "ephemeral")
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="airlock-command") as pool:
+            running = pool.submit(commands.run, rt, user, command.get("text", ""), tz)
+            try:
+                answer = running.result(timeout=ACK_BUDGET_S)
+            except Late:
+                ack(text=WORKING, response_type="ephemeral")
+                answer = running.result()
+                client.chat_postMessage(channel=user, text=answer.text)
+            else:
+                ack(text=answer.text, response_type="in_channel" if answer.public else "ephemeral")
         if answer.then is not None:
             client.chat_postMessage(channel=user, text=answer.then())

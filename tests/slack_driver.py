@@ -21,6 +21,7 @@ from bot.sandbox.slack_signing import (
 )
 from bot.service import Service
 from bot.slack.ids import SLASH_COMMAND
+from handlers.slack_commands import WORKING
 
 
 class SlackDriver:
@@ -53,6 +54,22 @@ class SlackDriver:
     def command(self, user: str, text: str) -> httpx.Response:
         """`/airlock <text>`."""
         return self.send(command_body(SLASH_COMMAND, text, user), FORM_CONTENT_TYPE)
+
+    def said(self, user: str, text: str) -> dict[str, Any]:
+        """What `/airlock <text>` answers: the ack, or the DM that follows a slow command's
+        "working on it" (the handler defers when the database is busy past Slack's 3 s)."""
+        before = {m.ts for m in self.slack.messages_for(user)}
+        response = self.command(user, text)
+        assert response.status_code == 200, response.text
+        answer: dict[str, Any] = response.json()
+        if answer.get("text") != WORKING:
+            return answer
+
+        def late() -> str | None:
+            new = [m for m in self.slack.messages_for(user) if m.ts not in before and not m.blocks]
+            return new[0].text if new else None
+
+        return {"text": wait_for(late, timeout=30), "response_type": "ephemeral", "late": True}
 
     def event(
         self, event: dict[str, Any], event_id: str | None = None, *, retry: int = 0

@@ -66,7 +66,7 @@ def test_delegate_with_expiry_moves_items_and_ends_by_itself(
     before = post(service.rt, agent_key, payloads.field_update(idempotency_key="before"))
     old_card = delivered(service, before, MAYA)
 
-    answer = slack.command(MAYA, f"delegate <@{LEO}|leo> until 2026-11-26").json()
+    answer = slack.said(MAYA, f"delegate <@{LEO}|leo> until 2026-11-26")
 
     assert answer["response_type"] == "ephemeral"
     assert f"go to <@{LEO}>, who may decide them" in answer["text"]
@@ -120,15 +120,15 @@ BAD_DELEGATIONS = [
 def test_delegate_refuses_bad_input(service: Service, slack: SlackDriver) -> None:
     at(service, TUESDAY)
     for text, error in BAD_DELEGATIONS:  # one live server for all: each case is a request
-        answer = slack.command(MAYA, text).json()
+        answer = slack.said(MAYA, text)
         assert error in answer["text"], text
         assert delegation.current(service.rt, MAYA) is None
 
 
 def test_delegations_do_not_chain_or_loop(service: Service, slack: SlackDriver) -> None:
     at(service, TUESDAY)
-    slack.command(MAYA, f"delegate <@{LEO}>")
-    refused = slack.command(LEO, f"delegate <@{MAYA}>").json()
+    slack.said(MAYA, f"delegate <@{LEO}>")
+    refused = slack.said(LEO, f"delegate <@{MAYA}>")
     assert f"<@{MAYA}> is away too" in refused["text"]
     assert delegation.current(service.rt, LEO) is None
     # Without `until`: 7 days, to the end of that day in Maya's zone.
@@ -136,7 +136,7 @@ def test_delegations_do_not_chain_or_loop(service: Service, slack: SlackDriver) 
     current = delegation.current(service.rt, MAYA)
     assert current is not None
     assert current.until == datetime(2026, 12, 2, tzinfo=ZoneInfo(tz))  # Tue 24 + 7, whole day
-    off = slack.command(MAYA, "delegate off").json()
+    off = slack.said(MAYA, "delegate off")
     assert f"Delegation to <@{LEO}> is off" in off["text"]
     assert delegation.current(service.rt, MAYA) is None
 

@@ -58,7 +58,7 @@ def test_pause_agent_for_2h_holds_its_items_and_resumes_by_itself(
     with service.rt.db.write() as session:
         _row, other_key = keys.create_key(session, agent="other-agent", workflows=["*"])
 
-    answer = slack.command(OWNER, "pause agent:test-agent for 2h checking prompts").json()
+    answer = slack.said(OWNER, "pause agent:test-agent for 2h checking prompts")
 
     assert answer["response_type"] == "in_channel"
     assert "paused `agent:test-agent` (checking prompts)" in answer["text"]
@@ -68,7 +68,7 @@ def test_pause_agent_for_2h_holds_its_items_and_resumes_by_itself(
     assert (status_of(service, held), status_of(service, free)) == ("held", "pending")
     # The pending item's clocks stand still: no reminder however long the pause lasts.
     assert before not in sweep(service, TUESDAY + timedelta(hours=100)).reminded
-    status = slack.command(OWNER, "status").json()["text"]
+    status = slack.said(OWNER, "status")["text"]
     assert "`agent:test-agent` PAUSED by <@U0OLIVIA> (checking prompts) · resumes by itself" in (
         status
     )
@@ -87,7 +87,7 @@ def test_pause_agent_for_2h_holds_its_items_and_resumes_by_itself(
     assert trail[0][2]["until"] == (TUESDAY + timedelta(hours=2)).isoformat()
     with service.rt.db.read() as session:  # agents are not told their workflow paused: it did not
         assert session.exec(select(AgentEvent.type)).all() == []
-    assert "PAUSED" not in slack.command(OWNER, "status").json()["text"]
+    assert "PAUSED" not in slack.said(OWNER, "status")["text"]
 
 
 def test_pause_record_holds_only_that_record_until_resumed(
@@ -95,7 +95,7 @@ def test_pause_record_holds_only_that_record_until_resumed(
 ) -> None:
     at(service, TUESDAY)
     # A 15-character id names the same record as its 18-character form.
-    answer = slack.command(OWNER, f"pause record:{payloads.OPP_ID[:15]}").json()
+    answer = slack.said(OWNER, f"pause record:{payloads.OPP_ID[:15]}")
     assert f"paused `record:{payloads.OPP_ID}`" in answer["text"]
     held = post(service.rt, agent_key, payloads.field_update(idempotency_key="on-record"))
     elsewhere = payloads.field_update(
@@ -111,13 +111,13 @@ def test_pause_record_holds_only_that_record_until_resumed(
     service.tick()
     assert status_of(service, held) == "held"  # the tick releases nothing a scope covers
 
-    refused = slack.command(REP, f"resume record:{payloads.OPP_ID}").json()
+    refused = slack.said(REP, f"resume record:{payloads.OPP_ID}")
     assert "only admins and workflow owners can resume" in refused["text"]
-    resumed = slack.command(OWNER, f"resume record:{payloads.OPP_ID}").json()
+    resumed = slack.said(OWNER, f"resume record:{payloads.OPP_ID}")
 
     assert "1 held item(s) released in order" in resumed["text"]
     assert status_of(service, held) == "pending"
-    again = slack.command(OWNER, f"resume record:{payloads.OPP_ID}").json()
+    again = slack.said(OWNER, f"resume record:{payloads.OPP_ID}")
     assert f"record:{payloads.OPP_ID} is not paused" in again["text"]
 
 
@@ -133,7 +133,7 @@ def test_pause_scope_refuses_bad_input(
     service: Service, slack: SlackDriver, agent_key: str
 ) -> None:
     for text, error in BAD_SCOPES:  # one live server for all: each case is a request
-        answer = slack.command(OWNER, text).json()
+        answer = slack.said(OWNER, text)
         assert answer["response_type"] == "ephemeral", text
         assert error in answer["text"], text
     with service.rt.db.read() as session:
@@ -143,11 +143,9 @@ def test_pause_scope_refuses_bad_input(
 def test_pause_agent_needs_owner_of_every_workflow_it_feeds(
     service: Service, slack: SlackDriver, agent_key: str
 ) -> None:
-    answer = slack.command(REP, "pause agent:test-agent").json()
+    answer = slack.said(REP, "pause agent:test-agent")
     assert "only admins and the owners of every workflow test-agent feeds" in answer["text"]
-    assert slack.command("U0ADMIN", "pause agent:test-agent").json()["response_type"] == (
-        "in_channel"
-    )
+    assert slack.said("U0ADMIN", "pause agent:test-agent")["response_type"] == ("in_channel")
 
 
 def test_resume_counts_what_it_frees_even_when_the_tick_releases_first(

@@ -256,21 +256,21 @@ def test_reject_records_reason(api: httpx.Client, rt: Runtime, slack: SlackDrive
 def test_slash_commands(api: httpx.Client, rt: Runtime, slack: SlackDriver) -> None:
     item_id = submit(api, payloads.field_update())
     posted(rt, item_id)
-    assert "pause <workflow|all>" in slack.command(REP, "").json()["text"]
-    assert "I don't know `frobnicate`" in slack.command(REP, "frobnicate").json()["text"]
-    assert item_id in slack.command(REP, "queue").json()["text"]
-    assert "received" in slack.command(REP, f"trace {item_id}").json()["text"]
-    stats = slack.command(REP, "stats opp-hygiene").json()["text"]
+    assert "pause <workflow|all>" in slack.said(REP, "")["text"]
+    assert "I don't know `frobnicate`" in slack.said(REP, "frobnicate")["text"]
+    assert item_id in slack.said(REP, "queue")["text"]
+    assert "received" in slack.said(REP, f"trace {item_id}")["text"]
+    stats = slack.said(REP, "stats opp-hygiene")["text"]
     assert stats.startswith("*opp-hygiene*: 1 received, 1 waiting for a decision")
-    paused = slack.command(REP, "pause opp-hygiene wrong stages").json()
+    paused = slack.said(REP, "pause opp-hygiene wrong stages")
     assert paused["response_type"] == "in_channel"
     assert "paused `opp-hygiene` (wrong stages)" in paused["text"]
-    assert "PAUSED (wrong stages)" in slack.command(REP, "status opp-hygiene").json()["text"]
-    refused = slack.command(REP, "resume opp-hygiene").json()
+    assert "PAUSED (wrong stages)" in slack.said(REP, "status opp-hygiene")["text"]
+    refused = slack.said(REP, "resume opp-hygiene")
     assert refused["response_type"] == "ephemeral"
     assert "only the owner" in refused["text"]
-    assert "resumed" in slack.command(ADMIN, "resume opp-hygiene").json()["text"]
-    assert "unknown workflow 'nope'" in slack.command(REP, "status nope").json()["text"]
+    assert "resumed" in slack.said(ADMIN, "resume opp-hygiene")["text"]
+    assert "unknown workflow 'nope'" in slack.said(REP, "status nope")["text"]
 
 
 def test_home_tab_and_event_dedupe(api: httpx.Client, rt: Runtime, slack: SlackDriver) -> None:

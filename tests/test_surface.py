@@ -117,12 +117,12 @@ def test_slack_events_bad_timestamp_is_401(slack: SlackDriver, stamp: str) -> No
 
 
 def test_slack_replayed_resume_refused(slack: SlackDriver, rt: Runtime) -> None:
-    assert "paused" in slack.command(ADMIN, "pause opp-hygiene bad writes").json()["text"]
+    assert "paused" in slack.said(ADMIN, "pause opp-hygiene bad writes")["text"]
     body = command_body(SLASH_COMMAND, "resume opp-hygiene", ADMIN)
     headers = sign(slack.secret, body, content_type=FORM_CONTENT_TYPE)
     first = slack.http.post(slack.url, content=body, headers=headers)
     assert "resumed" in first.json()["text"]
-    assert "paused" in slack.command(ADMIN, "pause opp-hygiene emergency").json()["text"]
+    assert "paused" in slack.said(ADMIN, "pause opp-hygiene emergency")["text"]
     replayed = slack.http.post(slack.url, content=body, headers=headers)
     assert replayed.status_code == 401
     assert "already" in replayed.text

@@ -93,7 +93,7 @@ def test_revert_restores_prior_values(
     item_id = _written(service, agent_key)
     assert _opp(org)["StageName"] == "Negotiation/Review"
 
-    answer = slack.command(REVIEWER, f"revert {item_id} wrong quarter").json()
+    answer = slack.said(REVIEWER, f"revert {item_id} wrong quarter")
     assert f"Reverting {item_id}" in answer["text"]
     _reverted(service, item_id)
 
@@ -118,7 +118,7 @@ def test_revert_leaves_a_field_changed_since(
     item_id = _written(service, agent_key)
     org.set_field("Opportunity", OPP, "Amount", 95000)  # a rep's newer work
 
-    slack.command(REVIEWER, f"revert {item_id}")
+    slack.said(REVIEWER, f"revert {item_id}")
     _reverted(service, item_id)
 
     assert _opp(org)["StageName"] == "Proposal/Price Quote"
@@ -133,7 +133,7 @@ def test_revert_refused_for_others_and_after_the_window(
     service: Service, slack: SlackDriver, agent_key: str
 ) -> None:
     item_id = _written(service, agent_key)
-    refused = slack.command(STRANGER, f"revert {item_id}").json()
+    refused = slack.said(STRANGER, f"revert {item_id}")
     assert "only the person who confirmed" in refused["text"]
     with pytest.raises(NotPermitted):
         request_undo(service.rt, item_id, STRANGER, None)
@@ -143,7 +143,7 @@ def test_revert_refused_for_others_and_after_the_window(
 
 
 def test_revert_refused_when_nothing_written(service: Service, slack: SlackDriver) -> None:
-    answer = slack.command(REVIEWER, "revert itm_nope").json()
+    answer = slack.said(REVIEWER, "revert itm_nope")
     assert "does not exist" in answer["text"]
 
 
