@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -74,7 +74,7 @@ def test_inferior_names_each_failing_metric() -> None:
 
 
 def test_next_hour_rounds_up_only_inside_an_hour() -> None:
-    moment = utcnow().replace(minute=0, second=0, microsecond=0)
+    moment = datetime(2026, 12, 31, 23, 0, tzinfo=UTC)  # the hour after it is next year
     assert next_hour(moment) == moment
     assert next_hour(moment + timedelta(seconds=1)) == moment + timedelta(hours=1)
 
