@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Table, func
+from sqlalchemy import Select, Table, func
 from sqlmodel import Session, SQLModel, select
 
 from bot.base.levels import Gate, Level, Status
@@ -41,29 +41,20 @@ def release_held(
     active = select(_WORKFLOWS.c.id).where(_WORKFLOWS.c.paused.is_(False))
     if workflow_id is not None:
         active = active.where(_WORKFLOWS.c.id == workflow_id)
-    with rt.db.read() as session:
-        # Items an agent or record stop button covers stay held (bot/core/scoped_pause.py).
-        pick = (
-            select(_ITEMS.c.id)
-            .where(
-                _ITEMS.c.status == Status.HELD.value,
-                _ITEMS.c.workflow_id.in_(active),
-                ~held_by_scope(session),
-            )
-            .order_by(_ITEMS.c.created_at, _ITEMS.c.id)
-            .limit(limit)
-        )
-        if session.execute(pick.limit(1)).first() is None:
+    with rt.db.read() as session:  # a cheap look first: most ticks have nothing to release
+        if session.execute(_pick(session, active, 1)).first() is None:
             return []
-    if not rt.db.is_sqlite:
-        # Replicas release disjoint items.
-        pick = pick.with_for_update(skip_locked=True, of=_ITEMS)
     released: list[str] = []
     with rt.db.write() as session:
         if not rt.db.is_sqlite:
             # The active workflows stay active until this batch commits: a pause waits for it
             # (SQLite serialises write transactions anyway).
             session.execute(active.order_by(_WORKFLOWS.c.id).with_for_update(read=True))
+        # The scoped stop buttons are read again in this transaction: one pressed since the
+        # look above must hold its items.
+        pick = _pick(session, active, limit)
+        if not rt.db.is_sqlite:
+            pick = pick.with_for_update(skip_locked=True, of=_ITEMS)  # replicas: disjoint items
         for item_id in session.execute(pick).scalars():
             item = session.get(Item, item_id)
             if item is not None and rt.specs.get(item.workflow_id) is not None:
@@ -71,6 +62,20 @@ def release_held(
     if released:
         rt.kick()
     return released
+
+
+def _pick(session: Session, active: Select[Any], limit: int) -> Select[Any]:
+    """Held items of active workflows that no agent or record stop button covers, oldest first."""
+    return (
+        select(_ITEMS.c.id)
+        .where(
+            _ITEMS.c.status == Status.HELD.value,
+            _ITEMS.c.workflow_id.in_(active),
+            ~held_by_scope(session),  # bot/core/scoped_pause.py
+        )
+        .order_by(_ITEMS.c.created_at, _ITEMS.c.id)
+        .limit(limit)
+    )
 
 
 def release_all(
