@@ -44,6 +44,9 @@ from models.types import utcnow
 log = logging.getLogger(__name__)
 # Written fields are re-read this often: one SOQL query per 200 watched records each time.
 REVERT_CHECK_MINUTES = 30
+# Autopilot's evidence moves with decisions and reverts over days; re-reading it on every tick
+# (up to 20 a second under load) spent the clicks' CPU on an answer that changes slowly.
+EVIDENCE_CHECK_MINUTES = 5
 DIGEST_HOUR_UTC = 9
 # How often the stream heads are signed: a chain rewritten since the last checkpoint is the
 # window `audit verify` cannot see into, so keep it short; a checkpoint with nothing new is free.
@@ -76,7 +79,10 @@ class Service:
     checkpointed_at: datetime | None = None
 
     def tick(self) -> None:
-        """One round of background work: timers, outcome reads, auto-pause, effects, checkpoint."""
+        """One round of background work: timers, outcome reads, auto-pause, effects, checkpoint.
+
+        (The evidence behind autopilot is re-checked every EVIDENCE_CHECK_MINUTES instead.)
+        """
         field_check.refresh(self.rt)  # describe() when due; never on the intake path
         if not self.rt.settings.workers:
             return  # an API-only replica only keeps the field metadata its intake checks fresh
@@ -87,7 +93,6 @@ class Service:
         # Before the writes drain: an arrival read sees the record as it was before Airlock acted.
         outcome_reads.sweep(self.rt, self.integrations.salesforce)
         autopause.check_all(self.rt)
-        autonomy_watch.recheck_all(self.rt)
         self.worker.drain(max_rounds=10)
         self.checkpoint()
 
@@ -111,6 +116,9 @@ class Service:
         if self.rt.settings.workers:
             self.ticker.daily(lambda: digest.queue_digests(self.rt), hour=DIGEST_HOUR_UTC)
             self.ticker.every(self.watch_reverts, minutes=REVERT_CHECK_MINUTES)
+            self.ticker.every(
+                lambda: autonomy_watch.recheck_all(self.rt), minutes=EVIDENCE_CHECK_MINUTES
+            )
             # Checked daily, told at most once per ISO week per reviewer (outbox dedupe key).
             self.ticker.daily(
                 lambda: rubber_stamp.queue_weekly_notices(self.rt), hour=DIGEST_HOUR_UTC

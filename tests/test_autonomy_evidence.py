@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +17,7 @@ from bot.core.autonomy_evidence import LiftLike, LiftSource, inferior, next_hour
 from bot.core.effects import NOTIFY
 from bot.core.runtime import Runtime
 from bot.reporting import queries
+from bot.service import EVIDENCE_CHECK_MINUTES, Service
 from bot.slack import commands
 from models import Event, Item, Outbox
 from models.types import utcnow
@@ -204,3 +205,21 @@ def test_spec_promote_thresholds_validated(tmp_path: Path) -> None:
     path = write(tmp_path, VALID + "promote:\n  min_decisions: 20\n  max_revert_rate: 0.1\n")
     rules = load_spec_file(path).spec.promote
     assert (rules.min_decisions, rules.min_wilson, rules.max_revert_rate) == (20, 0.9, 0.1)
+
+
+def test_the_service_rechecks_evidence_every_five_minutes_not_every_tick(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rechecks: list[Runtime] = []
+    monkeypatch.setattr(autonomy_watch, "recheck_all", rechecks.append)
+    scheduled: list[tuple[Callable[[], object], int]] = []
+    monkeypatch.setattr(
+        service.ticker, "every", lambda job, minutes: scheduled.append((job, minutes))
+    )
+    monkeypatch.setattr(service.ticker, "start", lambda: None)
+    service.start()
+    service.tick()
+    assert rechecks == []  # the tick runs up to 20 times a second under load
+    [job] = [job for job, minutes in scheduled if minutes == EVIDENCE_CHECK_MINUTES == 5]
+    job()
+    assert rechecks == [service.rt]
