@@ -8,7 +8,9 @@ has the same scope and gets the same refusals either way. Over HTTP the key is t
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any, TypeVar
@@ -40,15 +42,31 @@ _SUBMIT = ToolAnnotations(
 
 def build_mcp(rt: Runtime, *, stdio_key: str | None = None) -> MCPServer:
     """The MCP server bound to one runtime; `stdio_key` is the key a stdio session acts as."""
-    server = MCPServer(
-        "airlock",
-        instructions="Submit agent work for human review and learn the verdict. Submitting "
-        "never waits for a human: call wait_for_decision (bounded) or get_item afterwards.",
-    )
+    with _root_logging_kept():
+        server = MCPServer(
+            "airlock",
+            instructions="Submit agent work for human review and learn the verdict. Submitting "
+            "never waits for a human: call wait_for_decision (bounded) or get_item afterwards.",
+        )
     bound = _Bound(rt, stdio_key)
     _add_workflow_tools(server, bound)
     _add_item_tools(server, bound)
     return server
+
+
+@contextmanager
+def _root_logging_kept() -> Iterator[None]:
+    """Undo what MCPServer() does to the root logger: `logging.basicConfig(level=INFO)` with a
+    RichHandler on stderr (modelcontextprotocol/python-sdk issues 1656 and 2527). Left in place,
+    every audit event of the process was rendered by Rich at INFO, whatever the operator chose,
+    and a stdio session could block on a full stderr pipe."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 @dataclass(frozen=True)
