@@ -15,6 +15,7 @@ from bot.core.runtime import Runtime
 from bot.reporting.console_access import viewer_for
 from bot.reporting.console_items import ItemFilter, page_items
 from bot.reporting.outcomes import WorkflowOutcomes
+from bot.sandbox.samples import PLANT_OPP_ID
 from bot.server import create_app
 from handlers.console_auth import COOKIE, Signer
 from handlers.console_patterns import outcomes_body
@@ -123,6 +124,17 @@ def test_filter_items(web: TestClient, items: dict[str, str]) -> None:
     by_agent = web.get("/console/items", params={"agent": "test-agent"}).text
     assert all(item_id in by_agent for item_id in items.values())
     assert "No items match" in web.get("/console/items", params={"agent": "nobody"}).text
+
+
+def test_filter_items_by_any_form_of_a_record_id(rt: Runtime, agent_key: str) -> None:
+    on_opp = post(rt, agent_key, payloads.field_update(idempotency_key="opp"))
+    other = {"sobject": "Opportunity", "id": PLANT_OPP_ID}
+    post(rt, agent_key, payloads.field_update(idempotency_key="plant", record=other))
+    viewer = viewer_for(rt, ADMIN)
+    with rt.db.read() as session:
+        for form in (payloads.OPP_ID, payloads.OPP_ID[:15], payloads.OPP_ID.lower()):
+            found = page_items(session, viewer, ItemFilter(record=form), None)
+            assert [i.id for i in found.items] == [on_opp], form
 
 
 def test_page_items_by_keyset(rt: Runtime, agent_key: str) -> None:

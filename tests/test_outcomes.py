@@ -18,6 +18,7 @@ from bot.delivery import outcome_reads, timers
 from bot.reporting import queries
 from bot.reporting.outcomes import lift_line
 from bot.reporting.report import report_rows
+from bot.salesforce.ids import id_key
 from bot.sandbox.salesforce_standin import SalesforceStandin
 from bot.service import Service
 from bot.slack.blocks_home import stats_text
@@ -252,3 +253,20 @@ def test_failed_read_retried_after_the_lease(service: Service, agent_key: str) -
     assert outcome_reads.sweep(rt, service.integrations.salesforce, T0).baselines == []  # leased
     later = T0 + outcome_reads.CLAIM_LEASE
     assert outcome_reads.sweep(rt, service.integrations.salesforce, later).baselines == [item_id]
+
+
+def test_holdout_arm_same_for_every_form_of_a_record_id(service: Service, agent_key: str) -> None:
+    """A record sent as 15 characters, or as 18 in any case, is one record: one arm."""
+    service.rt.clock = lambda: T0
+    deals = new_deals(service, 30)
+    for record_id in deals:
+        for form in (record_id, record_id[:15], record_id.lower()):
+            submit(service, agent_key, form, idempotency_key=f"arm-{form}")
+    arms: dict[str, set[str]] = {}
+    for item in items(service):
+        arms.setdefault(id_key(item.record_id), set()).add(holdout.arm(item.status))
+    assert all(len(found) == 1 for found in arms.values()), arms
+    expected = {d for d in deals if holdout.hash_share("opp-outcomes", d) < 0.1}
+    assert {d for d, found in arms.items() if found == {holdout.HOLDOUT}} == expected
+    assert expected and len(expected) < len(deals)  # both arms drawn: the check can fail
+    assert {i.record_id for i in items(service)} == set(deals)  # stored as the 18-character id

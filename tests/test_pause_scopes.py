@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from sqlmodel import col, select
 
@@ -119,6 +120,35 @@ def test_pause_record_holds_only_that_record_until_resumed(
     assert status_of(service, held) == "pending"
     again = slack.said(OWNER, f"resume record:{payloads.OPP_ID}")
     assert f"record:{payloads.OPP_ID} is not paused" in again["text"]
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [payloads.OPP_ID[:15], payloads.OPP_ID.lower()],
+    ids=["15-characters", "lower-case-18"],
+)
+def test_pause_record_holds_any_form_of_its_id_through_the_tick(
+    service: Service, api: httpx.Client, sent: str
+) -> None:
+    """Salesforce reads a 15-character id and a lower-cased 18-character id as the same record:
+    the tick must not release an item sent in either form while the record's scope is on."""
+    at(service, TUESDAY)
+    scope = parse_scope(f"record:{payloads.OPP_ID}")
+    assert scoped_pause.pause(service.rt, scope, OWNER, None, None)
+    body = payloads.field_update(
+        idempotency_key=f"form-{sent}", record={"sobject": "Opportunity", "id": sent}
+    )
+    created = api.post("/api/v1/items", json=body)
+    assert created.status_code == 201, created.text
+    held = created.json()["id"]
+    assert created.json()["status"] == "held"
+
+    at(service, TUESDAY + timedelta(hours=1))
+    service.tick()
+    assert status_of(service, held) == "held"
+    assert scoped_pause.resume(service.rt, scope, OWNER) == 1
+    assert status_of(service, held) == "pending"
+    assert get(service.rt, held).record_id == payloads.OPP_ID  # stored in the canonical form
 
 
 BAD_SCOPES = [

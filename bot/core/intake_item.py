@@ -15,6 +15,7 @@ from bot.core import holdout, lifecycle
 from bot.core.effects import needs_writeback
 from bot.core.keys import Agent
 from bot.core.policy import Verdict, decide
+from bot.salesforce.ids import to_18
 
 
 @dataclass
@@ -50,6 +51,7 @@ def prepare(
     now: datetime,
 ) -> NewItem:
     """Decide level, checks and gate, and build the row and its first events' data."""
+    sub = _canonical_record(sub)
     verdict = decide(sub, spec, paused=paused)
     record = sub.record
     sobject, record_id = (record.sobject, record.id) if record else (None, None)
@@ -77,6 +79,19 @@ def prepare(
         "level": values["level"],
     }
     return NewItem(values, facts, received)
+
+
+def _canonical_record(sub: Submission) -> Submission:
+    """The submission naming its record by the 18-character id (`raw` keeps what was sent).
+
+    A 15-character id and an 18-character one in any case name one record: stored, routed to
+    an arm and matched by scoped pauses in one form, each item of a record is treated alike.
+    The intake schema has already refused anything that is not a 15- or 18-character id.
+    """
+    if sub.record is None:
+        return sub
+    record = sub.record.model_copy(update={"id": to_18(sub.record.id)})
+    return sub.model_copy(update={"record": record})
 
 
 def item_values(

@@ -65,7 +65,8 @@ def parse_for(words: list[str]) -> tuple[timedelta | None, list[str]]:
 
 
 def record_forms(record_id: str) -> list[str]:
-    """Both forms an item may carry a record id in (items keep the id as the agent sent it)."""
+    """The forms an item may carry a record id in: intake stores the 18-character form, items
+    stored before it did may carry the 15-character one as the agent sent it."""
     return [record_id, record_id[:15]]
 
 

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from bot.base.errors import InvalidInput
 from bot.core.rollups import STATS
 from bot.reporting.console_access import Viewer
+from bot.salesforce.ids import id_key
 from models import Item
 
 PAGE = 50
@@ -116,7 +117,7 @@ def _conditions(branch: Branch, after: tuple[datetime, str] | None) -> list[Colu
         (Item.status, wanted.status),
         (Item.agent, wanted.agent),
         (Item.assignee, wanted.reviewer),
-        (Item.record_id, wanted.record),
+        (Item.record_id, id_key(wanted.record)),  # intake stores the 18-character form
     )
     found += [col(column) == value for column, value in equal if value]
     if wanted.since:
