@@ -7,13 +7,15 @@ is bundled when more than N pending items of (workflow, R, gate) are either assi
 yet posted, or were posted within the window. It then joins the newest bundle of that key
 opened within the window that still has room (`ROWS_PER_MESSAGE`), or opens a new one.
 
-Why this is race-free enough, on SQLite and PostgreSQL alike: review cards are delivered by
-the outbox, which claims each row for one worker under a lease, so one item is placed by one
-worker at a time; the placement is a compare-and-set (`bundle_id` is written only while it is
-still empty), so a retried row never moves an item between bundles. The counts read only
-committed rows and are the same whatever the order the rows are claimed in. Two replicas
-placing items of the same reviewer at the very same moment may each open a bundle: the
-reviewer then gets two bundle messages, and every item is still in exactly one of them.
+Why this is race-free: placement reads counts, then writes, so two transactions placing items
+of the same (workflow, reviewer, gate) must not interleave, or both join a bundle on the same
+count and it outgrows one message. SQLite's writer lock (BEGIN IMMEDIATE) already serialises
+every write transaction; on PostgreSQL, whose READ COMMITTED lets both read before either
+writes, the placement first takes a transaction-scoped advisory lock on the key
+(https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS), so the next
+placement reads the rows the last one committed. The placement is also a compare-and-set
+(`bundle_id` is written only while it is still empty), so a retried outbox row never moves an
+item between bundles.
 
 The gate is part of the key: a manager-gated item goes to the manager (bot.salesforce.directory)
 and is never a row of the rep's bundle, whatever the counts say.
@@ -21,11 +23,12 @@ and is never a row of the rep's bundle, whatever the counts say.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import ColumnElement, and_, func, or_, text
 from sqlmodel import Session, col, select
 
 from bot.base.errors import AirlockError
@@ -56,6 +59,7 @@ def bundle_for(session: Session, item: Item, review: Review, now: datetime) -> s
         return item.bundle_id
     if item.status != Status.PENDING.value:
         return None
+    _serialise(session, item)
     since = now - review.bundle_window
     same = _same_queue(item)
     pending = col(Item.status) == Status.PENDING.value
@@ -76,6 +80,15 @@ def bundle_for(session: Session, item: Item, review: Review, now: datetime) -> s
         bundle_id=bundle_id,
     )
     return bundle_id if placed is not None else _stored_bundle(session, item.id)
+
+
+def _serialise(session: Session, item: Item) -> None:
+    """Wait for any other placement on the item's key to commit (held until this one ends)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite: this transaction already holds the only write lock
+    key = f"bundle:{item.workflow_id}:{item.assignee}:{item.gate}"
+    number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": number})
 
 
 def _open_bundle(session: Session, item: Item, since: datetime) -> str | None:

@@ -32,26 +32,49 @@ _ROW_BUTTONS = (
 )
 
 
-def bundle_message(
+def bundle_messages(
     bundle_id: str, workflow_name: str, items: Sequence[Item]
+) -> list[tuple[Sequence[Item], list[Block], str]]:
+    """The rows, blocks and fallback text of each message of a bundle, in any state of its rows.
+
+    Placement keeps a bundle to one message; should one ever hold more rows (say, placed
+    before placement was serialised), it is split into messages of `ROWS_PER_MESSAGE` rows,
+    never refused: a bundle that cannot be rendered would never reach its reviewer.
+    """
+    size = ROWS_PER_MESSAGE
+    parts = [items[start : start + size] for start in range(0, len(items), size)] or [items]
+    pending = sum(item.status == "pending" for item in items)
+    return [
+        (part, *_message(bundle_id, workflow_name, part, len(items), pending, (n, len(parts))))
+        for n, part in enumerate(parts, start=1)
+    ]
+
+
+def _message(
+    bundle_id: str,
+    workflow_name: str,
+    rows: Sequence[Item],
+    total: int,
+    pending: int,
+    part: tuple[int, int],
 ) -> tuple[list[Block], str]:
-    """Blocks and fallback text of a bundle message, in any state of its rows."""
-    assert len(items) <= ROWS_PER_MESSAGE, "a bundle holds at most ROWS_PER_MESSAGE rows"
-    pending = [i for i in items if i.status == "pending"]
-    title = f"{len(items)} items to review · {workflow_name}"
+    # Counts and Approve all are the whole bundle's: Approve all decides every row of it.
+    title = f"{total} items to review · {workflow_name}"
+    if part[1] > 1:
+        title += f" ({part[0]} of {part[1]})"
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": clip(title, HEADER_LIMIT)}},
         context(
-            f"*{len(pending)}* waiting · each row is decided on its own: its own audit entry "
+            f"*{pending}* waiting · each row is decided on its own: its own audit entry "
             "and write-back"
         ),
     ]
     if pending:
-        blocks.append(_approve_all(bundle_id, len(pending)))
-    for item in items:
+        blocks.append(_approve_all(bundle_id, pending))
+    for item in rows:
         blocks += _row(item)
     blocks.append(context(f"Bundle `{bundle_id}` · `/airlock trace <item>` shows any row in full"))
-    text = f"{esc(clip(title, HEADER_LIMIT))}: {len(pending)} waiting"
+    text = f"{esc(clip(title, HEADER_LIMIT))}: {pending} waiting"
     return blocks, text
 
 

@@ -19,7 +19,7 @@ from bot.core import lifecycle
 from bot.core.bundles import bundle_for, rows
 from bot.core.outbox import Outcome
 from bot.core.runtime import Runtime
-from bot.slack.blocks_bundle import bundle_message
+from bot.slack.blocks_bundle import bundle_messages
 from bot.slack.errors import slack_failure
 from bot.slack.ids import CARD_EVENT
 from models import Item, Outbox
@@ -96,27 +96,43 @@ class BundleDelivery:
         return placed
 
     def show(self, bundle_id: str, row: Outbox) -> str:
-        """Post the bundle message, or update it in place; returns what was done."""
+        """Post the bundle's message (or messages), or update each in place; what was done."""
         with self.rt.db.read() as session:
             items = rows(session, bundle_id)
         name = self.rt.spec(items[0].workflow_id).spec.name
-        blocks, text = bundle_message(bundle_id, name, items)
-        shown = next((i for i in items if i.card_ts), None)
+        verbs = [
+            self._show_part(bundle_id, row, part, number, blocks, text)
+            for number, (part, blocks, text) in enumerate(bundle_messages(bundle_id, name, items))
+        ]
+        return f"bundle {bundle_id} ({len(items)} rows) {', '.join(verbs)}"
+
+    def _show_part(
+        self,
+        bundle_id: str,
+        row: Outbox,
+        part: Sequence[Item],
+        number: int,
+        blocks: list[Any],
+        text: str,
+    ) -> str:
+        shown = next((i for i in part if i.card_ts), None)
         if shown is not None:
             channel, ts = str(shown.card_channel), str(shown.card_ts)
             self.client.chat_update(channel=channel, ts=ts, blocks=blocks, text=text)
             verb = "updated"
         else:
-            channel, ts, verb = self._post(items[0], bundle_id, row, blocks, text)
-        self._point_rows_at(items, bundle_id, channel, ts)
-        return f"bundle {bundle_id} ({len(items)} rows) {verb}"
+            channel, ts, verb = self._post(part[0], bundle_id, row, blocks, text, number)
+        self._point_rows_at(part, bundle_id, channel, ts)
+        return verb
 
     def _post(
-        self, first: Item, bundle_id: str, row: Outbox, blocks: list[Any], text: str
+        self, first: Item, bundle_id: str, row: Outbox, blocks: list[Any], text: str, number: int
     ) -> tuple[str, str, str]:
         """Post once: an earlier attempt that reached Slack is found in the DM's history."""
         user = str(first.assignee)
-        payload = {"bundle_id": bundle_id, "step": "bundle"}
+        payload: dict[str, Any] = {"bundle_id": bundle_id, "step": "bundle"}
+        if number:  # a later message of a bundle split in several
+            payload["part"] = number
         if row.attempts > 1 or row.last_error is not None:
             found = self.find_posted(user, payload, row)
             if found is not None:
@@ -127,7 +143,7 @@ class BundleDelivery:
         )
         return str(posted["channel"]), str(posted["ts"]), "posted"
 
-    def _point_rows_at(self, items: list[Item], bundle_id: str, channel: str, ts: str) -> None:
+    def _point_rows_at(self, items: Sequence[Item], bundle_id: str, channel: str, ts: str) -> None:
         with self.rt.db.write() as session:
             for item in items:
                 if item.card_ts:
