@@ -270,3 +270,17 @@ def test_holdout_arm_same_for_every_form_of_a_record_id(service: Service, agent_
     assert {d for d, found in arms.items() if found == {holdout.HOLDOUT}} == expected
     assert expected and len(expected) < len(deals)  # both arms drawn: the check can fail
     assert {i.record_id for i in items(service)} == set(deals)  # stored as the 18-character id
+
+
+def test_outcome_read_for_a_record_sent_as_15_characters(service: Service, agent_key: str) -> None:
+    """Salesforce answers with 18-character ids: the read must find the item's record."""
+    rt, sf = service.rt, standin(service)
+    rt.clock = lambda: T0
+    (deal,) = new_deals(service, 1)
+    item_id = submit(service, agent_key, deal[:15])
+    outcome_reads.sweep(rt, service.integrations.salesforce, T0)
+    sf.set_field("Opportunity", deal, "NextStep", "Demo")
+    outcome_reads.sweep(rt, service.integrations.salesforce, T0 + WINDOW)
+    outcome = {i.id: i.outcome for i in items(service)}[item_id] or {}
+    assert outcome["found"] is True
+    assert outcome["metrics"] == {"stage_advanced": False, "next_step_set": True}
