@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as Late
 from typing import Any
 
@@ -18,8 +19,19 @@ from bot.slack.ids import SLASH_COMMAND
 # (https://api.slack.com/interactivity/slash-commands#responding_basic_receipt), and Bolt gives
 # up on an ack after 3 s. A command that needs the database while a long write holds it answers
 # "working on it" inside this budget and sends its real answer by DM when it has one.
+log = logging.getLogger(__name__)
 ACK_BUDGET_S = 2.0
 WORKING = ":hourglass_flowing_sand: Working on it: I'll send you the answer in a DM."
+
+
+def _late_answer(running: Future[commands.Answer]) -> commands.Answer:
+    """The answer of a command already acked as "working on it": the person was promised a DM,
+    so a crash is told too (and logged with its traceback)."""
+    try:
+        return running.result()
+    except Exception:
+        log.exception("/airlock command failed after its 'working on it' answer")
+        return commands.Answer(":warning: That command failed; the error is in Airlock's log.")
 
 
 def register(app: App, rt: Runtime, people: ReviewerSource) -> None:
@@ -38,7 +50,7 @@ def register(app: App, rt: Runtime, people: ReviewerSource) -> None:
                 answer = running.result(timeout=ACK_BUDGET_S)
             except Late:
                 ack(text=WORKING, response_type="ephemeral")
-                answer = running.result()
+                answer = _late_answer(running)
                 client.chat_postMessage(channel=user, text=answer.text)
             else:
                 ack(text=answer.text, response_type="in_channel" if answer.public else "ephemeral")

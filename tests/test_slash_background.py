@@ -76,3 +76,20 @@ def test_a_command_slower_than_slacks_three_seconds_answers_by_dm(
         lambda: [m.text for m in slack.slack.messages_for(ADMIN) if "opp-hygiene" in m.text]
     )
     assert late[-1].startswith(real(service.rt, ADMIN, "status opp-hygiene").text[:20])
+
+
+def test_a_slow_command_that_then_fails_still_tells_the_person(
+    service: Service, slack: SlackDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any) -> commands.Answer:
+        time.sleep(0.3)
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(slack_commands, "ACK_BUDGET_S", 0.05)
+    monkeypatch.setattr(slack_commands.commands, "run", broken)
+    answer = slack.said(ADMIN, "status")
+    assert answer == {
+        "text": ":warning: That command failed; the error is in Airlock's log.",
+        "response_type": "ephemeral",
+        "late": True,
+    }
