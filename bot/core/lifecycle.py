@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, case, update
+from sqlalchemy import ColumnElement, Table, case, or_, update
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.base.db import Executor
@@ -185,8 +185,15 @@ def set_paused(
     return True
 
 
+def awake_at(now: datetime) -> ColumnElement[bool]:
+    """A condition on items: not snoozed at `now` (never snoozed, or the snooze has ended)."""
+    return or_(_ITEMS.c.snoozed_until.is_(None), _ITEMS.c.snoozed_until <= now)
+
+
 def restart_timers(session: Session, workflow_id: str, now: datetime) -> int:
     """On resume, clocks of items already in front of a reviewer restart from `now`.
+
+    A snoozed item is left asleep: its snooze already moved its clocks to start when it wakes.
 
     The sweep looks at each at once (`next_due_at = now`) and sets its next step from there.
     """
@@ -197,6 +204,7 @@ def restart_timers(session: Session, workflow_id: str, now: datetime) -> int:
             table.c.workflow_id == workflow_id,
             table.c.status == Status.PENDING.value,
             table.c.pending_since.is_not(None),
+            awake_at(now),
         )
         .values(
             pending_since=now,

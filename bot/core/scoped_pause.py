@@ -143,13 +143,15 @@ def _freed(session: Session, scope: Scope) -> int:
 
 
 def _restart_timers(session: Session, scope: Scope, now: datetime) -> None:
-    # As on a workflow's resume: the clocks of items waiting for a reviewer restart from now.
+    # As on a workflow's resume: the clocks of items waiting for a reviewer restart from now
+    # (a snoozed one sleeps on; its clocks start when it wakes).
     session.execute(
         update(_ITEMS)
         .where(
             covers(scope),
             _ITEMS.c.status == Status.PENDING.value,
             _ITEMS.c.pending_since.is_not(None),
+            lifecycle.awake_at(now),
         )
         .values(pending_since=now, next_due_at=now)
     )
