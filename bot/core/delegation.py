@@ -58,7 +58,7 @@ def _move_pending(session: Session, delegator: str, delegate: str, until: dateti
     ).all()
     moved = 0
     for item in pending:
-        old_card = (item.card_channel, item.card_ts)
+        old_card, old_bundle = (item.card_channel, item.card_ts), item.bundle_id
         done = lifecycle.update_item_if(
             session,
             item.id,
@@ -70,13 +70,14 @@ def _move_pending(session: Session, delegator: str, delegate: str, until: dateti
             delegator=delegator,
             card_channel=None,
             card_ts=None,
+            bundle_id=None,  # a row of the delegator's bundle: the delegate gets it afresh
         )
         if done is None:
             continue  # decided or moved meanwhile
         moved += 1
         common = {"item_id": item.id, "workflow_id": item.workflow_id, "kind": CARD}
         if old_card[1]:
-            retire = {"channel": old_card[0], "ts": old_card[1]}
+            retire = {"channel": old_card[0], "ts": old_card[1], "bundle": old_bundle}
             enqueue(
                 session,
                 dedupe_key=f"{item.id}:card:moved:{old_card[1]}",

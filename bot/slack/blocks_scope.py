@@ -29,6 +29,15 @@ def scope_blocks(rows: list[PauseScope], tz: str) -> list[Block]:
     return blocks
 
 
+def moved_bundle(delegate: str) -> tuple[list[Block], str]:
+    """The blocks and text a delegator's bundle is replaced with once all its rows moved."""
+    text = (
+        f":busts_in_silhouette: Delegated: <@{delegate}> decides these items now (you still "
+        "may: `/airlock queue`)."
+    )
+    return [section(text)], text
+
+
 def moved_card(item_id: str, delegate: str) -> tuple[list[Block], str]:
     """The blocks and text a delegator's card is replaced with once the item moved."""
     text = (

@@ -20,6 +20,7 @@ from bot.core.bundles import bundle_for, rows
 from bot.core.outbox import Outcome
 from bot.core.runtime import Runtime
 from bot.slack.blocks_bundle import bundle_messages
+from bot.slack.blocks_scope import moved_bundle
 from bot.slack.errors import slack_failure
 from bot.slack.ids import CARD_EVENT
 from models import Item, Outbox
@@ -66,11 +67,37 @@ class BundleDelivery:
             earlier = _bundle_of(row, items[row.id or 0])
             if earlier:
                 placed[row.id or 0] = earlier
+        outcomes |= self._retire_moved(rows_, placed)
         for bundle_id in sorted(set(placed.values())):
             mine = [r for r in rows_ if placed.get(r.id or 0) == bundle_id]
             outcome = self._show_safely(bundle_id, mine[0])
             outcomes |= {r.id or 0: outcome for r in mine}
         return outcomes, {k: v for k, v in assigned.items() if k not in placed}
+
+    def _retire_moved(self, rows_: Sequence[Outbox], placed: dict[int, str]) -> dict[int, Outcome]:
+        """A delegated item's old bundle: re-rendered with the rows that stayed, or, when none
+        did, replaced by a note saying who decides them now."""
+        outcomes: dict[int, Outcome] = {}
+        for row in rows_:
+            bundle_id = _retired_bundle(row)
+            if bundle_id is None or bundle_id in placed.values():
+                continue  # not a bundle's, or that bundle is re-rendered anyway
+            with self.rt.db.read() as session:
+                stayed = rows(session, bundle_id)
+            if stayed:
+                placed[row.id or 0] = bundle_id
+                continue
+            where, to = row.payload["retire"], str(row.payload["to"])
+            try:
+                blocks, text = moved_bundle(to)
+                self.client.chat_update(
+                    channel=where["channel"], ts=where["ts"], blocks=blocks, text=text
+                )
+                outcomes[row.id or 0] = Outcome.done(f"old bundle marked as moved to {to}")
+            except Exception as exc:
+                log.exception("retiring bundle %s failed", bundle_id)
+                outcomes[row.id or 0] = slack_failure(exc)
+        return outcomes
 
     def _bundling(self, item: Item) -> bool:
         return self.rt.spec(item.workflow_id).spec.review.bundle_after is not None
@@ -170,8 +197,17 @@ def _first_post(row: Outbox, item: Item) -> bool:
 def _bundle_of(row: Outbox, item: Item | None) -> str | None:
     """The bundle to re-render for a placed item's later row (a decision, a retried post).
 
-    An escalated item's rows stay the card route's: it also updates the manager's card.
+    An escalated item's rows stay the card route's: it also updates the manager's card. So does
+    the row retiring a delegated item's old card (its old bundle: `_retire_moved`).
     """
     if item is None or item.manager_card_ts or row.payload.get("manager"):
         return None
+    if row.payload.get("retire"):
+        return None
     return item.bundle_id
+
+
+def _retired_bundle(row: Outbox) -> str | None:
+    """The bundle a delegated item left, if its old card was a bundle's row."""
+    retire = row.payload.get("retire")
+    return str(retire["bundle"]) if isinstance(retire, dict) and retire.get("bundle") else None
