@@ -53,7 +53,7 @@ def verify_bundle(
 ) -> None:
     """Check a bundle offline: event chains, the digest of every line, the signature."""
     from bot.cli_common import _settings
-    from bot.core.evidence import verify
+    from bot.core.evidence_check import verify
 
     if not file.is_file():
         raise typer.BadParameter(f"{file} does not exist", param_hint="FILE")

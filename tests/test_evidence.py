@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -12,8 +13,10 @@ from typer.testing import CliRunner
 
 from bot.base.canonical import canonical_json
 from bot.cli import app
-from bot.core import decisions
-from bot.core.evidence import bundle_lines, verify
+from bot.core import decisions, lifecycle
+from bot.core.checkpoint import sign
+from bot.core.evidence import bundle_lines
+from bot.core.evidence_check import verify
 from bot.core.runtime import Runtime
 from bot.server import create_app
 from tests import payloads
@@ -94,7 +97,11 @@ def test_cli_exports_and_verifies(
     assert done.exit_code == 0, done.output
     checked = runner.invoke(app, ["evidence", "verify", str(file)])
     assert checked.exit_code == 0 and "ok: opp-hygiene: 2 items" in checked.output
-    file.write_text(file.read_text().replace("inaccurate", "accurate"))
+    honest = file.read_text()
+    file.write_text("".join(reseal(unsigned_header(honest.splitlines(keepends=True)), None)))
+    forged = runner.invoke(app, ["evidence", "verify", str(file)])
+    assert forged.exit_code == 1 and "TAMPERED unsigned bundle" in forged.output, forged.output
+    file.write_text(honest.replace("inaccurate", "accurate"))
     assert runner.invoke(app, ["evidence", "verify", str(file)]).exit_code == 1
     wrong = runner.invoke(app, [*args, "--since", until, "--until", since])
     assert wrong.exit_code == 2 and "--until is before --since" in wrong.output
@@ -108,3 +115,57 @@ def test_console_downloads_the_bundle(rt: Runtime, story: list[str]) -> None:
     assert answer.status_code == 200 and "attachment" in answer.headers["content-disposition"]
     lines = answer.text.splitlines(keepends=True)
     assert verify(lines, rt.settings.audit_key_value).problems == []
+
+
+def reseal(lines: list[str], key: str | None) -> list[str]:
+    """The bundle's lines with the signature line recomputed, as a forger would."""
+    body_lines = [line for line in lines if '"type":"signature"' not in line]
+    digest = hashlib.sha256("".join(body_lines).encode()).hexdigest()
+    body = {"lines": len(body_lines), "sha256": digest}
+    seal = {"type": "signature", **body, "signature": sign(body, key)}
+    return [*body_lines, canonical_json(seal) + "\n"]
+
+
+def unsigned_header(lines: list[str]) -> list[str]:
+    header = json.loads(lines[0]) | {"signed": False}
+    return [canonical_json(header) + "\n", *lines[1:]]
+
+
+def test_verify_with_a_key_refuses_a_bundle_rewritten_unsigned(
+    rt: Runtime, story: list[str]
+) -> None:
+    honest = export(rt, KEY)
+    assert verify(honest, KEY).problems == []
+    forged = reseal(unsigned_header(honest), None)
+    found = verify(forged, KEY)
+    assert any("unsigned" in p and "AIRLOCK_AUDIT_KEY" in p for p in found.problems), found
+    # Left with its header saying signed, the rewrite is named too.
+    assert verify(reseal(honest, None), KEY).problems != []
+    # One signed under another key is no better.
+    assert "signature does not match" in verify(reseal(honest, "not-the-key"), KEY).problems[0]
+
+
+def first_event_of(lines: list[str], stream: str) -> int:
+    return next(
+        i
+        for i, line in enumerate(lines)
+        if '"type":"event"' in line and json.loads(line)["stream"] == stream
+    )
+
+
+def test_verify_names_a_stream_cut_at_its_head(rt: Runtime, story: list[str]) -> None:
+    with rt.db.write() as session:
+        for paused in (True, False, True):
+            lifecycle.set_paused(session, "opp-hygiene", paused=paused, actor="user:U0OLIVIA")
+    honest = export(rt, None)
+    assert verify(honest, None).problems == []
+    for stream in (story[0], "workflow:opp-hygiene"):
+        at = first_event_of(honest, stream)
+        cut = reseal(honest[:at] + honest[at + 1 :], None)
+        found = verify(cut, None)
+        assert any(stream in p and "starts at" in p for p in found.problems), (stream, found)
+    # With a key, a cut head of a keyed bundle resealed unsigned is named twice over.
+    keyed = export(rt, KEY)
+    at = first_event_of(keyed, story[1])
+    found = verify(reseal(unsigned_header(keyed[:at] + keyed[at + 1 :]), None), KEY)
+    assert len(found.problems) == 2 and "starts at" in found.problems[0], found

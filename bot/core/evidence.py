@@ -1,21 +1,18 @@
 """Evidence bundles: a workflow's specs, items and events for a period, signed, checkable offline.
 
 A bundle is JSON lines (canonical JSON, one record a line): a header, every spec version of the
-workflow, then each item that arrived in [since, until) followed by its hash-chained events, then
-the workflow's own events of the period, and last a signature line. The signature covers the
-SHA-256 of every line before it and their count, HMAC-SHA256 under AIRLOCK_AUDIT_KEY (as audit
-checkpoints are; a plain digest, marked unsigned, without a key). `verify` needs nothing but the
-file (and the key to check the signature): it recomputes every event's chain hash and link, the
-running digest and the signature, so an edited, dropped or added line is named.
+workflow, then each item that arrived in [since, until) followed by its whole hash-chained trail
+(from #1), then the workflow's own events of the period, and last a signature line. The header
+names where the workflow's own events start (`starts`: seq and the hash it links to), so a trail
+cut at its head is found. The signature covers the SHA-256 of every line before it and their
+count, HMAC-SHA256 under AIRLOCK_AUDIT_KEY (as audit checkpoints are; a plain digest, marked
+unsigned, without a key). bot.core.evidence_check verifies a bundle from the file alone.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
-import json
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from bot.base.canonical import canonical_json
 from bot.base.errors import NotFound
-from bot.core.chain import chain_hash, item_stream, workflow_stream
+from bot.core.chain import item_stream, workflow_stream
 from bot.core.checkpoint import sign
 from bot.core.trace import item_summary
 from models import Event, Item, WorkflowVersion
@@ -61,6 +58,16 @@ def bundle_lines(
 def _records(
     session: Session, workflow_id: str, since: datetime, until: datetime, now: datetime, keyed: bool
 ) -> Iterator[dict[str, Any]]:
+    own = (
+        select(Event)
+        .where(
+            col(Event.stream) == workflow_stream(workflow_id),
+            col(Event.at) >= since,
+            col(Event.at) < until,
+        )
+        .order_by(col(Event.seq))
+    )
+    first = session.exec(own.limit(1)).first()
     yield {
         "type": "header",
         "format": FORMAT,
@@ -69,6 +76,7 @@ def _records(
         "until": until.isoformat(),
         "created_at": now.isoformat(),
         "signed": keyed,
+        "starts": {} if first is None else {first.stream: _start(first)},
     }
     versions = select(WorkflowVersion).where(col(WorkflowVersion.workflow_id) == workflow_id)
     for version in session.exec(versions.order_by(col(WorkflowVersion.loaded_at))):
@@ -78,13 +86,13 @@ def _records(
         for item in batch:
             yield {"type": "item", "item": item_summary(item), "raw": item.raw}
             yield from events.get(item_stream(item.id), [])
-    own = select(Event).where(
-        col(Event.stream) == workflow_stream(workflow_id),
-        col(Event.at) >= since,
-        col(Event.at) < until,
-    )
-    for event in session.exec(own.order_by(col(Event.seq))):
+    for event in session.exec(own):
         yield _event_record(event)
+
+
+def _start(event: Event) -> dict[str, Any]:
+    """Where a stream's events in the bundle start: the first seq and the hash it links to."""
+    return {"seq": event.seq, "prev_hash": event.prev_hash}
 
 
 def _item_batches(
@@ -132,85 +140,3 @@ def _event_record(event: Event) -> dict[str, Any]:
         "prev_hash": event.prev_hash,
         "hash": event.hash,
     }
-
-
-@dataclass
-class Verdict:
-    """What `airlock evidence verify` found."""
-
-    workflow: str | None = None
-    items: int = 0
-    events: int = 0
-    signed: bool = False
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-def verify(lines: Iterable[str], key: str | None) -> Verdict:
-    """Check a bundle's lines: chain hashes and links, the digest, the count and the signature."""
-    verdict, digest, count = Verdict(), hashlib.sha256(), 0
-    heads: dict[str, tuple[int, str]] = {}
-    signature: dict[str, Any] | None = None
-    for number, line in enumerate(lines, start=1):
-        if signature is not None:
-            verdict.problems.append(f"line {number}: content after the signature line")
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError:
-            verdict.problems.append(f"line {number}: not JSON")
-            continue
-        if record.get("type") == "signature":
-            signature = record
-            continue
-        digest.update(line.encode() if line.endswith("\n") else (line + "\n").encode())
-        count += 1
-        _check_record(record, number, verdict, heads)
-    if signature is None:
-        verdict.problems.append("no signature line: the bundle was cut short")
-    else:
-        _check_signature(signature, count, digest.hexdigest(), key, verdict)
-    return verdict
-
-
-def _check_record(
-    record: dict[str, Any], number: int, verdict: Verdict, heads: dict[str, tuple[int, str]]
-) -> None:
-    kind = record.get("type")
-    if kind == "header":
-        verdict.workflow = record.get("workflow")
-        if record.get("format") != FORMAT:
-            verdict.problems.append(f"line {number}: unknown format {record.get('format')!r}")
-    elif kind == "item":
-        verdict.items += 1
-    elif kind == "event":
-        verdict.events += 1
-        row = {**record, "type": record["event_type"], "at": datetime.fromisoformat(record["at"])}
-        if chain_hash(row) != record["hash"]:
-            verdict.problems.append(f"line {number}: {record['stream']} #{record['seq']} altered")
-        head = heads.get(record["stream"])
-        if head is not None and (head[0] + 1 != record["seq"] or head[1] != record["prev_hash"]):
-            verdict.problems.append(
-                f"line {number}: {record['stream']} #{record['seq']} does not follow #{head[0]}"
-            )
-        heads[record["stream"]] = (record["seq"], record["hash"])
-
-
-def _check_signature(
-    signature: dict[str, Any], count: int, digest: str, key: str | None, verdict: Verdict
-) -> None:
-    body = {"lines": signature.get("lines"), "sha256": signature.get("sha256")}
-    if body != {"lines": count, "sha256": digest}:
-        verdict.problems.append(
-            f"the lines do not match the signed digest ({count} lines read, "
-            f"{body['lines']} signed): a line was changed, added or removed"
-        )
-        return
-    stored = str(signature.get("signature", ""))
-    verdict.signed = stored.startswith("hmac-sha256:")
-    if verdict.signed and not key:
-        verdict.notes.append("signed with a key: set AIRLOCK_AUDIT_KEY to check the signature")
-    elif not hmac.compare_digest(sign(body, key if verdict.signed else None), stored):
-        verdict.problems.append("the signature does not match: wrong key, or the bundle was forged")
-    if not verdict.signed:
-        verdict.notes.append("unsigned bundle (no AIRLOCK_AUDIT_KEY when exported): digest only")
