@@ -6,9 +6,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlmodel import col, select
+
 from bot.core import decisions, delegation
 from bot.sandbox.slack_standin import SlackStandin
 from bot.service import Service
+from models import Event
 from tests.test_bundles import BUNDLING, bundles_in, post, stored
 from tests.test_pause_timers import at
 from tests.writeback_support import respec
@@ -45,6 +48,10 @@ def test_delegated_bundle_reaches_the_delegate_and_the_old_message_says_so(
     assert {stored(service.rt, i).assignee for i in ids} == {LEO}
     [old] = [m for m in slack.messages_for(MAYA) if "Delegated" in m.text]
     assert f"<@{LEO}>" in old.text and not bundles_in(slack, MAYA)
+    # Assigned once to Maya and once to Leo: the row retiring Maya's card is not a first post.
+    with service.rt.db.read() as session:
+        assigned = session.exec(select(Event.stream).where(col(Event.type) == "assigned")).all()
+    assert sorted(assigned) == sorted(ids * 2)
     decisions.approve(service.rt, ids[0], LEO)  # the delegate's rows work
     assert stored(service.rt, ids[0]).status == "approved"
 

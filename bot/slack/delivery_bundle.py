@@ -80,8 +80,11 @@ class BundleDelivery:
         outcomes: dict[int, Outcome] = {}
         for row in rows_:
             bundle_id = _retired_bundle(row)
-            if bundle_id is None or bundle_id in placed.values():
-                continue  # not a bundle's, or that bundle is re-rendered anyway
+            if bundle_id is None:
+                continue  # a single card: the card route marks it as moved
+            if bundle_id in placed.values():
+                placed[row.id or 0] = bundle_id  # re-rendered anyway: its outcome is this row's
+                continue
             with self.rt.db.read() as session:
                 stayed = rows(session, bundle_id)
             if stayed:
@@ -189,7 +192,9 @@ class BundleDelivery:
 
 def _first_post(row: Outbox, item: Item) -> bool:
     """A row that would post the item's first card (not an update, not the manager's)."""
-    if row.payload.get("manager") or row.payload.get("update") or item.card_ts:
+    if row.payload.get("manager") or row.payload.get("update") or row.payload.get("retire"):
+        return False  # the manager's card, an update, a delegated item's old card
+    if item.card_ts:
         return False
     return item.status == Status.PENDING.value and not item.bundle_id
 
