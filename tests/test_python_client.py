@@ -23,6 +23,7 @@ from bot.core.runtime import Runtime
 from models import Item
 from tests import payloads
 from tests.conftest import LiveServer
+from tests.slack_driver import wait_for
 
 pytestmark = pytest.mark.real_time
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,9 +133,11 @@ def test_readme_agent_runs(
     printed: list[str] = []
 
     def reject_newest() -> None:
-        with rt.db.read() as session:
-            newest = session.exec(select(Item.id)).first()
-        assert newest is not None
+        def submitted() -> str | None:  # the README's agent may be slow to start on a busy box
+            with rt.db.read() as session:
+                return session.exec(select(Item.id)).first()
+
+        newest = wait_for(submitted, timeout=20)
         decisions.reject(rt, newest, "U0ADMIN", "inaccurate", "wrong account")
 
     threading.Timer(1.0, reject_newest).start()
