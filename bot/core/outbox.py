@@ -16,6 +16,7 @@ from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
 from bot.base.db import Database
+from bot.core.outbox_lanes import Lanes, run_lanes
 from bot.core.outbox_lease import LeaseKeeper
 from bot.core.outbox_queue import (
     BatchHandler,
@@ -80,11 +81,20 @@ class OutboxWorker:
             if self.holding(kind) or not route.ready():
                 continue
             self.bury_crashed([kind])
-            rows = self.claim([kind], self.claim_size(kind, route))
-            if rows:
-                attempted += len(rows)
-                self._deliver(kind, route, rows)
+            size = self.claim_size(kind, route)
+            rows = self.claim([kind], size)
+            # a full claim suggests a backlog (a probe after a hold goes alone)
+            backlog = len(rows) >= size and kind not in self.held_until
+            attempted += run_lanes(
+                Lanes(kind, route, self._next_batch, self._deliver), rows, backlog
+            )
         return attempted
+
+    def _next_batch(self, kind: str, route: Route) -> list[Outbox]:
+        """A claim of the route's size, or none while the kind is held or not ready."""
+        if self.holding(kind) or not route.ready():
+            return []
+        return self.claim([kind], self.claim_size(kind, route))
 
     def drain(self, max_rounds: int = 50) -> int:
         """Run until nothing is due (for tests and `airlock demo`)."""

@@ -68,6 +68,9 @@ class Route:
     batch_size: int = 1
     # False holds this kind's rows unclaimed (no attempt is used), e.g. near an API limit
     ready: Callable[[], bool] = lambda: True
+    # Batches delivered at once when a backlog is due: one batch's network wait overlaps the
+    # next one's database work (bot/core/outbox_lanes.py).
+    lanes: int = 1
 
 
 def outbox_row(

@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 FINAL = frozenset({"written", "conflict", "failed", "reverted"})
 PAUSED_DELAY = 5.0
+# Two batches in flight through a backlog: one's round trips overlap the other's database work
+# (Salesforce allows 25 concurrent long requests per org; these are short ones).
+WRITE_LANES = 2
 T = TypeVar("T")
 
 
@@ -45,7 +48,7 @@ def writeback_route(
 
     ceiling = rt.settings.salesforce_api_usage_ceiling
     gate = UsageGate(client, ceiling, usage_recheck)
-    return Route(deliver, batch_size=COMPOSITE_LIMIT, ready=gate)
+    return Route(deliver, batch_size=COMPOSITE_LIMIT, ready=gate, lanes=WRITE_LANES)
 
 
 def _result(job: WriteJob) -> str:
