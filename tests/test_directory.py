@@ -20,7 +20,6 @@ from bot.sandbox.salesforce_standin import SalesforceStandin
 from bot.sandbox.slack_standin import SlackStandin, SlackUser
 from models import Item
 from models.types import utcnow
-from tests.writeback_support import sf_client
 
 PEOPLE = {person.slack_id: person for person in SEED_PEOPLE}
 MAYA_OPP, LEO_OPP, PRIYA_OPP = (make_id("Opportunity", n) for n in (1, 6, 11))
@@ -30,19 +29,6 @@ OWNER = "U0OWNER"
 def slack_user(slack_id: str) -> SlackUser:
     person = PEOPLE[slack_id]
     return SlackUser(slack_id, person.email.split("@")[0], person.name, person.email, person.tz)
-
-
-@pytest.fixture
-def salesforce() -> Iterator[SalesforceStandin]:
-    with SalesforceStandin() as running:
-        yield running
-
-
-@pytest.fixture
-def sf(salesforce: SalesforceStandin) -> Iterator[SalesforceClient]:
-    client = sf_client(salesforce)
-    yield client
-    client.close()
 
 
 @pytest.fixture
@@ -68,9 +54,11 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def directory(rt: Runtime, sf: SalesforceClient, slack: SlackStandin, clock: Clock) -> Directory:
+def directory(
+    rt: Runtime, client: SalesforceClient, slack: SlackStandin, clock: Clock
+) -> Directory:
     web = WebClient(token="xoxb-test", base_url=slack.base_url)
-    return Directory(rt.db, sf, web, admins=frozenset({"U0OLIVIA"}), clock=clock)
+    return Directory(rt.db, client, web, admins=frozenset({"U0OLIVIA"}), clock=clock)
 
 
 def item(record_id: str | None = None, assignee: str | None = None) -> Item:
@@ -114,11 +102,9 @@ def test_resolve_record_owner_and_manager(
     assert found == Reviewer(rep, manager, tz, "record_owner", None)
 
 
-def test_read_record_owner_in_one_query(
-    directory: Directory, salesforce: SalesforceStandin
-) -> None:
+def test_read_record_owner_in_one_query(directory: Directory, standin: SalesforceStandin) -> None:
     directory.reviewer_for(item(MAYA_OPP), OWNER)
-    soql = [call.query["q"] for call in salesforce.calls_matching("GET", "query")]
+    soql = [call.query["q"] for call in standin.calls_matching("GET", "query")]
     assert len(soql) == 2  # the record's owner, then the owner's manager
     assert "Owner.Email" in soql[0] and "Owner.ManagerId" in soql[0]
     assert "FROM Opportunity" in soql[0] and "FROM User" in soql[1]
@@ -126,33 +112,33 @@ def test_read_record_owner_in_one_query(
 
 def test_cache_person_within_ttl(
     directory: Directory,
-    sf: SalesforceClient,
+    client: SalesforceClient,
     slack: SlackStandin,
     clock: Clock,
 ) -> None:
     first = directory.reviewer_for(item(MAYA_OPP), OWNER)
-    calls, asked = sf.api_calls, lookups(slack)
+    calls, asked = client.api_calls, lookups(slack)
     assert (calls, asked) == (2, 2)
     again = directory.reviewer_for(item(make_id("Opportunity", 2)), OWNER)  # also Maya's
     assert again == first
     # the record's owner is read each time (owners change); the person needs no new lookup
-    assert (sf.api_calls - calls, lookups(slack) - asked) == (1, 0)
+    assert (client.api_calls - calls, lookups(slack) - asked) == (1, 0)
     clock.now += timedelta(hours=13)
     directory.reviewer_for(item(MAYA_OPP), OWNER)
-    assert (sf.api_calls - calls, lookups(slack) - asked) == (3, 2)
+    assert (client.api_calls - calls, lookups(slack) - asked) == (3, 2)
 
 
-def test_refresh_when_manager_changes(directory: Directory, salesforce: SalesforceStandin) -> None:
+def test_refresh_when_manager_changes(directory: Directory, standin: SalesforceStandin) -> None:
     directory.reviewer_for(item(MAYA_OPP), OWNER)
     maya, nina = PEOPLE["U0MAYA"].salesforce_id, PEOPLE["U0NINA"].salesforce_id
-    salesforce.set_field("User", maya, "ManagerId", nina)
+    standin.set_field("User", maya, "ManagerId", nina)
     assert directory.reviewer_for(item(MAYA_OPP), OWNER).manager == "U0NINA"
 
 
 def test_fall_back_to_owner_for_inactive_user(
-    directory: Directory, salesforce: SalesforceStandin
+    directory: Directory, standin: SalesforceStandin
 ) -> None:
-    salesforce.set_field("User", PEOPLE["U0MAYA"].salesforce_id, "IsActive", False)
+    standin.set_field("User", PEOPLE["U0MAYA"].salesforce_id, "IsActive", False)
     found = directory.reviewer_for(item(MAYA_OPP), OWNER)
     assert (found.user, found.source, found.manager) == (OWNER, "workflow_owner", None)
     assert found.note is not None
@@ -203,8 +189,8 @@ def test_cache_timezone(directory: Directory, slack: SlackStandin) -> None:
     assert directory.timezone_of("U0NOBODY") == "UTC"
 
 
-def test_survive_salesforce_outage(directory: Directory, salesforce: SalesforceStandin) -> None:
-    salesforce.inject("503", times=1, match="query")
+def test_survive_salesforce_outage(directory: Directory, standin: SalesforceStandin) -> None:
+    standin.inject("503", times=1, match="query")
     found = directory.reviewer_for(item(MAYA_OPP), OWNER)
     assert found.user == OWNER
     assert found.note is not None and "could not read the owner" in found.note
@@ -240,7 +226,7 @@ def on(sobject: str, record_id: str) -> Item:
 )
 def test_resolve_polymorphic_owner_and_manager(
     directory: Directory,
-    salesforce: SalesforceStandin,
+    standin: SalesforceStandin,
     sobject: str,
     record_id: str,
     rep: str,
@@ -251,26 +237,26 @@ def test_resolve_polymorphic_owner_and_manager(
     # id is read first and then the User
     found = directory.reviewer_for(on(sobject, record_id), OWNER)
     assert found == Reviewer(rep, manager, tz, "record_owner", None)
-    soql = [call.query["q"] for call in salesforce.calls_matching("GET", "query")]
+    soql = [call.query["q"] for call in standin.calls_matching("GET", "query")]
     assert all("Owner." not in text for text in soql if f"FROM {sobject}" in text)
 
 
 @pytest.mark.parametrize(("sobject", "record_id"), [("Lead", LEAD_QUEUED), ("Case", CASE_QUEUED)])
 def test_fall_back_with_note_for_queue_owner(
-    directory: Directory, salesforce: SalesforceStandin, sobject: str, record_id: str
+    directory: Directory, standin: SalesforceStandin, sobject: str, record_id: str
 ) -> None:
     found = directory.reviewer_for(on(sobject, record_id), OWNER)
     assert (found.user, found.source, found.manager) == (OWNER, "workflow_owner", None)
     assert found.note is not None
     assert f"{sobject} {record_id} is owned by queue {QUEUE}" in found.note
-    soql = [call.query["q"] for call in salesforce.calls_matching("GET", "query")]
+    soql = [call.query["q"] for call in standin.calls_matching("GET", "query")]
     assert not [text for text in soql if "FROM User" in text]  # a queue is not looked up
 
 
 def test_fall_back_for_inactive_lead_owner(
-    directory: Directory, salesforce: SalesforceStandin
+    directory: Directory, standin: SalesforceStandin
 ) -> None:
-    salesforce.set_field("User", PEOPLE["U0MAYA"].salesforce_id, "IsActive", False)
+    standin.set_field("User", PEOPLE["U0MAYA"].salesforce_id, "IsActive", False)
     found = directory.reviewer_for(on("Lead", LEAD_MAYA), OWNER)
     assert (found.user, found.source) == (OWNER, "workflow_owner")
     assert found.note is not None
@@ -315,10 +301,10 @@ def test_fall_back_once_slack_says_deactivated(
 
 
 def test_timezone_lookup_does_not_keep_stale_manager(
-    directory: Directory, salesforce: SalesforceStandin, clock: Clock
+    directory: Directory, standin: SalesforceStandin, clock: Clock
 ) -> None:
     assert directory.reviewer_for(item(MAYA_OPP, assignee="U0MAYA"), OWNER).manager == "U0SAM"
-    salesforce.set_field("User", PEOPLE["U0MAYA"].salesforce_id, "ManagerId", None)
+    standin.set_field("User", PEOPLE["U0MAYA"].salesforce_id, "ManagerId", None)
     clock.now += timedelta(hours=13)
     directory.timezone_of("U0MAYA")  # a reminder's time-zone lookup
     found = directory.reviewer_for(item(MAYA_OPP, assignee="U0MAYA"), OWNER)
