@@ -134,3 +134,16 @@ def test_snooze_expiry_waits_and_refused_when_decided(service: Service, agent_ke
     decisions.approve(rt, item.id, REP)
     with pytest.raises(Conflict, match="only a pending item can be snoozed"):
         snooze.snooze(rt, item.id, REP, Snooze.HOUR, "UTC")
+
+
+def test_an_item_is_snoozed_three_times_at_most(service: Service, agent_key: str) -> None:
+    """Snoozing again and again would keep the item from its manager forever."""
+    rt = service.rt
+    item = posted_item(service, agent_key, payloads.field_update())
+    for _ in range(snooze.MAX_SNOOZES):
+        snooze.snooze(rt, item.id, REP, Snooze.HOUR, "UTC")
+    kept = get(rt, item.id).snoozed_until
+    with pytest.raises(Conflict, match="snoozed 3 times already: decide it now"):
+        snooze.snooze(rt, item.id, REP, Snooze.NEXT_WEEK, "UTC")
+    assert get(rt, item.id).snoozed_until == kept
+    assert len(events(rt, item.id, "snoozed")) == 3

@@ -4,7 +4,9 @@ Snoozing moves every timer of the item (reminder, escalation, expiry) later by t
 snooze adds, so what was left of each is left after it: the expiry deadline moves too, and
 nothing fires while the item sleeps. When the snooze ends, the sweep (bot/delivery/timers.py)
 DMs the reviewer and the timers run on. Snoozing again replaces the end (a shorter snooze
-gives back the time the longer one added).
+gives back the time the longer one added). An item is snoozed at most MAX_SNOOZES times: past
+that the reviewer decides it or it escalates as due, so snoozing cannot keep an item from the
+manager forever.
 """
 
 from __future__ import annotations
@@ -12,17 +14,22 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 
+from sqlalchemy import func
+from sqlmodel import col, select
+
 from bot.base.errors import Conflict, InvalidInput
 from bot.base.levels import Status
 from bot.base.quiet import zone
 from bot.core import lifecycle
+from bot.core.chain import item_stream
 from bot.core.decisions import authorize
 from bot.core.effects import CARD
 from bot.core.outbox import enqueue
 from bot.core.runtime import Runtime
-from models import Item
+from models import Event, Item
 
 MORNING = time(9)  # "tomorrow morning" and "next week" start at 09:00 in the reviewer's zone
+MAX_SNOOZES = 3
 
 
 class Snooze(StrEnum):
@@ -65,6 +72,7 @@ def snooze(rt: Runtime, item_id: str, user: str, choice: Snooze, tz: str) -> Ite
     item = authorize(rt, item_id, user, "snoozed")
     if item.status != Status.PENDING.value:
         raise Conflict(f"item {item_id} is {item.status}: only a pending item can be snoozed")
+    _refuse_past_the_limit(rt, item)
     now = rt.clock()
     until = snooze_end(choice, now, tz)
     shift = until - max(now, item.snoozed_until or now)
@@ -98,3 +106,17 @@ def snooze(rt: Runtime, item_id: str, user: str, choice: Snooze, tz: str) -> Ite
         )
     rt.kick()
     return done
+
+
+def _refuse_past_the_limit(rt: Runtime, item: Item) -> None:
+    """Conflict when the item was snoozed MAX_SNOOZES times already (read from its trail)."""
+    with rt.db.read() as session:
+        query = select(func.count()).where(
+            col(Event.stream) == item_stream(item.id), col(Event.type) == "snoozed"
+        )
+        count = int(session.exec(query).one())
+    if count >= MAX_SNOOZES:
+        raise Conflict(
+            f"item {item.id} was snoozed {count} times already: decide it now, or it escalates "
+            "when due"
+        )
