@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlmodel import col, func, select
 
 from bot.core.runtime import Runtime
+from bot.delivery.writeback import WRITE_LANES
 from bot.sandbox.salesforce_standin import DEFAULT_TOKEN, SalesforceStandin
 from models import Item, Outbox
 from tests.writeback_support import (
@@ -79,11 +80,12 @@ def test_write_thousand_updates_once_under_faults(
     elapsed = time.monotonic() - began
     assert_written_exactly_once(rt, standin, record_ids)
     statuses = Counter(call.status for call in standin.calls)
-    assert statuses[401] == 1 and statuses[503] == 3 and statuses[400] == 1
-    assert standin.counters["token"] == 1
+    assert statuses[503] == 3 and statuses[400] == 1
+    # The session expires once: a call of each lane in flight may see the 401, one login serves.
+    assert 1 <= statuses[401] <= WRITE_LANES and standin.counters["token"] == 1
     # 5 batches x (1 SOQL + 1 PATCH) = 10; a failed PATCH repeats its batch's SOQL and PATCH
-    # (3 x 2), a failed SOQL repeats itself (2 x 1), the 401 costs itself and one login (2).
-    assert client.api_calls == 10 + 6 + 2 + 2
+    # (3 x 2), a failed SOQL repeats itself (2 x 1), each 401 costs itself, plus one login.
+    assert client.api_calls == 10 + 6 + 2 + statuses[401] + 1
     print(f"\n1,000 updates under faults: {client.api_calls} Salesforce calls, {elapsed:.1f} s")
 
 

@@ -186,6 +186,13 @@ class SalesforceStandin:
         with self._lock:
             self._faults.append(Fault(fault, times, match))
 
+    def clear_faults(self) -> int:
+        """Drop the faults not yet answered (an outage window ends); how many were left."""
+        with self._lock:
+            left = sum(fault.remaining for fault in self._faults)
+            self._faults.clear()
+        return left
+
     def set_delay(self, match: str, seconds: float) -> None:
         """Hold answers to matching calls for `seconds` AFTER applying them (0 clears it)."""
         if match not in MATCHES or seconds < 0:
