@@ -267,3 +267,37 @@ def test_many_slow_requests_are_cut_off(
     ok = httpx.get(f"{live.url}/healthz", trust_env=False, timeout=5)
     assert ok.status_code == 200
     assert stored_items(rt) == 0
+
+
+def test_connections_past_the_limit_get_503_and_the_server_recovers(
+    live: LiveServer, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """50 more half-sent requests than MAX_CONCURRENCY: the extra ones are refused at once with
+    uvicorn's plain-text 503 (the README says so), the held ones are cut off, and the server
+    answers again afterwards."""
+    from bot.base.http_server import MAX_CONCURRENCY, GuardedH11Protocol
+
+    monkeypatch.setattr(GuardedH11Protocol, "read_seconds", 2.0)
+    started = time.monotonic()
+    conns = []
+    for _ in range(MAX_CONCURRENCY + 50):
+        conn = socket.create_connection(("127.0.0.1", live.port), timeout=10)
+        conn.sendall(b"POST /api/v1/items HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\n{")
+        conns.append(conn)
+    answers = []
+    for conn in conns:
+        with conn:
+            answers.append(conn.recv(1024))
+    refused = [a for a in answers if a.startswith(b"HTTP/1.1 503")]
+    assert all(a == b"" or a in refused for a in answers)
+    assert 50 <= len(refused) < MAX_CONCURRENCY
+    assert all(b"text/plain" in a for a in refused)
+    line = (
+        f"{len(conns)} half-sent requests: {len(refused)} refused with 503, the rest cut off, "
+        f"in {time.monotonic() - started:.1f} s"
+    )
+    print(line)
+    FIGURES.append(line)
+    ok = httpx.get(f"{live.url}/healthz", trust_env=False, timeout=5)
+    assert ok.status_code == 200
+    assert stored_items(rt) == 0
