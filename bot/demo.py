@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.base.config import Settings
+from bot.core.audit import verify
 from bot.core.trace import item_view, render_trace
 from bot.delivery import revert_watch, timers
 from bot.demo_driver import DemoDriver, DemoError
@@ -35,7 +36,7 @@ from bot.sandbox.samples import (
 from bot.sandbox.session import SANDBOX_ADMIN
 from bot.sandbox.slack_payloads import select_state, text_state
 from bot.scaffold import EXAMPLE_WORKFLOWS
-from bot.service import build_service
+from bot.service import Service, build_service
 from bot.slack.ids import REJECT_BLOCK, REJECT_TEXT_BLOCK, Action
 from models.types import utcnow
 
@@ -75,9 +76,22 @@ def run_demo(workflows: Path | None = None, out: Callable[[str], None] = print) 
                     Story(driver).run()
                 finally:
                     driver.close()
+            check_trail(service, out)
         finally:
             service.rt.db.dispose()
     out(f"\ndemo finished in {time.monotonic() - started:.1f}s")
+
+
+def check_trail(service: Service, out: Callable[[str], None]) -> None:
+    """`airlock audit verify` over everything the scenario did: every chain and row intact."""
+    with service.rt.db.read() as session:
+        report = verify(session, service.rt.settings.audit_key_value)
+    if report.problems:
+        raise DemoError(f"the audit trail does not verify: {report.problems[0]}")
+    out(
+        f"\nairlock audit verify: {report.events} events of {report.checked} items and "
+        "workflows, every chain intact"
+    )
 
 
 class Story:

@@ -17,12 +17,14 @@ from sqlmodel import col, select
 
 from bot.core import checkpoint, decisions
 from bot.core.lifecycle import chain_hash
+from bot.core.outbox import OutboxWorker
 from bot.core.runtime import Runtime
 from models import Event
 from tests import payloads
 from tests.test_audit_cli import airlock, run_sql
 from tests.test_audit_cli import env as env
 from tests.test_lifecycle import assign, post
+from tests.writeback_support import settle
 
 KEY = "test-audit-key-kept-outside-the-database"
 
@@ -246,3 +248,21 @@ def test_serve_ticker_signs_checkpoints(
     run_sql(rt, "DELETE FROM outbox WHERE item_id = :i", i=item_id)
     run_sql(rt, "DELETE FROM item WHERE id = :i", i=item_id)
     verify_fails(keyed_env, tmp_path, f"TAMPERED {item_id}: the whole stream is gone")
+
+
+def test_verify_catches_changes_edited_after_approval_and_then_written(
+    rt: Runtime, story: str, keyed_env: dict[str, str], tmp_path: Path, worker: OutboxWorker
+) -> None:
+    """The edit happens between two events: the write-back's `written` event then records the
+    edited row as its state, so row and head agree, but the decided `changes` moved on."""
+    edited = [{"field": "StageName", "value": "Closed Lost", "observed": "Prospecting"}]
+    run_sql(rt, "UPDATE item SET changes = :v WHERE id = :i", v=json.dumps(edited), i=story)
+    settle(rt, worker)
+    assert [e["type"] for e in events(rt, story)][-1] == "writeback_written"
+    verify_fails(
+        keyed_env,
+        tmp_path,
+        f"TAMPERED {story}: event #",
+        "(writeback_written) records changes other than the decision at event #",
+        "edited outside Airlock after the decision",
+    )

@@ -48,6 +48,7 @@ def test_run_demo_prints_transcript(tmp_path: Path) -> None:
         "auto-pauses renewal-risk: 60% of the last 5 decisions were rejections (threshold 30%)",
         "DM to Olivia Park: 🚨 Auto-paused renewal-risk",
         '"Renewal risk #6" to renewal-risk -> held',
+        "every chain intact",  # `airlock audit verify` over all the scenario did
     ]
     missing = [line for line in expected if line not in out]
     assert not missing, out

@@ -16,11 +16,23 @@ from bot.base import audit_key
 from bot.base.canonical import sha256_hex
 from bot.core.audit_checkpoints import check_checkpoints
 from bot.core.audit_report import ChainProblem, Report
+from bot.core.chain import field_digest as item_state_digest
 from bot.core.lifecycle import BOUND_FIELDS, event_hash, item_state, item_stream, workflow_stream
 from models import Event, Item, Workflow
 
 BATCH = 1000
 Progress = Callable[[int], None]
+
+
+# Once an item is decided, what was decided is frozen: later events (write-back, card updates,
+# outcome reads, reverts) change write-back state and other unbound columns only. A later event
+# recording another digest of these means the row was edited between two events, and the next
+# event's state took the edit in (e.g. `changes` altered after the approval, then written).
+FROZEN_AFTER_DECISION = tuple(name for name in BOUND_FIELDS if name != "writeback_state")
+DECIDED = frozenset(
+    item_state_digest(status)
+    for status in ("approved", "edited", "rejected", "expired", "auto_accepted")
+)
 
 
 @dataclass
@@ -33,6 +45,7 @@ class _Chain:
     prev: str | None = None
     last: Event | None = None
     problem: str | None = None
+    decided: Event | None = None  # the event that recorded the decision
 
 
 class _MacCheck:
@@ -130,8 +143,28 @@ def _feed(chain: _Chain, event: Event, macs: _MacCheck) -> None:
     elif event_hash(event) != event.hash:
         chain.problem = f"event #{event.seq} ({event.type}) was modified after it was written"
     else:
-        chain.problem = macs.problem(event)
+        chain.problem = macs.problem(event) or _check_frozen(chain, event)
     chain.prev, chain.last = event.hash, event
+
+
+def _check_frozen(chain: _Chain, event: Event) -> str | None:
+    """After the decision, an event recording another digest of a decided field is a problem."""
+    state = event.state
+    if state is None:  # written before item states were recorded
+        return None
+    decided = chain.decided
+    if decided is None or decided.state is None:
+        if state.get("status") in DECIDED:
+            chain.decided = event
+        return None
+    changed = [n for n in FROZEN_AFTER_DECISION if state.get(n) != decided.state.get(n)]
+    if not changed:
+        return None
+    return (
+        f"event #{event.seq} ({event.type}) records {', '.join(changed)} other than the "
+        f"decision at event #{decided.seq} ({decided.type}): the item row was edited outside "
+        "Airlock after the decision"
+    )
 
 
 def _finish(chain: _Chain, workflows: dict[str, tuple[int, str | None]], report: Report) -> None:

@@ -62,9 +62,14 @@ def workflow_stream(workflow_id: str) -> str:
     return f"workflow:{workflow_id}"
 
 
+def field_digest(value: Any) -> str:
+    """The short digest an event's `state` records for one bound field's value."""
+    return canonical_hash(value)[:16]
+
+
 def item_state(row: Mapping[str, Any] | RowMapping) -> dict[str, str]:
     """Short digests of an item row's bound fields, the same whether read from Python or SQL."""
-    return {name: canonical_hash(row[name])[:16] for name in BOUND_FIELDS}
+    return {name: field_digest(row[name]) for name in BOUND_FIELDS}
 
 
 def chain_hash(row: Mapping[str, Any]) -> str:
