@@ -82,6 +82,7 @@ def console_for(rt: Runtime, *, slack_api_url: str | None = None) -> Console:
             settings.slack_client_id,
             settings.slack_client_secret.get_secret_value(),
             slack_api_url or settings.slack_api_url,
+            settings.slack_bot_token or "",
         )
     return Console(rt, Signer(secret) if secret else None, oidc, sandbox)
 
@@ -118,18 +119,21 @@ def _add_slack_sign_in(router: APIRouter, console: Console) -> None:
         state, nonce = new_state(), new_state()
         target = console.oidc.redirect(_callback_url(request), state, nonce)
         response = RedirectResponse(target, status_code=303)
-        response.set_cookie(STATE_COOKIE, state, max_age=600, httponly=True, samesite="lax")
+        # both tokens are URL-safe base64 (no ":"): the callback reads them back apart
+        response.set_cookie(
+            STATE_COOKIE, f"{state}:{nonce}", max_age=600, httponly=True, samesite="lax"
+        )
         return response
 
     @router.get(CALLBACK.removeprefix("/console"), response_model=None)
     def callback(request: Request, code: str = "", state: str = "") -> Response:
-        expected = request.cookies.get(STATE_COOKIE)
+        expected, _, nonce = (request.cookies.get(STATE_COOKIE) or "").partition(":")
         if console.oidc is None or console.signer is None:
             return error_page(Unauthorized("Sign in with Slack is not configured"))
         if not code or not expected or not secrets.compare_digest(state, expected):
             return error_page(Unauthorized("the sign-in expired or came from elsewhere: try again"))
         try:
-            user = console.oidc.user_of(code, _callback_url(request))
+            user = console.oidc.user_of(code, _callback_url(request), nonce)
         except AirlockError as error:
             return error_page(error)
         response = _signed_in(request, console.signer, user)

@@ -17,7 +17,7 @@ from handlers.console import Console
 from handlers.console_auth import COOKIE, Oidc, Signer
 from handlers.console_routes import build_console_router
 
-CLIENT_ID, SECRET = "111.222", "client-secret"
+CLIENT_ID, SECRET = "111.222", "e1b9e11dfcd19c1982d5de12921e17e8"  # 32 hex, as Slack issues
 
 
 @pytest.fixture
@@ -28,7 +28,8 @@ def slack() -> Iterator[SlackStandin]:
 
 
 def console_app(rt: Runtime, slack: SlackStandin, secret: str = SECRET) -> TestClient:
-    console = Console(rt, Signer("session-key"), Oidc(CLIENT_ID, secret, slack.base_url), False)
+    oidc = Oidc(CLIENT_ID, secret, slack.base_url, "xoxb-airlock")
+    console = Console(rt, Signer("session-key"), oidc, False)
     app = FastAPI()
     app.include_router(build_console_router(console))
     return TestClient(app, follow_redirects=False)
@@ -57,7 +58,8 @@ def test_sign_in_with_slack(rt: Runtime, slack: SlackStandin) -> None:
     assert web.cookies.get(COOKIE)
     page = web.get("/console").text
     assert "U0OLIVIA" in page and "/console/workflows/opp-hygiene" in page
-    assert [c.method for c in slack.calls] == ["openid.connect.token", "openid.connect.userInfo"]
+    calls = ["openid.connect.token", "auth.test", "openid.connect.userInfo"]
+    assert [c.method for c in slack.calls] == calls
 
 
 def test_callback_refuses_a_foreign_state(rt: Runtime, slack: SlackStandin) -> None:
@@ -90,3 +92,24 @@ def test_console_without_oidc_says_what_to_set(rt: Runtime) -> None:
     app.include_router(build_console_router(Console(rt, None, None, False)))
     answer = TestClient(app).get("/console/signin")
     assert answer.status_code == 401 and "SLACK_CLIENT_ID" in answer.text
+
+
+def test_a_member_of_another_workspace_is_refused(rt: Runtime, slack: SlackStandin) -> None:
+    """Sign in with Slack signs in anyone with a Slack account: only Airlock's workspace may."""
+    slack.oidc.teams["U0OLIVIA"] = "T0ELSEWHERE"  # the same user id, another workspace
+    web = console_app(rt, slack)
+    answer = web.get(through_slack(web, "U0OLIVIA"))
+    assert answer.status_code == 403 and not web.cookies.get(COOKIE)
+    assert "workspace T0ELSEWHERE" in answer.text and "T0SANDBOX" in answer.text
+
+
+def test_an_answer_for_another_sign_in_is_refused(rt: Runtime, slack: SlackStandin) -> None:
+    """The id_token's nonce must be the one this browser's sign-in sent."""
+    web = console_app(rt, slack)
+    callback = through_slack(web, "U0OLIVIA")
+    state = (web.cookies.get("airlock_console_state") or "").partition(":")[0]
+    web.cookies.clear()
+    web.cookies.set("airlock_console_state", f"{state}:another-sign-ins-nonce")
+    answer = web.get(callback)
+    assert answer.status_code == 401 and "nonce" in answer.text
+    assert not web.cookies.get(COOKIE)

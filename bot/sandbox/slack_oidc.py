@@ -5,7 +5,13 @@ https://slack.com/.well-known/openid-configuration: response type `code`, scopes
 email, client_secret_post): authorize sends the browser back to `redirect_uri` with a one-time
 `code` and the `state` it was given; `openid.connect.token` trades the code, with the client's id
 and secret and the same redirect URI, for an access token (`invalid_code`, `bad_client_secret`,
-`bad_redirect_uri` otherwise); `openid.connect.userInfo` answers who that token belongs to, with
+`bad_redirect_uri` otherwise) and an `id_token`, a JWT whose claims name the issuer
+(`https://slack.com`), the app (`aud`), the person and workspace (`https://slack.com/user_id`,
+`https://slack.com/team_id`) and echo the `nonce` the authorize step was given (docs.slack.dev
+"Sign in with Slack", the example id_token; openid.connect.token). Slack signs it RS256 with the
+keys at /openid/connect/keys; the stand-in signs HS256 with the client secret (Airlock takes the
+token from the token endpoint over TLS and does not check its signature, see
+handlers/console_auth.py). `openid.connect.userInfo` answers who that token belongs to, with
 `https://slack.com/user_id`. The stand-in has no Slack session cookie to know who is at the
 browser, so authorize shows the workspace's members to pick from (the `stand_in_user` parameter).
 """
@@ -13,9 +19,12 @@ browser, so authorize shows the workspace's members to pick from (the `stand_in_
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass, field
 from html import escape
 from urllib.parse import urlencode
+
+import jwt
 
 from bot.sandbox.slack_api import TEAM_ID, Body, Params, SlackApiFailure, SlackUser
 
@@ -38,6 +47,8 @@ class OidcProvider:
     clients: dict[str, str] = field(default_factory=dict)  # client_id -> client_secret
     codes: dict[str, _Grant] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)  # access token -> user id
+    # people signing in with an account of another workspace (user id -> team id)
+    teams: dict[str, str] = field(default_factory=dict)
 
     def authorize(self, query: dict[str, str], users: dict[str, SlackUser]) -> tuple[int, str]:
         """(302, where to) with a code, or (200, a page to pick a member), or (400, why)."""
@@ -58,21 +69,24 @@ class OidcProvider:
                users: dict[str, SlackUser]) -> Body:  # fmt: skip
         """The Web API answer of one of METHODS; SlackApiFailure as Slack would refuse."""
         if method == "openid.connect.token":
-            return self._token(params)
+            return self._token(params, users)
         token = (authorization or "").removeprefix("Bearer ").strip()
         user = users.get(self.tokens.get(token, ""))
         if user is None:
             raise SlackApiFailure("invalid_auth")
+        return self._person(user.id, users) | {"email_verified": True}
+
+    def _person(self, user_id: str, users: dict[str, SlackUser]) -> Body:
+        user = users[user_id]
         return {
             "sub": user.id,
             "https://slack.com/user_id": user.id,
-            "https://slack.com/team_id": TEAM_ID,
+            "https://slack.com/team_id": self.teams.get(user.id, TEAM_ID),
             "email": user.email,
-            "email_verified": True,
             "name": user.real_name,
         }
 
-    def _token(self, params: Params) -> Body:
+    def _token(self, params: Params, users: dict[str, SlackUser]) -> Body:
         client_id = str(params.get("client_id", ""))
         if client_id not in self.clients:
             raise SlackApiFailure("invalid_client_id")
@@ -87,7 +101,12 @@ class OidcProvider:
             raise SlackApiFailure("bad_redirect_uri")
         token = f"xoxp-oidc-{secrets.token_hex(12)}"
         self.tokens[token] = grant.user
-        return {"access_token": token, "token_type": "Bearer", "id_token": "", "expires_in": 43200}
+        now = int(time.time())
+        claims = {"iss": "https://slack.com", "aud": client_id, "iat": now, "exp": now + 3600}
+        claims |= {"auth_time": now, "nonce": grant.nonce} | self._person(grant.user, users)
+        id_token = jwt.encode(claims, self.clients[client_id], algorithm="HS256")
+        return {"access_token": token, "token_type": "Bearer", "id_token": id_token,
+                "expires_in": 43200}  # fmt: skip
 
 
 def _as(query: dict[str, str], user: str) -> str:
