@@ -14,6 +14,7 @@ import pytest
 from bot.core import decisions, keys
 from bot.core.runtime import Runtime
 from bot.core.waiting import wait_for_change
+from bot.service import Service
 from tests import payloads
 from tests.conftest import LiveServer
 
@@ -152,3 +153,26 @@ def test_wait_for_change_backs_off() -> None:
     assert max(gaps) == pytest.approx(1.0)  # never slower than once a second
     assert len(reads) < 45  # 30 s of waiting costs a few dozen reads, not a busy loop
     assert reads[-1] == pytest.approx(30.0)
+
+
+def test_wait_answers_when_the_write_lands(
+    api: httpx.Client, rt: Runtime, service: Service
+) -> None:
+    """An approved item's wait wakes on its write-back state too: an agent waiting for the
+    record to be updated hears `written` as soon as Salesforce took it."""
+    posted = api.post("/api/v1/items", json=payloads.field_update(assignee="U0MAYA"))
+    assert posted.status_code == 201, posted.text
+    item_id = posted.json()["id"]
+    salesforce = service.integrations.sandbox.salesforce
+    assert salesforce is not None
+    salesforce.set_delay("composite", 1.5)  # the write lands a while after the approval
+    decisions.approve(rt, item_id, "U0ADMIN")
+    started = time.monotonic()
+    response = api.get(f"/api/v1/items/{item_id}", params={"wait": 20}, timeout=30)
+    took = time.monotonic() - started
+    assert response.status_code == 200, response.text
+    assert (response.json()["status"], response.json()["writeback_state"]) == (
+        "approved",
+        "written",
+    )
+    assert 1.0 < took < 10, took
