@@ -280,3 +280,25 @@ def test_edit_length_follows_field_metadata(rt: Runtime, agent_key: str) -> None
     state = {block: {"value": {"type": "plain_text_input", "value": "x" * 81}}}
     _values, errors = read_edit_values(state, {"NextStep": "Call back"}, limits)
     assert "at most 80 characters" in errors[block]
+
+
+def test_refusals_from_many_people_stop_at_the_stream_cap(rt: Runtime, agent_key: str) -> None:
+    """One refusal per person per hour, and at most MAX_PER_WINDOW per item per hour however
+    many people click: 25 strangers leave 20 marks, each still refused."""
+    from bot.core import decisions
+    from bot.core.refusals import MAX_PER_WINDOW
+    from tests.test_lifecycle import assign, post
+
+    item_id = post(rt, agent_key, payloads.field_update())
+    assign(rt, item_id, "U0MAYA")
+    strangers = [f"U0STRANGER{n:02d}" for n in range(MAX_PER_WINDOW + 5)]
+    for user in strangers:
+        with pytest.raises(decisions.NotPermitted):
+            decisions.approve(rt, item_id, user)
+    with rt.db.read() as session:
+        actors = session.exec(
+            select(Event.actor).where(
+                col(Event.stream) == item_id, col(Event.type) == "decision_refused"
+            )
+        ).all()
+    assert sorted(actors) == [f"user:{u}" for u in strangers[:MAX_PER_WINDOW]]
