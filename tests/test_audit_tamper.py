@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from sqlmodel import col, select
 
 from bot.core import checkpoint, decisions
+from bot.core.chain import BOUND_FIELDS
 from bot.core.lifecycle import chain_hash
 from bot.core.outbox import OutboxWorker
 from bot.core.runtime import Runtime
@@ -125,15 +126,31 @@ def test_verify_catches_appended_event(
     verify_fails(keyed_env, tmp_path, f"TAMPERED {story}")
 
 
-@pytest.mark.parametrize(
-    ("column", "value"),
-    [
-        ("changes", json.dumps([{"field": "Amount", "value": 9999999}])),
-        ("decision", json.dumps({"edits": {"StageName": "Closed Won"}})),
-        ("status", "rejected"),
-        ("writeback_state", "written"),
-    ],
-)
+# An edit of every column the chain vouches for (bot.core.chain.BOUND_FIELDS).
+EDITS = {
+    "workflow_id": "account-brief",
+    "raw_hash": "0" * 64,
+    "kind": "brief",
+    "title": "A title the agent never sent",
+    "summary": "A summary the agent never sent",
+    "record_sobject": "Account",
+    "record_id": "001Ai0000000009IAA",
+    "changes": json.dumps([{"field": "Amount", "value": 9999999}]),
+    "task": json.dumps({"subject": "Wire the money", "due_date": "2026-12-01"}),
+    "message": json.dumps({"to": "cfo@example.com", "subject": "Invoice", "body": "Pay now"}),
+    "status": "rejected",
+    "authority": "advisory",
+    "decided_by": "U0EVIL",
+    "decision": json.dumps({"edits": {"StageName": "Closed Won"}}),
+    "writeback_state": "written",
+}
+
+
+def test_the_tamper_cases_cover_every_bound_column() -> None:
+    assert set(EDITS) == set(BOUND_FIELDS)
+
+
+@pytest.mark.parametrize(("column", "value"), sorted(EDITS.items()))
 def test_verify_catches_edited_item_row(
     rt: Runtime,
     story: str,
