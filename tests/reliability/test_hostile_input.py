@@ -236,9 +236,11 @@ def test_oversized_bodies_refused_with_bounded_memory(live: LiveServer, rt: Runt
             except httpx.RemoteProtocolError:
                 pass  # the server answered 413 and closed while we were still sending
     grown = rss_mb() - before
-    print(
+    line = (
         f"8 x 64 MiB posts: refused in {time.monotonic() - started:.1f} s, RSS grew {grown:.1f} MB"
     )
+    print(line)
+    FIGURES.append(line)
     assert grown < 50
     assert stored_items(rt) == 0
 
@@ -262,7 +264,9 @@ def test_many_slow_requests_are_cut_off(
         assert not answer.startswith(b"HTTP/1.1 5"), answer
         closed += 1
     waited = time.monotonic() - started
-    print(f"200 half-sent requests: all closed by the server within {waited:.1f} s")
+    line = f"200 half-sent requests: all closed by the server within {waited:.1f} s"
+    print(line)
+    FIGURES.append(line)
     assert closed == 200 and waited < 10
     ok = httpx.get(f"{live.url}/healthz", trust_env=False, timeout=5)
     assert ok.status_code == 200
