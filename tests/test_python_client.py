@@ -67,6 +67,45 @@ def test_submit_retries_with_the_same_generated_key(
     assert item_count(rt) == 1  # the lost answer's item, returned by the replay
 
 
+def test_wait_asks_again_after_a_lost_answer(live: LiveServer, rt: Runtime, agent_key: str) -> None:
+    with AirlockClient(live.url, agent_key, trust_env=False) as airlock:
+        item = airlock.submit("call-summary-cleanup", "summary", "Acme call", **summary_fields())
+    transport = LoseFirstAnswer()
+    with AirlockClient(live.url, agent_key, transport=transport) as airlock:
+        decisions.reject(rt, item.id, "U0ADMIN", "inaccurate")
+        started = time.monotonic()
+        verdict = airlock.wait(item.id, timeout=30)
+    assert verdict.status == "rejected" and len(transport.sent) == 2
+    assert time.monotonic() - started < 10  # decided already: no long-poll for the next change
+
+
+def test_async_wait_asks_again_after_a_lost_answer(
+    live: LiveServer, rt: Runtime, agent_key: str
+) -> None:
+    class LoseFirstAsync(httpx.AsyncHTTPTransport):
+        def __init__(self) -> None:
+            super().__init__(trust_env=False)
+            self.sent = 0
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            self.sent += 1
+            if self.sent == 1:
+                raise httpx.ReadError("connection reset", request=request)
+            return await super().handle_async_request(request)
+
+    async def scenario() -> str:
+        transport = LoseFirstAsync()
+        async with AsyncAirlockClient(live.url, agent_key, transport=transport) as airlock:
+            found = await airlock.wait(item_id, timeout=30)
+        assert transport.sent == 2
+        return found.status
+
+    with AirlockClient(live.url, agent_key, trust_env=False) as airlock:
+        item_id = airlock.submit("call-summary-cleanup", "summary", "Acme", **summary_fields()).id
+    decisions.reject(rt, item_id, "U0ADMIN", "inaccurate")
+    assert asyncio.run(scenario()) == "rejected"
+
+
 def test_wait_returns_the_verdict(live: LiveServer, rt: Runtime, agent_key: str) -> None:
     with AirlockClient(live.url, agent_key, trust_env=False) as airlock:
         item = airlock.submit("call-summary-cleanup", "summary", "Acme call", **summary_fields())

@@ -63,8 +63,10 @@ def _pause(error: Exception, attempt: int) -> float:
     return min(hinted if hinted is not None else 0.5 * 2**attempt, MAX_POLL)
 
 
-def _poll(deadline: float) -> dict[str, str]:
-    left = deadline - time.monotonic()
+def _poll(deadline: float, asked: bool) -> dict[str, str]:
+    """The first look answers at once (the item may be decided already: a long-poll would wait
+    for the next change); later ones long-poll for what is left of the timeout."""
+    left = deadline - time.monotonic() if asked else 0.0
     return {"wait": f"{min(max(left, 0.0), MAX_POLL):.3f}"}
 
 
@@ -75,6 +77,16 @@ def _wait_step(response: httpx.Response, deadline: float) -> tuple[Item | None, 
         return None, min(_pause(AirlockError.from_response(response), 0), left)
     item = _read(response)
     return (item, 0.0) if item.decided or left <= 0 else (None, 0.0)
+
+
+def _after_failure(error: Exception, failures: int, deadline: float) -> float:
+    """A wait's answer lost on the way or a 5xx: the pause before asking again. Re-raises what
+    asking again cannot fix, once the retries are spent, or when the wait is over."""
+    pause = _retry_pause(error, failures)
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise error
+    return min(pause, left)
 
 
 class AirlockClient:
@@ -118,12 +130,19 @@ class AirlockClient:
         return _read(self._http.get(f"/api/v1/items/{item_id}"))
 
     def wait(self, item_id: str, timeout: float = 300.0) -> Item:
-        """Long-poll until a human decides the item or `timeout` seconds pass; returns it."""
-        deadline = time.monotonic() + timeout
+        """Long-poll until a human decides the item or `timeout` seconds pass; returns it.
+
+        A lost answer or a 5xx is asked again (as `submit` resends), within the timeout."""
+        deadline, failures, asked = time.monotonic() + timeout, 0, False
         while True:
-            url = f"/api/v1/items/{item_id}"
-            response = self._http.get(url, params=_poll(deadline), timeout=MAX_POLL + 10)
-            item, pause = _wait_step(response, deadline)
+            url, poll = f"/api/v1/items/{item_id}", _poll(deadline, asked)
+            try:
+                response = self._http.get(url, params=poll, timeout=MAX_POLL + 10)
+                item, pause = _wait_step(response, deadline)
+                asked = True
+            except (AirlockError, httpx.TransportError) as error:
+                item, pause = None, _after_failure(error, failures, deadline)
+                failures += 1
             if item is not None:
                 return item
             time.sleep(pause)
@@ -186,12 +205,19 @@ class AsyncAirlockClient:
         return _read(await self._http.get(f"/api/v1/items/{item_id}"))
 
     async def wait(self, item_id: str, timeout: float = 300.0) -> Item:
-        """Long-poll until a human decides the item or `timeout` seconds pass; returns it."""
-        deadline = time.monotonic() + timeout
+        """Long-poll until a human decides the item or `timeout` seconds pass; returns it.
+
+        A lost answer or a 5xx is asked again (as `submit` resends), within the timeout."""
+        deadline, failures, asked = time.monotonic() + timeout, 0, False
         while True:
-            url = f"/api/v1/items/{item_id}"
-            response = await self._http.get(url, params=_poll(deadline), timeout=MAX_POLL + 10)
-            item, pause = _wait_step(response, deadline)
+            url, poll = f"/api/v1/items/{item_id}", _poll(deadline, asked)
+            try:
+                response = await self._http.get(url, params=poll, timeout=MAX_POLL + 10)
+                item, pause = _wait_step(response, deadline)
+                asked = True
+            except (AirlockError, httpx.TransportError) as error:
+                item, pause = None, _after_failure(error, failures, deadline)
+                failures += 1
             if item is not None:
                 return item
             await asyncio.sleep(pause)
