@@ -145,8 +145,7 @@ class SalesforceStandin:
         self._store.add_field(sobject, name, spec)
 
     def hide_field(self, sobject: str, name: str) -> None:
-        """Hide a field from the integration user (field-level security): gone from describe,
-        INVALID_FIELD in SOQL and in writes."""
+        """Hide a field from the integration user (field-level security: INVALID_FIELD)."""
         self._store.hide_field(sobject, name)
 
     def round_on_write(self, enabled: bool) -> None:
@@ -166,18 +165,13 @@ class SalesforceStandin:
     def calls_matching(self, method: str, path_substring: str) -> list[StandinCall]:
         """Answered calls with this method ("*" for any) whose path contains the substring."""
         with self._lock:
-            return [
-                call
-                for call in self.calls
-                if method in ("*", call.method.upper(), call.method) and path_substring in call.path
-            ]
+            found = [call for call in self.calls if path_substring in call.path]
+        return [call for call in found if method in ("*", call.method.upper(), call.method)]
 
     def reset_calls(self) -> None:
         """Forget the call log and counters (records and applied writes are kept)."""
         with self._lock:
-            self.calls.clear()
-            self.counters.clear()
-            self.api_calls = 0
+            self.calls, self.counters, self.api_calls = [], {}, 0
 
     def inject(self, fault: str, times: int = 1, match: str = "*") -> None:
         """Fail the next `times` matching calls; "*" matches every data API call, not logins."""
@@ -189,8 +183,7 @@ class SalesforceStandin:
     def clear_faults(self) -> int:
         """Drop the faults not yet answered (an outage window ends); how many were left."""
         with self._lock:
-            left = sum(fault.remaining for fault in self._faults)
-            self._faults.clear()
+            left, self._faults[:] = sum(fault.remaining for fault in self._faults), []
         return left
 
     def set_delay(self, match: str, seconds: float) -> None:
