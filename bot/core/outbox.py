@@ -193,22 +193,23 @@ class OutboxWorker:
     def _deliver(self, kind: str, route: Route, rows: list[Outbox]) -> None:
         started = self.clock()
         began = time.monotonic()
-        with LeaseKeeper(self.db, self.worker_id, rows, self.lease, self.clock):
-            with self._unless_paused(rows) as sendable:
-                if not sendable:
-                    return
-                outcomes = self._outcomes(route, sendable)
-            hold: float | None = None
-            settled = [
-                (r, outcomes.get(r.id or 0) or Outcome.retry("no outcome")) for r in sendable
-            ]
-            with self.db.write() as session:  # one transaction settles the whole batch
-                held = self.settler.settle(session, settled, started)
-                for (_row, outcome), holds in zip(settled, held, strict=True):
-                    if holds and outcome.hold:
-                        hold = outcome.delay or self.backoff_base
-                if any(o.state == "done" for o in outcomes.values()):
-                    self._release_waiting(session, kind)
+        # The lease is renewed while the handler works, and no longer once it is done: a renewal
+        # and the settling transaction locking the same rows could deadlock (PostgreSQL). The
+        # settle's compare-and-set is on holder and attempt, which a lapsed lease leaves intact.
+        keeper = LeaseKeeper(self.db, self.worker_id, rows, self.lease, self.clock)
+        with keeper, self._unless_paused(rows) as sendable:
+            if not sendable:
+                return
+            outcomes = self._outcomes(route, sendable)
+        hold: float | None = None
+        settled = [(r, outcomes.get(r.id or 0) or Outcome.retry("no outcome")) for r in sendable]
+        with self.db.write() as session:  # one transaction settles the whole batch
+            held = self.settler.settle(session, settled, started)
+            for (_row, outcome), holds in zip(settled, held, strict=True):
+                if holds and outcome.hold:
+                    hold = outcome.delay or self.backoff_base
+            if any(o.state == "done" for o in outcomes.values()):
+                self._release_waiting(session, kind)
         if hold is None:
             self.held_until.pop(kind, None)
         else:

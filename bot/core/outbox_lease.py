@@ -61,7 +61,7 @@ class LeaseKeeper:
         renewed = 0
         until = self.clock() + self.lease
         with self.db.write() as session:
-            for row_id, attempts in self.held.items():
+            for row_id, attempts in sorted(self.held.items()):  # id order, as settling locks
                 result = session.execute(
                     update(Outbox)
                     .where(

@@ -78,7 +78,8 @@ class Settler:
             _OUTBOX.c.claimed_by == self.worker_id,
         )
         if session.get_bind().dialect.name != "sqlite":
-            query = query.with_for_update()  # SQLite's writer already holds the database
+            # in id order, as every other writer of claimed rows locks them
+            query = query.order_by(_OUTBOX.c.id).with_for_update()  # SQLite: one writer anyway
         current = dict(session.execute(query).tuples().all())
         return [current.get(r.id) == r.attempts for r in rows]
 
