@@ -37,5 +37,7 @@ def init_folder(target: Path) -> Scaffold:
             result.kept.append(dest)
             continue
         dest.write_text(src.read_text())
+        if dest.name == ".env":
+            dest.chmod(0o600)  # it will hold tokens and keys: readable by this user only
         result.written.append(dest)
     return result

@@ -207,3 +207,12 @@ def test_the_size_check_names_what_grew() -> None:
     assert oversized("m.py", long_module) == [
         f"m.py: {MAX_FILE_LINES + 1} lines (at most {MAX_FILE_LINES})"
     ]
+
+
+def test_the_readme_states_the_import_order() -> None:
+    """The README's one-line order is LAYERS read from the top (migrations aside)."""
+    names = {"bot": "entry points", "handlers": "handlers", "models": "models"}
+    order = [names.get(layer, layer.removeprefix("bot.")) for layer in reversed(LAYERS)]
+    line = " → ".join(o for o in order if o != "migrations")
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"Imports point down this list and never up: {line}" in readme

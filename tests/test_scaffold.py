@@ -30,6 +30,7 @@ def test_init_writes_examples_and_env_then_keeps_them(tmp_path: Path) -> None:
     assert names == sorted([".env", *(p.name for p in (ROOT / "workflows").glob("*.yml"))])
     specs = load_specs(target / "workflows")
     assert specs.errors == [] and len(specs.specs) == 5
+    assert (target / ".env").stat().st_mode & 0o777 == 0o600  # secrets go in it
     (target / ".env").write_text("PORT=4000\n")
     again = init_folder(target)
     assert again.written == [] and len(again.kept) == 6
