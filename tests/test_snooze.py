@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -147,3 +148,39 @@ def test_an_item_is_snoozed_three_times_at_most(service: Service, agent_key: str
         snooze.snooze(rt, item.id, REP, Snooze.NEXT_WEEK, "UTC")
     assert get(rt, item.id).snoozed_until == kept
     assert len(events(rt, item.id, "snoozed")) == 3
+
+
+def test_snoozes_at_once_cannot_pass_the_limit(
+    service: Service, agent_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four clicks at once on an item snoozed twice: each had read two snoozes before any was
+    recorded, yet only one more is accepted (the count is taken in the snooze's transaction)."""
+    rt = service.rt
+    item = posted_item(service, agent_key, payloads.field_update())
+    for _ in range(snooze.MAX_SNOOZES - 1):
+        snooze.snooze(rt, item.id, REP, Snooze.HOUR, "UTC")
+    together = threading.Barrier(4)
+    authorize = snooze.authorize
+
+    def authorize_then_wait(*args: Any) -> Item:
+        found = authorize(*args)
+        together.wait(timeout=10)  # every click has read the item before any snooze commits
+        return found
+
+    monkeypatch.setattr(snooze, "authorize", authorize_then_wait)
+    outcomes: list[str] = []
+
+    def click() -> None:
+        try:
+            snooze.snooze(rt, item.id, REP, Snooze.HOUR, "UTC")
+            outcomes.append("snoozed")
+        except Conflict as refused:
+            outcomes.append(str(refused))
+
+    threads = [threading.Thread(target=click) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert outcomes.count("snoozed") == 1, outcomes
+    assert len(events(rt, item.id, "snoozed")) == snooze.MAX_SNOOZES

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot.base.errors import Conflict, InvalidInput
 from bot.base.levels import Status
@@ -72,7 +72,6 @@ def snooze(rt: Runtime, item_id: str, user: str, choice: Snooze, tz: str) -> Ite
     item = authorize(rt, item_id, user, "snoozed")
     if item.status != Status.PENDING.value:
         raise Conflict(f"item {item_id} is {item.status}: only a pending item can be snoozed")
-    _refuse_past_the_limit(rt, item)
     now = rt.clock()
     until = snooze_end(choice, now, tz)
     shift = until - max(now, item.snoozed_until or now)
@@ -83,6 +82,9 @@ def snooze(rt: Runtime, item_id: str, user: str, choice: Snooze, tz: str) -> Ite
     }
     data = {"until": until.isoformat(), "by": user, "choice": choice.value, "tz": tz}
     with rt.db.write() as session:
+        # Counted in the snooze's own transaction, under the item's row lock (SQLite: the single
+        # writer): two snoozes at once cannot both see two earlier ones and make a fourth.
+        _refuse_past_the_limit(session, item)
         done = lifecycle.update_item_if(
             session,
             item_id,
@@ -108,13 +110,13 @@ def snooze(rt: Runtime, item_id: str, user: str, choice: Snooze, tz: str) -> Ite
     return done
 
 
-def _refuse_past_the_limit(rt: Runtime, item: Item) -> None:
+def _refuse_past_the_limit(session: Session, item: Item) -> None:
     """Conflict when the item was snoozed MAX_SNOOZES times already (read from its trail)."""
-    with rt.db.read() as session:
-        query = select(func.count()).where(
-            col(Event.stream) == item_stream(item.id), col(Event.type) == "snoozed"
-        )
-        count = int(session.exec(query).one())
+    session.exec(select(Item.id).where(col(Item.id) == item.id).with_for_update()).first()
+    query = select(func.count()).where(
+        col(Event.stream) == item_stream(item.id), col(Event.type) == "snoozed"
+    )
+    count = int(session.exec(query).one())
     if count >= MAX_SNOOZES:
         raise Conflict(
             f"item {item.id} was snoozed {count} times already: decide it now, or it escalates "
