@@ -21,7 +21,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import start_server  # noqa: E402
+from bench.common import start_server, wait_idle  # noqa: E402
 from bench.intake import create_key  # noqa: E402
 from bot.sandbox.boot import seed_slack_users  # noqa: E402
 from bot.sandbox.salesforce_standin import DEFAULT_TOKEN, SalesforceStandin  # noqa: E402
@@ -95,7 +95,10 @@ def measure(
     proc, base = start_server(kind, url, env)
     try:
         ids = submit_items(base, key, n) if kind == "airlock" else [f"itm_{i}" for i in range(n)]
+        # Clicks come after the cards are out: the intake's card posts are not part of the ack.
+        wait_idle(url)
         asyncio.run(clicks(base, ids[:concurrency], concurrency))  # warm-up
+        wait_idle(url)
         p50, p99 = percentiles(asyncio.run(clicks(base, ids[concurrency:], concurrency)))
         print(
             f"{kind:<8} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   ({n - concurrency} clicks, "

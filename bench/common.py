@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -70,3 +71,21 @@ def scratch_database(server: str, tmp: str, label: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def wait_idle(url: str, timeout: float = 600.0) -> None:
+    """Wait until the server at database `url` has delivered its outbox (cards posted, writes
+    done), so a measurement starts from a quiet server as a person's click would."""
+    engine = create_engine(url)
+    pending = text("SELECT count(*) FROM outbox WHERE status = 'pending' AND due_at <= :now")
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                now = datetime.now(UTC).replace(tzinfo=None)
+                if not conn.execute(pending, {"now": now}).scalar():
+                    return
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
+    raise RuntimeError(f"the server did not finish its outbox within {timeout:.0f} s")

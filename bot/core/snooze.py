@@ -82,8 +82,6 @@ def snooze(rt: Runtime, item_id: str, user: str, choice: Snooze, tz: str) -> Ite
     }
     data = {"until": until.isoformat(), "by": user, "choice": choice.value, "tz": tz}
     with rt.db.write() as session:
-        # Counted in the snooze's own transaction, under the item's row lock (SQLite: the single
-        # writer): two snoozes at once cannot both see two earlier ones and make a fourth.
         _refuse_past_the_limit(session, item)
         done = lifecycle.update_item_if(
             session,
@@ -111,7 +109,10 @@ def snooze(rt: Runtime, item_id: str, user: str, choice: Snooze, tz: str) -> Ite
 
 
 def _refuse_past_the_limit(session: Session, item: Item) -> None:
-    """Conflict when the item was snoozed MAX_SNOOZES times already (read from its trail)."""
+    """Conflict when the item was snoozed MAX_SNOOZES times already (read from its trail).
+
+    Counted in the snooze's own transaction under the item's row lock (on SQLite, the single
+    writer): two snoozes at once cannot both see two earlier ones and make a fourth."""
     session.exec(select(Item.id).where(col(Item.id) == item.id).with_for_update()).first()
     query = select(func.count()).where(
         col(Event.stream) == item_stream(item.id), col(Event.type) == "snoozed"
