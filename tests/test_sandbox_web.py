@@ -11,8 +11,10 @@ from sqlmodel import col, select
 
 from bot.base.config import Settings
 from bot.core.runtime import Runtime
+from bot.sandbox.boot import seed_slack_users
 from bot.sandbox.salesforce_seed import SEED_PEOPLE
 from bot.sandbox.samples import OPP_ID, PLANT_OPP_ID, SAMPLES
+from bot.sandbox.slack_standin import SlackStandin
 from bot.service import Service, build_service
 from models import Event, Item
 from tests.conftest import LiveServer
@@ -191,17 +193,20 @@ def test_salesforce_edit_changes_record(page: httpx.Client, service: Service) ->
 
 
 def test_page_absent_with_real_slack(settings: Settings, rt: Runtime) -> None:
-    real = settings.model_copy(
-        update={
-            "slack_bot_token": "xoxb-real",
-            "slack_signing_secret": "real-secret",
-            "slack_api_url": "http://127.0.0.1:9/api/",
-            # Salesforce stays on its stand-in: with a real Slack that must be asked for.
-            "sandbox": "on",
-        }
-    )
-    service = build_service(real, rt)
-    with LiveServer(service.app) as server:
-        answer = httpx.get(f"{server.url}/sandbox", trust_env=False)
+    # A Slack that answers (and refuses the token) at once: a closed port would have slack_sdk's
+    # connection retries sleep for seconds.
+    with SlackStandin(users=seed_slack_users()) as workspace:
+        real = settings.model_copy(
+            update={
+                "slack_bot_token": "xoxb-real",
+                "slack_signing_secret": "real-secret",
+                "slack_api_url": workspace.base_url,
+                # Salesforce stays on its stand-in: with a real Slack that must be asked for.
+                "sandbox": "on",
+            }
+        )
+        service = build_service(real, rt)
+        with LiveServer(service.app) as server:
+            answer = httpx.get(f"{server.url}/sandbox", trust_env=False)
     assert answer.status_code == 404
     assert not hasattr(service.app.state, "sandbox")
