@@ -231,7 +231,10 @@ CLOCK_MODULES = frozenset(
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    once = pytest.mark.skip(reason="uses no database: the SQLite run covers it")
     for item in items:
+        if PG_URL and item.get_closest_marker("no_database"):
+            item.add_marker(once)
         # The clock shim also bends threads' timed waits: tests that race threads on
         # sub-second real timeouts (marked real_time) only run on the real clock.
         if item.path.stem in CLOCK_MODULES and not item.get_closest_marker("real_time"):

@@ -186,6 +186,7 @@ def test_readme_agent_runs(
     assert printed[1].startswith("rejected {") and "wrong account" in printed[1]
 
 
+@pytest.mark.no_database
 def test_client_builds_as_a_wheel(tmp_path: Path) -> None:
     source = tmp_path / "src"
     shutil.copytree(ROOT / "clients" / "python", source)

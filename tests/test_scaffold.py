@@ -19,6 +19,8 @@ from bot.scaffold import EXAMPLE_WORKFLOWS, init_folder
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+# Builds and installs wheels; the installed app runs on its own SQLite file whatever the run.
+pytestmark = pytest.mark.no_database
 NOT_SHIPPED = (".git", ".venv", "build", "*.egg-info", "__pycache__", ".*_cache", "test-artifacts")
 PACKAGES = ("bot", "handlers", "models")  # the top level the design fixes
 
