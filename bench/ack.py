@@ -35,16 +35,30 @@ SECRET = "bench-signing-secret"
 ADMIN = "U0OLIVIA"
 
 
-def submit_items(base: str, key: str, count: int) -> list[str]:
-    """Pending items for the admin to approve."""
+def submit_items(base: str, key: str, records: list[str]) -> list[str]:
+    """Pending items for the admin to approve, one stage change per opportunity (as a team's
+    cards are: one click per deal, not a thousand on the same record)."""
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=base, headers=headers, trust_env=False, timeout=30) as http:
         return [
-            http.post("/api/v1/items", json=payloads.field_update(idempotency_key=f"a{n}")).json()[
-                "id"
-            ]
-            for n in range(count)
+            http.post(
+                "/api/v1/items",
+                json=payloads.field_update(
+                    record={"sobject": "Opportunity", "id": record_id},
+                    idempotency_key=f"a{n}",
+                ),
+            ).json()["id"]
+            for n, record_id in enumerate(records)
         ]
+
+
+def opportunities(salesforce: SalesforceStandin, count: int) -> list[str]:
+    """`count` opportunities at the stage the sample change expects to find."""
+    stage = payloads.field_update()["changes"][0]["observed"]
+    return [
+        salesforce.add("Opportunity", {"Name": f"Bench deal {n}", "StageName": stage})
+        for n in range(count)
+    ]
 
 
 async def clicks(base: str, item_ids: list[str], concurrency: int) -> list[float]:
@@ -83,7 +97,7 @@ def percentiles(latencies: list[float]) -> tuple[float, float]:
 
 
 def measure(
-    kind: str, url: str, stand_ins: dict[str, str], key: str, n: int, concurrency: int
+    kind: str, url: str, stand_ins: dict[str, str], key: str, records: list[str], concurrency: int
 ) -> tuple[float, float]:
     """p50/p99 of one server under the click load."""
     env = {
@@ -94,7 +108,12 @@ def measure(
     }
     proc, base = start_server(kind, url, env)
     try:
-        ids = submit_items(base, key, n) if kind == "airlock" else [f"itm_{i}" for i in range(n)]
+        n = len(records)
+        ids = (
+            submit_items(base, key, records)
+            if kind == "airlock"
+            else [f"itm_{i}" for i in range(n)]
+        )
         # Clicks come after the cards are out: the intake's card posts are not part of the ack.
         wait_idle(url)
         asyncio.run(clicks(base, ids[:concurrency], concurrency))  # warm-up
@@ -128,8 +147,9 @@ def main() -> None:
             "SALESFORCE_INSTANCE_URL": salesforce.instance_url,
             "SALESFORCE_ACCESS_TOKEN": DEFAULT_TOKEN,
         }
-        bare = measure("bolt", url, stand_ins, key, args.clicks, args.concurrency)
-        ours = measure("airlock", url, stand_ins, key, args.clicks, args.concurrency)
+        records = opportunities(salesforce, args.clicks)
+        bare = measure("bolt", url, stand_ins, key, records, args.concurrency)
+        ours = measure("airlock", url, stand_ins, key, records, args.concurrency)
     print(f"ratio    p50 {ours[0] / bare[0]:.2f}x   p99 {ours[1] / bare[1]:.2f}x   (goal <= 1.5x)")
 
 

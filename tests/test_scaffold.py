@@ -116,6 +116,14 @@ def clean_env(tmp: Path, **extra: str) -> dict[str, str]:
 
 def test_pip_install_then_init_and_serve(installed: Path, tmp_path: Path) -> None:
     env = clean_env(tmp_path)
+    # Before `init`: serve says what to do, and leaves no database behind.
+    early = subprocess.run(
+        [str(installed), "serve"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert early.returncode != 0
+    assert "workflows folder not found" in early.stderr and "airlock init" in early.stderr
+    assert "alembic" not in early.stderr + early.stdout
+    assert list(tmp_path.iterdir()) == []
     subprocess.run([str(installed), "init", "demo"], cwd=tmp_path, env=env, check=True)
     port = free_port()
     serve = subprocess.Popen(
@@ -136,6 +144,8 @@ def test_pip_install_then_init_and_serve(installed: Path, tmp_path: Path) -> Non
     assert serve.returncode in (0, -signal.SIGTERM), out
     assert "Traceback" not in out
     assert (tmp_path / "demo" / "airlock.db").exists()
+    # One line for the schema, not Alembic's twenty
+    assert "database schema upgraded from empty to" in out and "alembic" not in out, out
 
 
 def test_pip_installed_demo_runs(installed: Path, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -14,6 +15,8 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from bot.base import audit_key, eventlog
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # Hot paths (intake) run Core statements on a Connection; the rest use an ORM Session.
@@ -77,10 +80,21 @@ class Database:
             yield session
 
     def upgrade(self) -> None:
-        """Apply every Alembic migration up to head."""
+        """Apply every Alembic migration up to head; one log line says what changed."""
         from alembic import command
 
+        before = self.revision()
         command.upgrade(alembic_config(self.url), "head")
+        after = self.revision()
+        if after != before:
+            log.info("database schema upgraded from %s to %s", before or "empty", after)
+
+    def revision(self) -> str | None:
+        """The Alembic revision the database is at (None before the first migration)."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.write_engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
 
     def dispose(self) -> None:
         """Close every pooled connection."""

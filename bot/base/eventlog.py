@@ -54,3 +54,6 @@ def configure(level: int = logging.INFO) -> None:
     # APScheduler logs "Running job" and "executed successfully" at INFO on every tick (two
     # lines each 5 s); the ticker logs its own ticks at DEBUG instead.
     logging.getLogger("apscheduler.executors").setLevel(max(level, logging.WARNING))
+    # Alembic logs each plugin it sets up and each migration step at INFO (twenty lines on a
+    # first start); the database says in one line which schema it upgraded (bot.base.db).
+    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))

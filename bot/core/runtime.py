@@ -50,12 +50,13 @@ class Runtime:
 
 def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     """Connect, migrate, load and register the workflow specs; refuse to start on bad specs."""
-    db = Database(settings.database_url, settings.audit_key_value)
-    if migrate:
-        db.upgrade()
+    # Specs first: a missing or broken workflows folder creates no database and runs no migration.
     specs = load_specs(settings.workflows_dir)
     if specs.errors:
         raise SpecError(specs.errors)
+    db = Database(settings.database_url, settings.audit_key_value)
+    if migrate:
+        db.upgrade()
     changed = sync_workflows(db, specs)
     if changed:
         log.info("workflow specs loaded: %s", ", ".join(changed))
