@@ -20,7 +20,8 @@ from bot.core.chain import BOUND_FIELDS
 from bot.core.lifecycle import chain_hash
 from bot.core.outbox import OutboxWorker
 from bot.core.runtime import Runtime
-from models import Event
+from bot.sandbox.salesforce_standin import SalesforceStandin
+from models import Event, Item
 from tests import payloads
 from tests.test_audit_cli import airlock, run_sql
 from tests.test_audit_cli import env as env
@@ -267,19 +268,31 @@ def test_serve_ticker_signs_checkpoints(
     verify_fails(keyed_env, tmp_path, f"TAMPERED {item_id}: the whole stream is gone")
 
 
-def test_verify_catches_changes_edited_after_approval_and_then_written(
-    rt: Runtime, story: str, keyed_env: dict[str, str], tmp_path: Path, worker: OutboxWorker
+def test_changes_edited_after_approval_are_not_written_and_verify_names_them(
+    rt: Runtime,
+    story: str,
+    keyed_env: dict[str, str],
+    tmp_path: Path,
+    worker: OutboxWorker,
+    standin: SalesforceStandin,
 ) -> None:
-    """The edit happens between two events: the write-back's `written` event then records the
-    edited row as its state, so row and head agree, but the decided `changes` moved on."""
+    """`changes` edited in the database between the approval and the write-back: the write-back
+    refuses to send what nobody approved, tells why, and verify names the edit."""
+    before = standin.get("Opportunity", payloads.OPP_ID)
     edited = [{"field": "StageName", "value": "Closed Lost", "observed": "Prospecting"}]
     run_sql(rt, "UPDATE item SET changes = :v WHERE id = :i", v=json.dumps(edited), i=story)
     settle(rt, worker)
-    assert [e["type"] for e in events(rt, story)][-1] == "writeback_written"
+    assert [e["type"] for e in events(rt, story)][-1] == "writeback_failed"
+    assert standin.get("Opportunity", payloads.OPP_ID) == before  # nothing was sent
+    assert standin.applied_writes("Opportunity") == []
+    with rt.db.read() as session:
+        item = session.get(Item, story)
+    assert item is not None and item.writeback is not None
+    assert item.writeback["error"].startswith("changes changed outside Airlock after the decision")
     verify_fails(
         keyed_env,
         tmp_path,
         f"TAMPERED {story}: event #",
-        "(writeback_written) records changes other than the decision at event #",
+        "(writeback_failed) records changes other than the decision at event #",
         "edited outside Airlock after the decision",
     )

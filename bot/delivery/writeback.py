@@ -16,6 +16,7 @@ from bot.core.field_values import same_at_scale
 from bot.core.outbox import Outcome, Route
 from bot.core.runtime import Runtime
 from bot.core.spans import trace_writes
+from bot.delivery.writeback_guard import edited_after_decision
 from bot.delivery.writeback_isolate import read_current, write_records
 from bot.delivery.writeback_order import RecordOrder, explain_implicit
 from bot.delivery.writeback_outcome import WriteJob, settle_all
@@ -79,7 +80,7 @@ class _Delivery:
         jobs, outcomes = self._load(rows)
         by_sobject: dict[str, list[WriteJob]] = {}
         for job in jobs:
-            if _plan(job):
+            if not job.settled and _plan(job):
                 by_sobject.setdefault(job.item.record_sobject or "", []).append(job)
         with self.rt.db.read() as session:
             order = RecordOrder.load(session, jobs)
@@ -102,6 +103,8 @@ class _Delivery:
         with self.rt.db.read() as session:
             items = {i.id: i for i in session.exec(select(Item).where(col(Item.id).in_(ids)))}
             paused = set(session.exec(select(Workflow.id).where(col(Workflow.paused).is_(True))))
+            pending = [i for i in items.values() if i.writeback_state not in FINAL]
+            edited = edited_after_decision(session, pending)
         jobs, outcomes = [], {}
         for row in rows:
             item = items.get(row.item_id or "")
@@ -115,6 +118,8 @@ class _Delivery:
                 outcomes[row.id or 0] = Outcome.retry("workflow paused", PAUSED_DELAY)
             else:
                 jobs.append(WriteJob(row, item, self.rt.spec(item.workflow_id).spec))
+                if item.id in edited:
+                    jobs[-1].fail(edited[item.id])
         jobs.sort(key=lambda job: job.row.id or 0)  # confirmed first, written first
         return jobs, outcomes
 
