@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -144,6 +145,9 @@ def fuzz(operation: Any, base_url: str, auth: dict[str, str], aim: Aim) -> dict[
         operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
     )
 
+    session = requests.Session()  # one keep-alive connection for the operation's cases
+    session.trust_env = False
+
     @given(case=strategy)
     @settings(
         max_examples=CASES,
@@ -157,7 +161,7 @@ def fuzz(operation: Any, base_url: str, auth: dict[str, str], aim: Aim) -> dict[
         wait = (case.query or {}).get("wait")
         if isinstance(wait, int | float) and wait > 1:
             case.query["wait"] = 1
-        response = case.call(base_url=base_url, headers=auth, timeout=10)
+        response = case.call(base_url=base_url, session=session, headers=auth, timeout=10)
         case.validate_response(response, checks=CHECKS)
         figures["cases"] += 1
         figures["statuses"][response.status_code] += 1
@@ -166,7 +170,8 @@ def fuzz(operation: Any, base_url: str, auth: dict[str, str], aim: Aim) -> dict[
         if response.status_code == 201 and not replayed:
             figures["created"].append(response.json()["id"])
 
-    check()
+    with session:
+        check()
     return figures
 
 
