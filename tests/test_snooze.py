@@ -21,6 +21,8 @@ from bot.delivery import timers
 from bot.sandbox import slack_payloads
 from bot.sandbox.slack_signing import FORM_CONTENT_TYPE, form_body
 from bot.service import Service
+from bot.slack.blocks import review_card
+from bot.slack.delivery import card_for
 from bot.slack.ids import Action
 from models import Event, Item
 from tests import payloads
@@ -184,3 +186,25 @@ def test_snoozes_at_once_cannot_pass_the_limit(
         thread.join(30)
     assert outcomes.count("snoozed") == 1, outcomes
     assert len(events(rt, item.id, "snoozed")) == snooze.MAX_SNOOZES
+
+
+def test_the_card_stops_offering_snooze_after_the_last_one(
+    service: Service, agent_key: str
+) -> None:
+    """After the third snooze the menu would only refuse: the card says so instead."""
+    rt = service.rt
+    item = posted_item(service, agent_key, payloads.field_update())
+
+    def card_actions() -> tuple[list[str], str]:
+        blocks, _text = review_card(card_for(rt, get(rt, item.id), "UTC"))
+        actions = next(b for b in blocks if b["type"] == "actions")
+        return [e["action_id"] for e in actions["elements"]], json.dumps(blocks)
+
+    for _ in range(snooze.MAX_SNOOZES - 1):
+        snooze.snooze(rt, item.id, REP, Snooze.HOUR, "UTC")
+    assert Action.SNOOZE.value in card_actions()[0]
+    snooze.snooze(rt, item.id, REP, Snooze.HOUR, "UTC")
+    actions, text = card_actions()
+    assert Action.SNOOZE.value not in actions
+    assert Action.APPROVE.value in actions
+    assert "Snoozed 3 times already: decide it, or it escalates when due" in text

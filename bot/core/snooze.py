@@ -108,16 +108,21 @@ def snooze(rt: Runtime, item_id: str, user: str, choice: Snooze, tz: str) -> Ite
     return done
 
 
+def snooze_count(session: Session, item_id: str) -> int:
+    """How often the item was snoozed (its trail's `snoozed` events)."""
+    query = select(func.count()).where(
+        col(Event.stream) == item_stream(item_id), col(Event.type) == "snoozed"
+    )
+    return int(session.exec(query).one())
+
+
 def _refuse_past_the_limit(session: Session, item: Item) -> None:
     """Conflict when the item was snoozed MAX_SNOOZES times already (read from its trail).
 
     Counted in the snooze's own transaction under the item's row lock (on SQLite, the single
     writer): two snoozes at once cannot both see two earlier ones and make a fourth."""
     session.exec(select(Item.id).where(col(Item.id) == item.id).with_for_update()).first()
-    query = select(func.count()).where(
-        col(Event.stream) == item_stream(item.id), col(Event.type) == "snoozed"
-    )
-    count = int(session.exec(query).one())
+    count = snooze_count(session, item.id)
     if count >= MAX_SNOOZES:
         raise Conflict(
             f"item {item.id} was snoozed {count} times already: decide it now, or it escalates "

@@ -67,7 +67,7 @@ def review_card(card: Card) -> tuple[list[Block], str]:
     blocks += _why(card) + _proposal(card) + _warnings(v)
     blocks += outcome(card) if v["status"] != "pending" else waiting(card)
     if v["status"] == "pending":
-        blocks.append(_buttons(v["id"]))
+        blocks.append(_buttons(v["id"], card.snoozable))
     blocks.append(context(f"Item `{v['id']}` · {v['authority']} · {_trace(v)}"))
     # The fallback is the notification text (pushes, the sidebar): mrkdwn, so escaped too.
     fallback = f"{esc(clip(v['title'], HEADER_LIMIT))} ({STATUS.get(v['status'], v['status'])})"
@@ -206,7 +206,7 @@ def _warnings(v: dict[str, Any]) -> list[Block]:
     return [context("\n".join(lines))]
 
 
-def _buttons(item_id: str) -> Block:
+def _buttons(item_id: str, snoozable: bool) -> Block:
     styles = {Action.APPROVE: "primary", Action.REJECT: "danger"}
     elements = []
     for action, text in BUTTON_LABELS.items():
@@ -219,7 +219,8 @@ def _buttons(item_id: str) -> Block:
         if action in styles:
             button["style"] = styles[action]
         elements.append(button)
-    elements.append(snooze_menu(item_id))
+    if snoozable:
+        elements.append(snooze_menu(item_id))
     return {"type": "actions", "block_id": f"review:{item_id}", "elements": elements}
 
 

@@ -46,3 +46,4 @@ class Card:
     for_manager: bool = False
     facts: RecordFacts = field(default_factory=RecordFacts)
     next: Next = field(default_factory=Next)
+    snoozable: bool = True  # False once snoozed MAX_SNOOZES times: the menu would only refuse

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from bot.core.snooze import MAX_SNOOZES
 from bot.slack.blocks_data import Card, Next
 from bot.slack.blocks_fields import per_field_lines
 from bot.slack.blocks_text import (
@@ -49,6 +50,10 @@ def waiting(card: Card) -> list[Block]:
         until = local_time(datetime.fromisoformat(card.view["snoozed_until"]), card.tz)
         lines.append(
             f":zzz: Snoozed until {until}: its reminder, escalation and expiry moved with it"
+        )
+    if not card.snoozable:
+        lines.append(
+            f":zzz: Snoozed {MAX_SNOOZES} times already: decide it, or it escalates when due"
         )
     if card.escalate_at is not None:
         lines.append(_deadline(card, card.escalate_at))
