@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from bot.base import audit_key
 from bot.base.canonical import sha256_hex
+from bot.base.levels import Status
 from bot.core.audit_checkpoints import check_checkpoints
 from bot.core.audit_report import ChainProblem, Report
 from bot.core.chain import field_digest as item_state_digest
@@ -30,8 +31,14 @@ Progress = Callable[[int], None]
 # event's state took the edit in (e.g. `changes` altered after the approval, then written).
 FROZEN_AFTER_DECISION = tuple(name for name in BOUND_FIELDS if name != "writeback_state")
 DECIDED = frozenset(
-    item_state_digest(status)
-    for status in ("approved", "edited", "rejected", "expired", "auto_accepted")
+    item_state_digest(status.value)
+    for status in (
+        Status.APPROVED,
+        Status.EDITED,
+        Status.REJECTED,
+        Status.EXPIRED,
+        Status.AUTO_ACCEPTED,
+    )
 )
 
 
