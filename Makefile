@@ -6,7 +6,7 @@ SUM := $(shell cksum pyproject.toml | cut -d' ' -f1)
 RUNTIME := $(VENV)/.runtime-$(SUM)
 STAMP := $(VENV)/.installed-$(SUM)
 
-.PHONY: serve test lint bench setup
+.PHONY: serve test lint bench
 
 $(RUNTIME): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -17,9 +17,6 @@ $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
 	rm -f $(VENV)/.installed-* && touch $@
-
-# Installs what `make test` and `make lint` need, and nothing else (CI runs them side by side).
-setup: $(STAMP)
 
 serve: $(RUNTIME)
 	$(VENV)/bin/airlock serve
