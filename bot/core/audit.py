@@ -6,8 +6,9 @@ as they arrive, so memory stays flat at any history size.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, tuple_
 from sqlmodel import Session, col, select
@@ -154,6 +155,11 @@ def _feed(chain: _Chain, event: Event, macs: _MacCheck) -> None:
     chain.prev, chain.last = event.hash, event
 
 
+def frozen_changes(state: Mapping[str, Any], decided: Mapping[str, Any]) -> list[str]:
+    """The decided fields whose digest in `state` differs from the decision's."""
+    return [name for name in FROZEN_AFTER_DECISION if state.get(name) != decided.get(name)]
+
+
 def _check_frozen(chain: _Chain, event: Event) -> str | None:
     """After the decision, an event recording another digest of a decided field is a problem."""
     state = event.state
@@ -164,7 +170,7 @@ def _check_frozen(chain: _Chain, event: Event) -> str | None:
         if state.get("status") in DECIDED:
             chain.decided = event
         return None
-    changed = [n for n in FROZEN_AFTER_DECISION if state.get(n) != decided.state.get(n)]
+    changed = frozen_changes(state, decided.state)
     if not changed:
         return None
     return (

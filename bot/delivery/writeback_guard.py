@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.core.audit import DECIDED, FROZEN_AFTER_DECISION
+from bot.core.audit import DECIDED, FROZEN_AFTER_DECISION, frozen_changes
 from bot.core.chain import field_digest, item_stream
 from models import Event, Item
 
@@ -28,11 +28,8 @@ def edited_after_decision(session: Session, items: Sequence[Item]) -> dict[str, 
         if found is None:  # decided before item states were recorded: nothing to compare
             continue
         seq, state = found
-        changed = [
-            name
-            for name in FROZEN_AFTER_DECISION
-            if field_digest(getattr(item, name)) != state.get(name)
-        ]
+        now = {name: field_digest(getattr(item, name)) for name in FROZEN_AFTER_DECISION}
+        changed = frozen_changes(now, state)
         if changed:
             refused[item.id] = (
                 f"{', '.join(changed)} changed outside Airlock after the decision (event #{seq}); "
@@ -44,13 +41,14 @@ def edited_after_decision(session: Session, items: Sequence[Item]) -> dict[str, 
 def _decision_states(session: Session, item_ids: list[str]) -> dict[str, tuple[int, Any]]:
     """Each item's first event whose recorded state is decided: (seq, state)."""
     streams = [item_stream(item_id) for item_id in item_ids]  # read by the (stream, seq) index
+    status = Event.__table__.c.state["status"].as_string()  # type: ignore[attr-defined]
     query = (
         select(Event.item_id, Event.seq, Event.state)
-        .where(col(Event.stream).in_(streams), col(Event.state).is_not(None))
+        .where(col(Event.stream).in_(streams), status.in_(sorted(DECIDED)))
         .order_by(col(Event.stream), col(Event.seq))
     )
     found: dict[str, tuple[int, Any]] = {}
     for item_id, seq, state in session.exec(query):
-        if item_id and item_id not in found and (state or {}).get("status") in DECIDED:
+        if item_id and item_id not in found:
             found[item_id] = (seq, state)
     return found
