@@ -108,6 +108,15 @@ def snooze(rt: Runtime, item_id: str, user: str, choice: Snooze, tz: str) -> Ite
     return done
 
 
+def snooze_limit_reached(rt: Runtime, item: Item) -> bool:
+    """Whether a pending item was snoozed MAX_SNOOZES times already (its card leaves out the
+    menu, whose every choice would be refused)."""
+    if item.status != Status.PENDING.value:
+        return False
+    with rt.db.read() as session:
+        return snooze_count(session, item.id) >= MAX_SNOOZES
+
+
 def snooze_count(session: Session, item_id: str) -> int:
     """How often the item was snoozed (its trail's `snoozed` events)."""
     query = select(func.count()).where(

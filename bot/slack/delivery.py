@@ -16,7 +16,7 @@ from bot.core.decisions import escalation_target
 from bot.core.effects import needs_writeback
 from bot.core.outbox import Outcome, Route
 from bot.core.runtime import Runtime
-from bot.core.snooze import MAX_SNOOZES, snooze_count
+from bot.core.snooze import snooze_limit_reached
 from bot.core.trace import item_summary
 from bot.salesforce.directory import Reviewer
 from bot.slack.blocks import Card, Next, RecordFacts, review_card
@@ -81,10 +81,6 @@ def card_for(
     # With nobody to escalate to, the next thing that can happen is expiry: show that time.
     late = for_manager or item.escalated or target is None
     escalate_at = card_deadline(item, spec.escalation, rt.clock(), late=late)
-    snoozable = True
-    if item.status == Status.PENDING.value:
-        with rt.db.read() as session:
-            snoozable = snooze_count(session, item.id) < MAX_SNOOZES
     return Card(
         item_summary(item),
         spec.name,
@@ -93,7 +89,7 @@ def card_for(
         for_manager,
         facts or RecordFacts(),
         after,
-        snoozable,
+        not snooze_limit_reached(rt, item),
     )
 
 
