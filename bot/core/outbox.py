@@ -78,22 +78,21 @@ class OutboxWorker:
         """Deliver what is due now; returns how many rows were attempted."""
         attempted = 0
         for kind, route in self.routes.items():
-            if self.holding(kind) or not route.ready():
-                continue
-            self.bury_crashed([kind])
-            size = self.claim_size(kind, route)
-            rows = self.claim([kind], size)
+            rows = self._next_batch(kind, route, bury=True)
             # a full claim suggests a backlog (a probe after a hold goes alone)
-            backlog = len(rows) >= size and kind not in self.held_until
+            backlog = len(rows) >= self.claim_size(kind, route) and kind not in self.held_until
             attempted += run_lanes(
                 Lanes(kind, route, self._next_batch, self._deliver), rows, backlog
             )
         return attempted
 
-    def _next_batch(self, kind: str, route: Route) -> list[Outbox]:
-        """A claim of the route's size, or none while the kind is held or not ready."""
+    def _next_batch(self, kind: str, route: Route, bury: bool = False) -> list[Outbox]:
+        """A claim of the route's size, or none while the kind is held or not ready; `bury`
+        first gives up the rows whose every claim died with its worker."""
         if self.holding(kind) or not route.ready():
             return []
+        if bury:
+            self.bury_crashed([kind])
         return self.claim([kind], self.claim_size(kind, route))
 
     def drain(self, max_rounds: int = 50) -> int:
