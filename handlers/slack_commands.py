@@ -18,9 +18,11 @@ from bot.slack.ids import SLASH_COMMAND
 # Slack wants the acknowledgement within 3000 ms, or the person sees "operation_timeout"
 # (https://api.slack.com/interactivity/slash-commands#responding_basic_receipt), and Bolt gives
 # up on an ack after 3 s. A command that needs the database while a long write holds it answers
-# "working on it" inside this budget and sends its real answer by DM when it has one.
+# "working on it" inside this budget and sends its real answer by DM when it has one. The
+# budget leaves half of Slack's 3 s to the network, the signature and replay checks before the
+# listener starts, and a loaded machine.
 log = logging.getLogger(__name__)
-ACK_BUDGET_S = 2.0
+ACK_BUDGET_S = 1.5
 WORKING = ":hourglass_flowing_sand: Working on it: I'll send you the answer in a DM."
 
 
