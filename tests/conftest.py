@@ -230,7 +230,8 @@ CLOCK_MODULES = frozenset(
 )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _keep_shard(config, items, os.environ.get("AIRLOCK_TEST_SHARD", ""))
     once = pytest.mark.skip(reason="uses no database: the SQLite run covers it")
     for item in items:
         if PG_URL and item.get_closest_marker("no_database"):
@@ -239,3 +240,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         # sub-second real timeouts (marked real_time) only run on the real clock.
         if item.path.stem in CLOCK_MODULES and not item.get_closest_marker("real_time"):
             item.add_marker(pytest.mark.clock)
+
+
+def _keep_shard(config: pytest.Config, items: list[pytest.Item], shard: str) -> None:
+    """AIRLOCK_TEST_SHARD=K/N keeps every Nth test from the Kth: N runs side by side cover the
+    suite once (CI splits the PostgreSQL run, which mostly waits on the server, in two)."""
+    if not shard:
+        return
+    k, _, n = shard.partition("/")
+    if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+        raise pytest.UsageError(f"AIRLOCK_TEST_SHARD={shard!r}: write K/N, e.g. 1/2, with K <= N")
+    picked = {i: item for i, item in enumerate(items) if i % int(n) == int(k) - 1}
+    config.hook.pytest_deselected(items=[it for i, it in enumerate(items) if i not in picked])
+    items[:] = list(picked.values())

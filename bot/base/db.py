@@ -7,6 +7,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,8 @@ class Database:
         from alembic import command
 
         before = self.revision()
+        if before is not None and before == head_revision():
+            return  # every start after the first: no need to load Alembic's environment
         command.upgrade(alembic_config(self.url), "head")
         after = self.revision()
         if after != before:
@@ -101,6 +104,14 @@ class Database:
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()
+
+
+@cache
+def head_revision() -> str | None:
+    """The newest migration this code ships (read once per process)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
 def alembic_config(url: str) -> Any:
