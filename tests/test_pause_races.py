@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from bot.core import control
+from bot.core import control, release, scoped_pause
 from bot.core.effects import CARD
 from bot.core.outbox import OutboxWorker, Outcome, Route
 from bot.core.release import release_held
+from bot.core.runtime import Runtime
+from bot.core.scopes import parse_scope
 from bot.service import Service
 from models import Outbox
 from tests import payloads
@@ -111,3 +113,42 @@ def test_pause_waits_for_a_send_in_flight(service: Service, agent_key: str) -> N
     post(rt, agent_key, payloads.field_update(idempotency_key="after"))
     assert worker.run_once() == 0
     assert len(sent) == 1
+
+
+def test_a_record_pause_during_a_release_waits_for_its_batch(
+    rt: Runtime, agent_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Once `/airlock pause record:X` has answered, nothing of record X may be released. A
+    # release batch that read the stop buttons before the pause must commit before the pause
+    # does (PostgreSQL: the batch holds the workflow rows FOR SHARE, the pause updates them;
+    # SQLite: one writer at a time); otherwise it would release items after the pause answered.
+    control.pause(rt, WORKFLOW, OWNER, "checking")
+    first, second = (
+        post(rt, agent_key, payloads.field_update(idempotency_key=key)) for key in ("r1", "r2")
+    )
+    control.resume(rt, WORKFLOW, OWNER, release=0)  # active, both still held
+    inside, go = threading.Event(), threading.Event()
+    real = release._release_one
+
+    def held_mid_batch(*args: Any) -> Any:
+        inside.set()
+        assert go.wait(10)
+        return real(*args)
+
+    monkeypatch.setattr(release, "_release_one", held_mid_batch)
+    taken: list[list[str]] = []
+    releaser = threading.Thread(target=lambda: taken.append(release_held(rt, limit=1)))
+    releaser.start()
+    assert inside.wait(10)
+    record = parse_scope(f"record:{payloads.OPP_ID}")
+    presser = threading.Thread(target=scoped_pause.pause, args=(rt, record, OWNER, None, None))
+    presser.start()
+    presser.join(0.5)
+    assert presser.is_alive(), "the pause answered while a release batch was still deciding"
+    go.set()
+    releaser.join(10)
+    presser.join(10)
+    monkeypatch.setattr(release, "_release_one", real)
+    assert taken == [[first]]
+    assert release_held(rt) == []  # the pause holds the rest of the record
+    assert get(rt, second).status == "held"
