@@ -85,10 +85,13 @@ def test_write_thousand_updates_once_under_faults(
     assert 1 <= statuses[401] <= WRITE_LANES and standin.counters["token"] == 1
     # 5 batches x (1 SOQL + 1 PATCH) = 10, plus one login. One lane alone spends exactly 20: a
     # failed PATCH repeats its batch's SOQL and PATCH (3 x 2), a failed SOQL repeats itself
-    # (2 x 1), the 401 costs itself. With two lanes a fault may land on either lane's call in a
-    # step where it costs a whole batch's SOQL and PATCH again: at most 2 calls per fault.
-    faults = 1 + 2 + 1 + 1 + 1
-    assert 10 + 1 + faults <= client.api_calls <= 10 + 1 + 2 * faults
+    # (2 x 1), each 401 costs its own call again. With several lanes any other fault may land
+    # on a lane's call in a step where it costs a whole batch's SOQL and PATCH again (2 calls),
+    # and the rows of a batch tried again come due beside other rows, so the next claims may
+    # carry them in two parts (2 calls more): at most 4 calls per fault.
+    others = 2 + 1 + 1 + 1
+    least = 10 + 1 + 1 + others
+    assert least <= client.api_calls <= 10 + 1 + statuses[401] + 4 * others
     print(f"\n1,000 updates under faults: {client.api_calls} Salesforce calls, {elapsed:.1f} s")
 
 
