@@ -143,11 +143,13 @@ def test_a_record_pause_during_a_release_waits_for_its_batch(
     record = parse_scope(f"record:{payloads.OPP_ID}")
     presser = threading.Thread(target=scoped_pause.pause, args=(rt, record, OWNER, None, None))
     presser.start()
-    presser.join(0.5)
-    assert presser.is_alive(), "the pause answered while a release batch was still deciding"
-    go.set()
-    releaser.join(10)
-    presser.join(10)
+    try:
+        presser.join(0.5)
+        assert presser.is_alive(), "the pause answered while a release batch was still deciding"
+    finally:
+        go.set()  # never leave the releaser holding its transaction
+        releaser.join(10)
+        presser.join(10)
     monkeypatch.setattr(release, "_release_one", real)
     assert taken == [[first]]
     assert release_held(rt) == []  # the pause holds the rest of the record

@@ -1,7 +1,7 @@
 """Delivery lanes: several batches of one kind in flight when a backlog is due.
 
 One batch's time is a network wait (the Salesforce round trips) plus database work before and
-after it. With one lane they add up; with two, one batch's round trip overlaps the other's
+after it. With one lane they add up; with several, each batch's round trips overlap the others'
 database work, so a backlog drains at close to the network's pace. Each lane claims its own
 batch (the claim is atomic: `SKIP LOCKED` on PostgreSQL, the single writer on SQLite), holds its
 lease and settles its rows; write-back's per-record order (bot/delivery/writeback_order.py) sees

@@ -128,7 +128,8 @@ def _insert_ignoring_duplicates(dialect: str) -> Any:
     return insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
 
 
-def backoff(attempt: int, base: float, cap: float = 900.0) -> float:
-    """Exponential backoff with jitter: base, 2*base, 4*base ... up to `cap` seconds."""
+def backoff(attempt: int, base: float, cap: float = 900.0, jitter: float | None = None) -> float:
+    """Exponential backoff with jitter: base, 2*base, 4*base ... up to `cap` seconds, times
+    `jitter` (drawn from 0.8-1.2 when not given)."""
     delay: float = min(cap, base * (2 ** max(0, attempt - 1)))
-    return delay * random.uniform(0.8, 1.2)
+    return delay * (random.uniform(0.8, 1.2) if jitter is None else jitter)

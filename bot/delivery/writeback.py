@@ -35,7 +35,9 @@ PAUSED_DELAY = 5.0
 # Batches in flight through a backlog: each one's round trips overlap the others' database work.
 # Five carry 1,000 approved updates at once: at 50 ms a round trip, two lanes took 1.63-1.70x the
 # network floor and five 1.26-1.29x (bench/writeback.py). Salesforce limits concurrent requests
-# only for long ones (20 s and more, 25 per org); these are short.
+# only for long ones (20 s and more, 25 per org); these are short. Parallel PATCHes can lock the
+# same parent account: UNABLE_TO_LOCK_ROW is retried as a lock (bot/salesforce/errors.py).
+# On PostgreSQL a lane holds up to two pooled connections while it sends (pool: 10 + 20).
 WRITE_LANES = 5
 T = TypeVar("T")
 

@@ -44,7 +44,7 @@ def test_survive_sigkill_mid_batch(
         first.kill()
     # each lane's batch in flight may have been applied (bot/core/outbox_lanes.py)
     assert len(standin.applied_writes("Opportunity")) in {
-        200 * n for n in range(1, WRITE_LANES + 1)
+        200 * n for n in range(1, min(WRITE_LANES, len(record_ids) // 200) + 1)
     }
     assert written_items(rt) == 0  # applied in Salesforce, not yet recorded: the worst moment
     standin.set_delay("composite", 0.0)
