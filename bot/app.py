@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -99,8 +100,9 @@ def _checked_dispatch(
             return Response(status_code=200)
         log.warning("replayed Slack request refused (signature already used)")
         return Response(content="this signed request was already used", status_code=401)
+    as_bolt: dict[str, str | Sequence[str]] = dict(headers)
     result: BoltResponse = app.dispatch(
-        BoltRequest(body=raw.decode("utf-8"), query=query, headers=headers)
+        BoltRequest(body=raw.decode("utf-8"), query=query, headers=as_bolt)
     )
     return Response(
         content=result.body,
