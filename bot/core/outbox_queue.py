@@ -128,8 +128,18 @@ def _insert_ignoring_duplicates(dialect: str) -> Any:
     return insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
 
 
-def backoff(attempt: int, base: float, cap: float = 900.0, jitter: float | None = None) -> float:
+# A generator of its own: drawing from the `random` module would move the state other code (and
+# property-based tests generating data in the same process) relies on.
+_RANDOM = random.Random()
+
+
+def jitter() -> float:
+    """A backoff's random factor, 0.8-1.2."""
+    return _RANDOM.uniform(0.8, 1.2)
+
+
+def backoff(attempt: int, base: float, cap: float = 900.0, spread: float | None = None) -> float:
     """Exponential backoff with jitter: base, 2*base, 4*base ... up to `cap` seconds, times
-    `jitter` (drawn from 0.8-1.2 when not given)."""
+    `spread` (a fresh jitter() when not given)."""
     delay: float = min(cap, base * (2 ** max(0, attempt - 1)))
-    return delay * (random.uniform(0.8, 1.2) if jitter is None else jitter)
+    return delay * (jitter() if spread is None else spread)

@@ -7,7 +7,6 @@ holds, one UPDATE per shape of change (executemany) and one INSERT of the attemp
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,7 +15,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, select, update
 from sqlmodel import Session, SQLModel
 
-from bot.core.outbox_queue import Outcome, backoff
+from bot.core.outbox_queue import Outcome, backoff, jitter
 from models import Outbox
 from models.types import utcnow
 
@@ -48,11 +47,11 @@ class Settler:
         held = self._held(session, [row for row, _ in settled])
         # One jitter per batch: its rows tried again come due together and are claimed as one
         # batch again, instead of in parts as each row's own draw came due.
-        jitter = random.uniform(0.8, 1.2)
+        spread = jitter()
         shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         attempts, dead = [], []
         for (row, outcome), holds in zip(settled, held, strict=True):
-            state, values = self.settlement(row, outcome, started, jitter)
+            state, values = self.settlement(row, outcome, started, spread)
             if holds:
                 params = {"b_id": row.id, "b_attempts_was": row.attempts}
                 shapes.setdefault(tuple(sorted(values)), []).append(
@@ -110,9 +109,9 @@ class Settler:
         }
 
     def settlement(
-        self, row: Outbox, outcome: Outcome, started: datetime, jitter: float = 1.0
+        self, row: Outbox, outcome: Outcome, started: datetime, spread: float = 1.0
     ) -> tuple[str, dict[str, Any]]:
-        """The row's new state and column values for this outcome (`jitter` scales a backoff)."""
+        """The row's new state and column values for this outcome (`spread` scales a backoff)."""
         now = self.clock()
         values: dict[str, Any] = {"lease_until": None, "last_error": None}
         state = outcome.state
@@ -129,15 +128,15 @@ class Settler:
             if state == "dead":
                 values["last_error"] = values["last_error"] or outcome.detail
             return state, values
-        return state, values | self._next_try(row, outcome, started, since, jitter)
+        return state, values | self._next_try(row, outcome, started, since, spread)
 
     def _next_try(
-        self, row: Outbox, outcome: Outcome, started: datetime, since: datetime, jitter: float
+        self, row: Outbox, outcome: Outcome, started: datetime, since: datetime, spread: float
     ) -> dict[str, Any]:
         """Columns of a row tried again later: when, and why."""
         delay = outcome.delay
         if delay is None:
-            delay = backoff(row.attempts, self.backoff_base, jitter=jitter)
+            delay = backoff(row.attempts, self.backoff_base, spread=spread)
         if outcome.state != "wait":
             return {"due_at": self.clock() + timedelta(seconds=delay), "last_error": outcome.detail}
         # as long as the outage had lasted when this attempt began, halved (capped)
