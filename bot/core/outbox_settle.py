@@ -109,7 +109,7 @@ class Settler:
         }
 
     def settlement(
-        self, row: Outbox, outcome: Outcome, started: datetime, spread: float = 1.0
+        self, row: Outbox, outcome: Outcome, started: datetime, spread: float
     ) -> tuple[str, dict[str, Any]]:
         """The row's new state and column values for this outcome (`spread` scales a backoff)."""
         now = self.clock()
