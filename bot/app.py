@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -20,6 +21,7 @@ from bot.base.http_input import read_limited
 from bot.core.runtime import Runtime
 from bot.slack import guard as slack_guard
 from bot.slack.delivery import ReviewerSource
+from bot.slack.ids import ARRIVED
 from models import SlackEvent
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,7 @@ def slack_endpoint(app: App, signing_secret: str, db: Database, *, max_body_byte
     verifier = SignatureVerifier(signing_secret)
 
     async def endpoint(request: Request) -> Response:
+        arrived = time.monotonic()  # a slash command's ack budget counts from here
         headers = dict(request.headers)
         # Cap the body while reading it: an unauthenticated sender must not make us hold more.
         try:
@@ -86,13 +89,15 @@ def slack_endpoint(app: App, signing_secret: str, db: Database, *, max_body_byte
             return Response(content="invalid or stale Slack signature", status_code=401)
         # One trip to the thread pool for the replay check and Bolt: under a burst of clicks a
         # second trip queued again behind every other request.
-        return await run_in_threadpool(_checked_dispatch, app, db, raw, headers, request.url.query)
+        return await run_in_threadpool(
+            _checked_dispatch, app, db, raw, headers, request.url.query, arrived
+        )
 
     return endpoint
 
 
 def _checked_dispatch(
-    app: App, db: Database, raw: bytes, headers: dict[str, str], query: str
+    app: App, db: Database, raw: bytes, headers: dict[str, str], query: str, arrived: float
 ) -> Response:
     """Refuse a signature seen before (Slack's own retries get a plain 200), else dispatch."""
     if not slack_guard.first_use(db, headers):
@@ -102,7 +107,12 @@ def _checked_dispatch(
         return Response(content="this signed request was already used", status_code=401)
     as_bolt: dict[str, str | Sequence[str]] = dict(headers)
     result: BoltResponse = app.dispatch(
-        BoltRequest(body=raw.decode("utf-8"), query=query, headers=as_bolt)
+        BoltRequest(
+            body=raw.decode("utf-8"),
+            query=query,
+            headers=as_bolt,
+            context={ARRIVED: arrived},
+        )
     )
     return Response(
         content=result.body,

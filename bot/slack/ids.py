@@ -43,6 +43,9 @@ class Command(StrEnum):
 
 
 SLASH_COMMAND = "/airlock"
+# Bolt context key: time.monotonic() when Slack's request reached /slack/events, so a slash
+# command's ack budget counts the checks that ran before its listener.
+ARRIVED = "airlock_arrived"
 CARD_EVENT = "airlock_card"  # Slack message metadata event_type of every card Airlock posts
 BUTTON_LABELS = {Action.APPROVE: "Approve", Action.EDIT: "Edit", Action.REJECT: "Reject"}
 REJECT_BLOCK = "reject_category"
