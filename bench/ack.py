@@ -5,6 +5,8 @@
 Both run as uvicorn processes behind the same /slack/events endpoint (signature check, Bolt
 dispatch in a thread pool). Airlock's clicks are real decisions (compare-and-set, audit event,
 outbox rows) by an admin on distinct pending items. Goal: p50 and p99 <= 1.5x the bare app.
+Airlock's line is followed by when every decision was recorded: the acks come first, and a
+click's work waits its turn after its ack (handlers/slack_reply.py).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import start_server, wait_idle  # noqa: E402
+from bench.common import start_server, wait_count, wait_idle  # noqa: E402
 from bench.intake import create_key  # noqa: E402
 from bot.sandbox.boot import seed_slack_users  # noqa: E402
 from bot.sandbox.salesforce_standin import DEFAULT_TOKEN, SalesforceStandin  # noqa: E402
@@ -118,11 +120,20 @@ def measure(
         wait_idle(url)
         asyncio.run(clicks(base, ids[:concurrency], concurrency))  # warm-up
         wait_idle(url)
+        started = time.perf_counter()
         p50, p99 = percentiles(asyncio.run(clicks(base, ids[concurrency:], concurrency)))
         print(
             f"{kind:<8} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   ({n - concurrency} clicks, "
             f"{concurrency} concurrent)"
         )
+        if kind == "airlock":
+            # The acks come first, the decisions after them.
+            approved = "SELECT count(*) FROM item WHERE status = 'approved'"
+            wait_count(url, approved, n, f"the {n} approvals to be recorded")
+            print(
+                f"         every decision recorded {time.perf_counter() - started:.1f} s "
+                "after the first measured click"
+            )
         return p50, p99
     finally:
         proc.terminate()

@@ -76,16 +76,22 @@ def scratch_database(server: str, tmp: str, label: str) -> Iterator[str]:
 def wait_idle(url: str, timeout: float = 600.0) -> None:
     """Wait until the server at database `url` has delivered its outbox (cards posted, writes
     done), so a measurement starts from a quiet server as a person's click would."""
+    pending = "SELECT count(*) FROM outbox WHERE status = 'pending' AND due_at <= :now"
+    wait_count(url, pending, 0, "the server's outbox to be delivered", timeout)
+
+
+def wait_count(url: str, query: str, wanted: int, what: str, timeout: float = 600.0) -> None:
+    """Poll a `SELECT count(*)` on database `url` (`:now` is bound to the current UTC time)
+    until it answers `wanted`; RuntimeError after `timeout` seconds."""
     engine = create_engine(url)
-    pending = text("SELECT count(*) FROM outbox WHERE status = 'pending' AND due_at <= :now")
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
             with engine.connect() as conn:
                 now = datetime.now(UTC).replace(tzinfo=None)
-                if not conn.execute(pending, {"now": now}).scalar():
+                if conn.execute(text(query), {"now": now}).scalar() == wanted:
                     return
-            time.sleep(0.2)
+            time.sleep(0.05)
     finally:
         engine.dispose()
-    raise RuntimeError(f"the server did not finish its outbox within {timeout:.0f} s")
+    raise RuntimeError(f"waited {timeout:.0f} s for {what}")

@@ -15,7 +15,7 @@ from bot.slack.card_facts import labels_for
 from bot.slack.delivery import ReviewerSource
 from bot.slack.ids import Action
 from handlers.slack_home import publish_home
-from handlers.slack_reply import refusals_as_messages, user_of
+from handlers.slack_reply import in_turn, refusals_as_messages, user_of
 
 
 def register(app: App, rt: Runtime, people: ReviewerSource) -> None:
@@ -29,6 +29,7 @@ def _register_decisions(app: App, rt: Runtime, people: ReviewerSource) -> None:
 
     @app.action(Action.APPROVE.value)
     @refusals_as_messages
+    @in_turn
     def approve(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         decisions.approve(rt, action["value"], user_of(body))
@@ -61,6 +62,7 @@ def _register_controls(app: App, rt: Runtime, people: ReviewerSource) -> None:
 
     @app.action(Action.PAUSE.value)
     @refusals_as_messages
+    @in_turn
     def pause(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         control.pause(rt, action["value"], user_of(body), "paused from App Home")
@@ -68,6 +70,7 @@ def _register_controls(app: App, rt: Runtime, people: ReviewerSource) -> None:
 
     @app.action(Action.RESUME.value)
     @refusals_as_messages
+    @in_turn
     def resume(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         control.resume(rt, action["value"], user_of(body))

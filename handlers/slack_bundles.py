@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from bot.core import bundles, decisions
 from bot.core.runtime import Runtime
 from bot.slack.ids import Action
-from handlers.slack_reply import refusals_as_messages, tell, user_of
+from handlers.slack_reply import in_turn, refusals_as_messages, tell, user_of
 
 
 def register(app: App, rt: Runtime) -> None:
@@ -18,6 +18,7 @@ def register(app: App, rt: Runtime) -> None:
 
     @app.action(Action.BUNDLE_APPROVE.value)
     @refusals_as_messages
+    @in_turn
     def approve_row(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
@@ -26,6 +27,7 @@ def register(app: App, rt: Runtime) -> None:
 
     @app.action(Action.APPROVE_ALL.value)
     @refusals_as_messages
+    @in_turn
     def approve_all(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:

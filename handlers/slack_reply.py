@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import functools
+import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
 
 from bot.base.errors import AirlockError
+from bot.slack.guard import Replayed
+
+log = logging.getLogger(__name__)
+# How many clicks do their work after the ack at once. Python runs one thread at a time and
+# shares the interpreter among every runnable thread in turn, so 50 clicks deciding at once made
+# each new click's ack wait its turn behind all of them: p50 1.7-2.7x a bare Bolt app
+# (bench/ack.py). A click past these waits, asleep, once Slack has its ack; the database
+# takes one writer at a time on SQLite anyway.
+WORK_PERMITS = 4
+_work = threading.BoundedSemaphore(WORK_PERMITS)
 
 
 def user_of(body: dict[str, Any]) -> str:
@@ -31,7 +43,9 @@ def refusals_as_messages(listener: Callable[..., None]) -> Callable[..., None]:
 
     Raising out of a listener that already acked can turn Slack's 200 into a 500 in Bolt's thread
     runner, so refusals ("already decided", "not permitted") are answered here instead. Listeners
-    using this must take `body` and `client`.
+    using this must take `body` and `client`. A replayed click stops here too: its ack() raised
+    Replayed once Slack had its answer (bot.app.CheckedAck), and the replayer is not the person
+    on the card, so only the log hears of it.
     """
 
     @functools.wraps(listener)
@@ -40,5 +54,44 @@ def refusals_as_messages(listener: Callable[..., None]) -> Callable[..., None]:
             listener(*args, **kwargs)
         except AirlockError as exc:
             tell(kwargs["client"], kwargs["body"], f":no_entry: {exc.detail}")
+        except Replayed as exc:
+            log.warning("%s", exc)
 
     return wrapper
+
+
+def in_turn(listener: Callable[..., None]) -> Callable[..., None]:
+    """Run a click's work after its ack under one of WORK_PERMITS, so the acks of the clicks
+    behind it are not slowed. Not for a listener that opens a modal: Slack's trigger_id
+    expires 3 s after the click, whatever queue the work is in."""
+
+    @functools.wraps(listener)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        turn = _Turn(kwargs["ack"])
+        kwargs["ack"] = turn
+        try:
+            listener(*args, **kwargs)
+        finally:
+            turn.done()
+
+    return wrapper
+
+
+class _Turn:
+    """An ack() that, once Slack has its answer, waits for a work permit."""
+
+    def __init__(self, ack: Callable[..., Any]) -> None:
+        self._ack = ack
+        self._held = False
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        answer = self._ack(*args, **kwargs)
+        _work.acquire()
+        self._held = True
+        return answer
+
+    def done(self) -> None:
+        """Give the permit back (if the ack got one)."""
+        if self._held:
+            self._held = False
+            _work.release()

@@ -13,7 +13,7 @@ from bot.slack.blocks import local_time
 from bot.slack.blocks_snooze import read_snooze
 from bot.slack.delivery import ReviewerSource
 from bot.slack.ids import Action
-from handlers.slack_reply import refusals_as_messages, tell, user_of
+from handlers.slack_reply import in_turn, refusals_as_messages, tell, user_of
 
 
 def register(app: App, rt: Runtime, people: ReviewerSource) -> None:
@@ -21,6 +21,7 @@ def register(app: App, rt: Runtime, people: ReviewerSource) -> None:
 
     @app.action(Action.SNOOZE.value)
     @refusals_as_messages
+    @in_turn
     def snooze_item(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:

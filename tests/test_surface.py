@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import stat
 import time
@@ -17,14 +18,15 @@ from sqlmodel import col, func, select
 from bot.base.db import Database
 from bot.core import keys
 from bot.core.runtime import Runtime
-from bot.sandbox.slack_signing import FORM_CONTENT_TYPE, command_body, sign
+from bot.sandbox import slack_payloads
+from bot.sandbox.slack_signing import FORM_CONTENT_TYPE, command_body, form_body, sign
 from bot.server import create_app
 from bot.service import Service
-from bot.slack.ids import SLASH_COMMAND
+from bot.slack.ids import SLASH_COMMAND, Action
 from models import Event, Item, Workflow
 from tests import payloads
 from tests.conftest import LiveServer
-from tests.slack_driver import SlackDriver
+from tests.slack_driver import SlackDriver, wait_for
 from tests.test_intake_api import assert_problem, item_count
 
 ADMIN, STRANGER = "U0OLIVIA", "U0PRIYA"
@@ -129,6 +131,35 @@ def test_slack_replayed_resume_refused(slack: SlackDriver, rt: Runtime) -> None:
     with rt.db.read() as session:
         workflow = session.get(Workflow, "opp-hygiene")
     assert workflow is not None and workflow.paused
+
+
+def test_slack_replayed_click_is_acked_and_not_acted_on(
+    slack: SlackDriver, rt: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A click's ack carries nothing, so its replay check runs just after the ack: the replayer
+    # gets the same empty 200 as Slack, and the click is not acted on a second time.
+    click = slack_payloads.block_action(ADMIN, Action.PAUSE.value, "opp-hygiene", home=True)
+    body = form_body(click)
+    headers = sign(slack.secret, body, content_type=FORM_CONTENT_TYPE)
+    assert slack.http.post(slack.url, content=body, headers=headers).status_code == 200
+    assert wait_for(lambda: paused(rt))
+    assert "resumed" in slack.said(ADMIN, "resume opp-hygiene")["text"]
+    with caplog.at_level(logging.WARNING):
+        replayed = slack.http.post(slack.url, content=body, headers=headers)
+        assert (replayed.status_code, replayed.text) == (200, "")
+        wait_for(lambda: "replayed Slack click ignored" in caplog.text)
+    time.sleep(0.2)  # the listener has stopped; nothing else may pause the workflow
+    assert not paused(rt)
+    with rt.db.read() as session:
+        pauses = session.exec(select(func.count()).where(col(Event.type) == "paused")).one()
+    assert pauses == 1
+
+
+def paused(rt: Runtime) -> bool:
+    """Whether opp-hygiene is paused now."""
+    with rt.db.read() as session:
+        workflow = session.get(Workflow, "opp-hygiene")
+    return workflow is not None and workflow.paused
 
 
 def test_slack_refusals_do_not_grow_the_trail_without_bound(

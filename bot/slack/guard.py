@@ -23,6 +23,10 @@ WINDOW = timedelta(minutes=5)
 _MAX_STAMP_DIGITS = 12
 
 
+class Replayed(Exception):
+    """A click whose signed request was already acted on: its listener stops after the ack."""
+
+
 def valid_signature(verifier: SignatureVerifier, raw: bytes, headers: dict[str, str]) -> bool:
     """Slack's v0 check, after making sure the timestamp is a plain number of seconds."""
     stamp = headers.get("x-slack-request-timestamp", "")
