@@ -58,11 +58,11 @@ def _register_decisions(app: App, rt: Runtime, people: ReviewerSource) -> None:
 
 
 def _register_controls(app: App, rt: Runtime, people: ReviewerSource) -> None:
-    """Pause and Resume a workflow from App Home."""
+    """Pause and Resume a workflow from App Home: no turn to wait for (handlers.slack_reply.
+    in_turn), so the stop button is never queued behind a burst of decisions."""
 
     @app.action(Action.PAUSE.value)
     @refusals_as_messages
-    @in_turn
     def pause(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         control.pause(rt, action["value"], user_of(body), "paused from App Home")
@@ -70,7 +70,6 @@ def _register_controls(app: App, rt: Runtime, people: ReviewerSource) -> None:
 
     @app.action(Action.RESUME.value)
     @refusals_as_messages
-    @in_turn
     def resume(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         control.resume(rt, action["value"], user_of(body))

@@ -10,10 +10,12 @@ import httpx
 import pytest
 
 from bot.core.runtime import Runtime
+from bot.slack.ids import Action
 from handlers import slack_actions, slack_reply
+from models import Workflow
 from tests import payloads
 from tests.slack_driver import SlackDriver, wait_for
-from tests.test_slack_flow import REP, item, posted, submit
+from tests.test_slack_flow import ADMIN, REP, item, posted, submit
 
 
 @pytest.fixture
@@ -29,7 +31,7 @@ def first_blocks(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     def approve(rt: Runtime, item_id: str, user: str) -> Any:
         seen.append(item_id)
         if len(seen) == 1:
-            assert go.wait(10)
+            assert go.wait(30)
         return real(rt, item_id, user)
 
     monkeypatch.setattr(slack_actions.decisions, "approve", approve)
@@ -74,3 +76,26 @@ def test_a_refused_click_gives_its_turn_back(
         assert click(slack, rt, "airlock_approve", item_id).status_code == 200
         wait_for(lambda: "already" in str(slack.slack.calls_to("chat.postEphemeral")[-1:]))
     assert slack_reply._work.acquire(timeout=5)
+
+
+def test_the_stop_button_on_home_never_waits_its_turn(
+    api: httpx.Client,
+    rt: Runtime,
+    slack: SlackDriver,
+    one_permit: None,
+    first_blocks: threading.Event,
+) -> None:
+    item_id = submit(api, payloads.field_update())
+    assert click(slack, rt, "airlock_approve", item_id).status_code == 200  # holds the permit
+    try:
+        pause = slack.click(ADMIN, Action.PAUSE.value, "opp-hygiene", home=True)
+        assert pause.status_code == 200
+        wait_for(lambda: workflow_paused(rt), timeout=5)
+    finally:
+        first_blocks.set()
+
+
+def workflow_paused(rt: Runtime) -> bool:
+    with rt.db.read() as session:
+        workflow = session.get(Workflow, "opp-hygiene")
+    return workflow is not None and workflow.paused
