@@ -27,9 +27,10 @@ from models import SlackEvent
 
 log = logging.getLogger(__name__)
 # A click's listener thread is held until its work is done, and its work waits its turn after
-# the ack (handlers.slack_reply.in_turn): enough threads that a burst of clicks is acked at
+# the ack (handlers.slack_reply.work_turn): enough threads that a burst of clicks is acked at
 # once, not queued behind the work of those before it (bench/ack.py: 950 clicks, 50 at a time,
-# reached 512 threads and their acks were paced by the work again). Idle threads cost memory only.
+# reached 512 threads and their acks were paced by the work again). Idle threads cost memory
+# only; each counts against the process's task limit (a container's pids limit).
 LISTENER_THREADS = 1024
 FIRST_USE = "airlock_first_use"  # Bolt context key: this request's replay check
 
@@ -46,7 +47,9 @@ def first_delivery(rt: Runtime, event_id: str, type_: str) -> bool:
 
 class CheckedAck(Ack):
     """A click's ack that runs the replay check once Slack has its answer: a replayed click
-    is acked like any other (the ack of a click carries nothing) and then not acted on."""
+    is acked like any other (the ack of a click carries nothing) and then not acted on. So a
+    click listener acks before it does anything, and lets refusals_as_messages (handlers/
+    slack_reply.py) catch the Replayed its ack raises (tests/test_surface.py covers each)."""
 
     def __init__(self, first_use: Callable[[], bool]) -> None:
         super().__init__()

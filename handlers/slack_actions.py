@@ -15,7 +15,7 @@ from bot.slack.card_facts import labels_for
 from bot.slack.delivery import ReviewerSource
 from bot.slack.ids import Action
 from handlers.slack_home import publish_home
-from handlers.slack_reply import in_turn, refusals_as_messages, user_of
+from handlers.slack_reply import refusals_as_messages, user_of, work_turn
 
 
 def register(app: App, rt: Runtime, people: ReviewerSource) -> None:
@@ -29,10 +29,10 @@ def _register_decisions(app: App, rt: Runtime, people: ReviewerSource) -> None:
 
     @app.action(Action.APPROVE.value)
     @refusals_as_messages
-    @in_turn
     def approve(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
-        decisions.approve(rt, action["value"], user_of(body))
+        with work_turn():
+            decisions.approve(rt, action["value"], user_of(body))
         if body.get("view", {}).get("type") == "home":
             publish_home(rt, client, people, user_of(body))
 
@@ -59,7 +59,7 @@ def _register_decisions(app: App, rt: Runtime, people: ReviewerSource) -> None:
 
 def _register_controls(app: App, rt: Runtime, people: ReviewerSource) -> None:
     """Pause and Resume a workflow from App Home: no turn to wait for (handlers.slack_reply.
-    in_turn), so the stop button is never queued behind a burst of decisions."""
+    work_turn), so the stop button does not queue behind a burst of decisions."""
 
     @app.action(Action.PAUSE.value)
     @refusals_as_messages

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from bot.core import bundles, decisions
 from bot.core.runtime import Runtime
 from bot.slack.ids import Action
-from handlers.slack_reply import in_turn, refusals_as_messages, tell, user_of
+from handlers.slack_reply import refusals_as_messages, tell, user_of, work_turn
 
 
 def register(app: App, rt: Runtime) -> None:
@@ -18,21 +18,21 @@ def register(app: App, rt: Runtime) -> None:
 
     @app.action(Action.BUNDLE_APPROVE.value)
     @refusals_as_messages
-    @in_turn
     def approve_row(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
         ack()
-        decisions.approve(rt, action["value"], user_of(body), via=bundles.VIA)
+        with work_turn():
+            decisions.approve(rt, action["value"], user_of(body), via=bundles.VIA)
 
     @app.action(Action.APPROVE_ALL.value)
     @refusals_as_messages
-    @in_turn
     def approve_all(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
         # Slack asked the person to confirm before sending this (the button's confirm dialog).
         ack()
-        result = bundles.approve_all(rt, action["value"], user_of(body))
+        with work_turn():
+            result = bundles.approve_all(rt, action["value"], user_of(body))
         if result.left:
             tell(client, body, result.summary())

@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from slack_sdk import WebClient
@@ -60,38 +61,11 @@ def refusals_as_messages(listener: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
-def in_turn(listener: Callable[..., None]) -> Callable[..., None]:
-    """Run a click's work after its ack under one of WORK_PERMITS, so the acks of the clicks
-    behind it are not slowed. Not for a listener that opens a modal: Slack's trigger_id
-    expires 3 s after the click, whatever queue the work is in."""
-
-    @functools.wraps(listener)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        turn = _Turn(kwargs["ack"])
-        kwargs["ack"] = turn
-        try:
-            listener(*args, **kwargs)
-        finally:
-            turn.done()
-
-    return wrapper
-
-
-class _Turn:
-    """An ack() that, once Slack has its answer, waits for a work permit."""
-
-    def __init__(self, ack: Callable[..., Any]) -> None:
-        self._ack = ack
-        self._held = False
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        answer = self._ack(*args, **kwargs)
-        _work.acquire()
-        self._held = True
-        return answer
-
-    def done(self) -> None:
-        """Give the permit back (if the ack got one)."""
-        if self._held:
-            self._held = False
-            _work.release()
+@contextmanager
+def work_turn() -> Iterator[None]:
+    """One of WORK_PERMITS, held around a click's database work after its ack (not around its
+    Slack calls: waiting on the network does not hold the interpreter), so the acks of the
+    clicks behind it are not slowed. Not for the ack itself, nor before a modal opens: Slack's
+    trigger_id expires 3 s after the click, whatever queue the work is in."""
+    with _work:
+        yield

@@ -13,7 +13,7 @@ from bot.slack.blocks import local_time
 from bot.slack.blocks_snooze import read_snooze
 from bot.slack.delivery import ReviewerSource
 from bot.slack.ids import Action
-from handlers.slack_reply import in_turn, refusals_as_messages, tell, user_of
+from handlers.slack_reply import refusals_as_messages, tell, user_of, work_turn
 
 
 def register(app: App, rt: Runtime, people: ReviewerSource) -> None:
@@ -21,7 +21,6 @@ def register(app: App, rt: Runtime, people: ReviewerSource) -> None:
 
     @app.action(Action.SNOOZE.value)
     @refusals_as_messages
-    @in_turn
     def snooze_item(
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
@@ -29,7 +28,8 @@ def register(app: App, rt: Runtime, people: ReviewerSource) -> None:
         item_id, choice = read_snooze(action["selected_option"]["value"])
         user = user_of(body)
         tz = people.timezone_of(user)  # users.info tz, as quiet hours use it
-        item = snooze.snooze(rt, item_id, user, choice, tz)
+        with work_turn():
+            item = snooze.snooze(rt, item_id, user, choice, tz)
         assert item.snoozed_until is not None
         until = local_time(item.snoozed_until, tz)
         tell(client, body, f":zzz: Snoozed until {until}; Airlock reminds you then. `{item_id}`")

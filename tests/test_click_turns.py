@@ -12,10 +12,10 @@ import pytest
 from bot.core.runtime import Runtime
 from bot.slack.ids import Action
 from handlers import slack_actions, slack_reply
-from models import Workflow
 from tests import payloads
 from tests.slack_driver import SlackDriver, wait_for
 from tests.test_slack_flow import ADMIN, REP, item, posted, submit
+from tests.test_surface import paused
 
 
 @pytest.fixture
@@ -53,15 +53,17 @@ def test_a_click_is_acked_while_the_work_before_it_runs_and_waits_its_turn(
     first, second, third = (
         submit(api, payloads.field_update(idempotency_key=f"turn-{n}")) for n in range(3)
     )
-    assert click(slack, rt, "airlock_approve", first).status_code == 200
-    # The second click is acked although the first's work holds the only permit...
-    assert click(slack, rt, "airlock_approve", second).status_code == 200
-    # ...and Edit, which must open its modal within the 3 s of Slack's trigger_id, takes none.
-    assert click(slack, rt, "airlock_edit", third).status_code == 200
-    wait_for(lambda: slack.slack.calls_to("views.open"))
-    time.sleep(0.3)
-    assert (item(rt, first).status, item(rt, second).status) == ("pending", "pending")
-    first_blocks.set()
+    try:
+        assert click(slack, rt, "airlock_approve", first).status_code == 200
+        # The second click is acked although the first's work holds the only turn...
+        assert click(slack, rt, "airlock_approve", second).status_code == 200
+        # ...and Edit, which must open its modal within the 3 s of Slack's trigger_id, takes none.
+        assert click(slack, rt, "airlock_edit", third).status_code == 200
+        wait_for(lambda: slack.slack.calls_to("views.open"))
+        time.sleep(0.3)
+        assert (item(rt, first).status, item(rt, second).status) == ("pending", "pending")
+    finally:
+        first_blocks.set()
     wait_for(lambda: item(rt, second).status == "approved")
     assert item(rt, first).status == "approved"
 
@@ -72,10 +74,16 @@ def test_a_refused_click_gives_its_turn_back(
     item_id = submit(api, payloads.field_update())
     assert click(slack, rt, "airlock_approve", item_id).status_code == 200
     wait_for(lambda: item(rt, item_id).status == "approved")
-    for _ in range(2):  # refused ("already decided"): each gives the one permit back
+    for refusals in (1, 2):  # "already decided": each refusal gives the one turn back
         assert click(slack, rt, "airlock_approve", item_id).status_code == 200
-        wait_for(lambda: "already" in str(slack.slack.calls_to("chat.postEphemeral")[-1:]))
+        wait_for(lambda n=refusals: len(refusals_told(slack)) == n)  # type: ignore[misc]
     assert slack_reply._work.acquire(timeout=5)
+    slack_reply._work.release()
+
+
+def refusals_told(slack: SlackDriver) -> list[Any]:
+    """The "already decided" answers the person was shown."""
+    return [c for c in slack.slack.calls_to("chat.postEphemeral") if "already" in str(c.params)]
 
 
 def test_the_stop_button_on_home_never_waits_its_turn(
@@ -90,12 +98,6 @@ def test_the_stop_button_on_home_never_waits_its_turn(
     try:
         pause = slack.click(ADMIN, Action.PAUSE.value, "opp-hygiene", home=True)
         assert pause.status_code == 200
-        wait_for(lambda: workflow_paused(rt), timeout=5)
+        wait_for(lambda: paused(rt), timeout=5)
     finally:
         first_blocks.set()
-
-
-def workflow_paused(rt: Runtime) -> bool:
-    with rt.db.read() as session:
-        workflow = session.get(Workflow, "opp-hygiene")
-    return workflow is not None and workflow.paused

@@ -22,6 +22,7 @@ from bot.sandbox import slack_payloads
 from bot.sandbox.slack_signing import FORM_CONTENT_TYPE, command_body, form_body, sign
 from bot.server import create_app
 from bot.service import Service
+from bot.slack import guard as slack_guard
 from bot.slack.ids import SLASH_COMMAND, Action
 from models import Event, Item, Workflow
 from tests import payloads
@@ -153,6 +154,34 @@ def test_slack_replayed_click_is_acked_and_not_acted_on(
     with rt.db.read() as session:
         pauses = session.exec(select(func.count()).where(col(Event.type) == "paused")).one()
     assert pauses == 1
+
+
+@pytest.mark.parametrize("action", [a for a in Action if a is not Action.OPEN_LINK])
+def test_every_replayed_click_is_dropped_quietly(
+    slack: SlackDriver, rt: Runtime, action: Action, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Each click listener acks first and lets the Replayed of its ack be caught: a listener
+    # that did not would act on the replay, or answer Slack with a 404 after 3 s and tell the
+    # person on the card about an error that is not theirs.
+    channel, ts = "D0OLIVIA", "1.000001"
+    click = (
+        slack_payloads.select_action(ADMIN, action, "itm_missing|1h", channel=channel, ts=ts)
+        if action is Action.SNOOZE
+        else slack_payloads.block_action(ADMIN, action.value, "itm_missing", channel=channel, ts=ts)
+    )
+    body = form_body(click)
+    headers = sign(slack.secret, body, content_type=FORM_CONTENT_TYPE)
+    assert slack_guard.first_use(rt.db, {k.lower(): v for k, v in headers.items()})  # the first
+    with caplog.at_level(logging.WARNING):
+        started = time.monotonic()
+        replayed = slack.http.post(slack.url, content=body, headers=headers)
+        assert (replayed.status_code, replayed.text) == (200, "")
+        assert time.monotonic() - started < 2.5
+        wait_for(lambda: "replayed Slack click ignored" in caplog.text)
+    time.sleep(0.1)
+    assert "Slack listener failed" not in caplog.text
+    assert not slack.slack.calls_to("chat.postEphemeral")
+    assert not slack.slack.calls_to("views.open")
 
 
 def paused(rt: Runtime) -> bool:
