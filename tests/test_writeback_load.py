@@ -86,11 +86,12 @@ def test_write_thousand_updates_once_under_faults(
     # 5 batches x (1 SOQL + 1 PATCH) = 10, plus one login. One lane alone spends exactly 20: a
     # failed PATCH repeats its batch's SOQL and PATCH (3 x 2), a failed SOQL repeats itself
     # (2 x 1), each 401 costs its own call again. With several lanes any other fault may land
-    # on a lane's call in a step where it costs a whole batch's SOQL and PATCH again: at most 2
-    # calls per fault (a batch's rows tried again come due together and go out as one batch).
+    # on a lane's call in a step where it costs a whole batch's SOQL and PATCH again, and a
+    # batch's rows tried again (due together) may still be claimed in two parts when another
+    # lane claims while they come due: at most 3 calls per fault (a loaded CI run made 24).
     others = 2 + 1 + 1 + 1
     least = 10 + 1 + 1 + others
-    assert least <= client.api_calls <= 10 + 1 + statuses[401] + 2 * others
+    assert least <= client.api_calls <= 10 + 1 + statuses[401] + 3 * others
     print(f"\n1,000 updates under faults: {client.api_calls} Salesforce calls, {elapsed:.1f} s")
 
 
