@@ -45,7 +45,7 @@ class FixedReviewer:
 
 
 def card_worker(
-    rt: Runtime, slack: SlackStandin, *, timeout: int = 2, lease: float = 5.0, worker_id: str = "w"
+    rt: Runtime, slack: SlackStandin, *, timeout: int = 4, lease: float = 5.0, worker_id: str = "w"
 ) -> OutboxWorker:
     """An outbox worker for review cards only, on the stand-in, with no backoff."""
     client = make_client(TOKEN, slack.base_url, timeout=timeout)

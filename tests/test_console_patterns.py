@@ -48,9 +48,9 @@ def random_counters(seed: int) -> list[Row]:
 
 
 def summed(rows: list[Row]) -> Tally:
-    found = Tally(Counter())
+    found = Tally()
     for row in rows:
-        found.counts[(row.metric, row.key)] += row.n
+        found.count(row.metric, row.key, row.n)
     return found
 
 

@@ -18,6 +18,7 @@ from bot.base.errors import AirlockError
 from bot.base.levels import Status
 from bot.core import control, decisions, keys, lifecycle
 from bot.core.rollups import COLUMNS, FACT_COLUMNS, STATS, Key, recount
+from bot.core.rollups_read import Tally, by_workflow, tallies
 from bot.core.rollups_rebuild import rebuild_all
 from bot.core.runtime import Runtime
 from bot.reporting import queries
@@ -75,6 +76,36 @@ def assert_read_models_agree(rt: Runtime) -> None:
     )
     row = next(r for r in report_rows(rt) if r.workflow == WF and r.segment == "all agents")
     assert (row.received, row.decided) == (got.received, got.decided)
+    for since in WINDOWS:
+        assert_window_agrees(rt, since)
+
+
+# Window starts: midnight (whole days), early in a day (its whole day minus the hours before),
+# late in a day (the hours left in it), and within an hour (the window starts at the hour).
+WINDOWS = [
+    START + timedelta(days=1, hours=-9),
+    START + timedelta(hours=2),
+    START + timedelta(days=2, hours=5),
+    START + timedelta(days=3, hours=-3, minutes=-20),
+]
+
+
+def assert_window_agrees(rt: Runtime, since: datetime) -> None:
+    """The counters summed over a window's buckets equal a recount of the items that arrived
+    from the start of `since`'s hour, and the windowed report says the same."""
+    hour = since.replace(minute=0, second=0, microsecond=0)
+    items = SQLModel.metadata.tables["item"]
+    query = select(*(items.c[c] for c in FACT_COLUMNS)).where(items.c.created_at >= hour)
+    with rt.db.read() as session:
+        rows = [r._mapping for r in session.execute(query)]
+        found = by_workflow(tallies(session, [WF], since=since)).get(WF, Tally())
+    expected: Counter[tuple[str, str]] = Counter()
+    for (workflow, grain, _bucket, _agent, metric, key), n in recount(rows).items():
+        if workflow == WF and grain == "t":
+            expected[(metric, key)] += n
+    assert found.counts == +expected, since
+    row = next(r for r in report_rows(rt, since) if r.workflow == WF and r.segment == "all agents")
+    assert (row.received, row.decided) == (found.received, found.decided), since
 
 
 class History:

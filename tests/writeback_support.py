@@ -41,9 +41,12 @@ def key_file(directory: Path) -> Path:
 
 
 def sf_client(
-    standin: SalesforceStandin, *, timeout: float = 2.0, jwt_key: Path | None = None
+    standin: SalesforceStandin, *, timeout: float = 10.0, jwt_key: Path | None = None
 ) -> SalesforceClient:
-    """A client with the stand-in's token; with `jwt_key` it can also sign in again on a 401."""
+    """A client with the stand-in's token; with `jwt_key` it can also sign in again on a 401.
+
+    The default timeout is long: on a loaded CI machine one stand-in answer took over 2 s, and
+    the client took it for a network timeout. Tests of timeouts give their own."""
     login: dict[str, Any] = {}
     if jwt_key is not None:
         login = {"username": SEED_PEOPLE[0].email, "consumer_key": "airlock-tests"}

@@ -78,13 +78,13 @@ def patterns(session: Session, workflows: list[str], days: int, today: date) -> 
     )
     per_day: dict[date, Tally] = defaultdict(Tally)
     for (bucket,), counts in _sums(session, window, c.bucket):
-        per_day[_day(bucket)].counts.update(counts)
+        per_day[_day(bucket)].add(counts)
     segments: dict[tuple[str, str], Tally] = defaultdict(Tally)
     for (workflow, agent), counts in _sums(session, window, c.workflow_id, c.agent):
-        segments[(workflow, agent)].counts.update(counts)
+        segments[(workflow, agent)].add(counts)
     total = Tally()
     for _, counts in _sums(session, window, waits=True):
-        total.counts.update(counts)
+        total.add(counts)
     medians = {_day(day): wait_estimate(int(k)) for day, k in daily_medians(session, window)}
     series = [
         Day(day, per_day.get(day, Tally()), medians.get(day))
