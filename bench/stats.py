@@ -10,12 +10,14 @@ repeated runs on a warm process:
   HTTP and Bolt;
 - `airlock report`: `report_rows` + `render_report` (all time, and `--since 7d`), without the
   Salesforce usage line.
-Goal: largest / smallest <= 2x, and the slash answer under 300 ms at 1,000,000 items.
+Goal: largest / smallest <= 2x, and the slash answer under 300 ms at 1,000,000 items. With more
+than two sizes it also prints the ratio of each size to the one before.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import sys
 import tempfile
@@ -99,12 +101,14 @@ def main() -> None:
         results = measure(runtimes, args.rounds)
         for rt in runtimes.values():
             rt.db.dispose()
-    small, large = results[sizes[0]], results[sizes[-1]]
-    for name in small:
-        print(
-            f"{name:<10} {small[name] * 1000:7.1f} ms -> {large[name] * 1000:7.1f} ms: "
-            f"{large[name] / small[name]:.2f}x (goal <= 2x)"
-        )
+    for name in CALLS:
+        figures = [f"{results[n][name] * 1000:7.1f} ms" for n in sizes]
+        pairs = itertools.pairwise(sizes)
+        ratios = [f"{results[b][name] / results[a][name]:.2f}x" for a, b in pairs]
+        whole = results[sizes[-1]][name] / results[sizes[0]][name]
+        steps = f" (steps {', '.join(ratios)})" if len(sizes) > 2 else ""
+        print(f"{name:<10} {' -> '.join(figures)}: {whole:.2f}x{steps} (goal <= 2x)")
+    large = results[sizes[-1]]
     verdict = "meets" if large["slash"] < 0.3 else "misses"
     print(
         f"slash answer at {sizes[-1]:,} items: {large['slash'] * 1000:.1f} ms ({verdict} < 300 ms)"

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import httpx
 import pytest
 
+from bot.base.submission import Submission
+from bot.core import intake
+from bot.core.checks import CheckResult
+from bot.core.intake_item import Vetted
 from bot.core.runtime import Runtime
+from models import Item
 from tests import payloads
 from tests.test_intake_api import assert_problem, item_count
 
@@ -36,3 +42,28 @@ def test_refuse_non_finite_confidence(api: httpx.Client, rt: Runtime) -> None:
     response = api.post("/api/v1/items", content=raw)
     assert_problem(response, 422, "confidence")
     assert item_count(rt) == 0
+
+
+def test_checks_run_before_the_write_follow_a_reload_in_between(
+    rt: Runtime, agent_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Intake runs the quality checks before its write transaction (they need no database). If
+    the specs were reloaded in between, the item gets the checks of the spec that classified it,
+    not of the one before."""
+    early = intake._vet_early
+
+    def before_a_reload(rt_: Runtime, sub: Submission) -> Vetted | None:
+        vetted = early(rt_, sub)
+        assert vetted is not None
+        stale = CheckResult("banned_terms", False, "block", "found: stale")
+        return replace(vetted, checks=[stale], loaded=replace(vetted.loaded))
+
+    monkeypatch.setattr(intake, "_vet_early", before_a_reload)
+    raw = json.dumps(payloads.field_update()).encode()
+    result = intake.submit(rt, token=agent_key, raw=raw, header_key=None)
+    assert result.status_code == 201 and result.body["status"] != "blocked"
+    with rt.db.read() as session:
+        item = session.get(Item, result.body["id"])
+    assert item is not None
+    assert "stale" not in json.dumps(item.checks)
+    assert {c["name"] for c in item.checks} >= {"required"}

@@ -20,7 +20,7 @@ from bot.core import keys, lifecycle, refusals
 from bot.core.autonomy import effective_spec, governing_override
 from bot.core.effects import queue_effects
 from bot.core.field_values import check_submission
-from bot.core.intake_item import NewItem, prepare
+from bot.core.intake_item import NewItem, Vetted, prepare, vet
 from bot.core.keys import Agent
 from bot.core.policy import OutputNotAllowed, enforce_allowlist, item_level
 from bot.core.runtime import Runtime
@@ -111,9 +111,9 @@ def _submit(
         key, replay, record_note = _check_record(rt, token, sub, idem_key, request_hash)
         if replay is not None:
             return replay
-        # One transaction: authenticate, replay or store; any refusal rolls all of it back.
-        # Authenticate (401), then scope (403), then the workflow (404): the 404 lists the
-        # loaded workflows, which only a caller allowed to submit there may learn.
+        early = _vet_early(rt, sub)
+        # One transaction: authenticate (401), scope (403), workflow (404: it lists the loaded
+        # workflows, which only a caller allowed to submit there may learn), store or roll back.
         with rt.db.write_core() as conn:
             key = keys.authenticate(conn, token)
             _check_scope(key, sub.workflow)
@@ -123,9 +123,9 @@ def _submit(
             # second insert, and the IntegrityError path below answers with the first item.
             paused, override = _state(conn, loaded.id, loaded.version, rt.db.is_sqlite)
             scope = holding(conn, key.name, sub.record.id if sub.record else None)
-            spec = effective_spec(loaded.spec, override)
-            held = paused or scope is not None
-            new = prepare(key, loaded, spec, sub, data, idem_key, request_hash, held, rt.clock())
+            spec, held = effective_spec(loaded.spec, override), paused or scope is not None
+            vetted = early if early is not None and early.loaded is loaded else vet(sub, loaded)
+            new = prepare(key, loaded, spec, vetted, data, idem_key, request_hash, held, rt.clock())
             if scope is not None and not paused and new.values["status"] == "held":
                 new.received["held_by"] = scope.label  # the trail names the scoped stop button
             if record_note is not None:
@@ -139,6 +139,14 @@ def _submit(
         raise _refused(rt, key, sub, exc) from None
     rt.kick()
     return IntakeResult(201, new.values["response"])
+
+
+def _vet_early(rt: Runtime, sub: Submission) -> Vetted | None:
+    """The checks, run before the write transaction whose lock every writer waits for (they
+    need no database); None for an unknown workflow, refused in the transaction after
+    authentication. The transaction runs them again if the specs were reloaded meanwhile."""
+    known = rt.specs.get(sub.workflow)
+    return vet(sub, known) if known is not None else None
 
 
 def _replay_or_raise(

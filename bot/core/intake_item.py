@@ -12,6 +12,7 @@ from bot.base.spec_model import WorkflowSpec
 from bot.base.specs import LoadedSpec
 from bot.base.submission import Submission
 from bot.core import holdout, lifecycle
+from bot.core.checks import CheckResult, run_checks
 from bot.core.effects import needs_writeback
 from bot.core.keys import Agent
 from bot.core.policy import Verdict, decide
@@ -39,20 +40,37 @@ class NewItem:
     received: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Vetted:
+    """What intake works out before its transaction (no database, no lock): the submission
+    naming its record by the 18-character id, and its quality checks. The checks read only the
+    spec's `checks`, which no promotion or demotion changes (they replace the mode)."""
+
+    sub: Submission
+    checks: list[CheckResult]
+    loaded: LoadedSpec  # the spec they ran under
+
+
+def vet(sub: Submission, loaded: LoadedSpec) -> Vetted:
+    """The submission in canonical form and its quality checks under the loaded spec."""
+    sub = _canonical_record(sub)
+    return Vetted(sub, run_checks(sub, loaded.spec.checks), loaded)
+
+
 def prepare(
     key: Agent,
     loaded: LoadedSpec,
     spec: WorkflowSpec,
-    sub: Submission,
+    vetted: Vetted,
     data: dict[str, Any],
     idem_key: str,
     request_hash: str,
     paused: bool,
     now: datetime,
 ) -> NewItem:
-    """Decide level, checks and gate, and build the row and its first events' data."""
-    sub = _canonical_record(sub)
-    verdict = decide(sub, spec, paused=paused)
+    """Decide level and gate, and build the row and its first events' data."""
+    sub = vetted.sub
+    verdict = decide(sub, spec, paused=paused, checks=vetted.checks)
     record = sub.record
     sobject, record_id = (record.sobject, record.id) if record else (None, None)
     verdict = replace(verdict, status=holdout.route(spec, sobject, record_id, verdict.status))

@@ -96,11 +96,14 @@ def _record_problems(sub: Submission, task_on: list[str] | None) -> list[str]:
     return problems
 
 
-def decide(sub: Submission, spec: WorkflowSpec, *, paused: bool) -> Verdict:
-    """Level, checks, gate and starting status of an allowed submission."""
+def decide(
+    sub: Submission, spec: WorkflowSpec, *, paused: bool, checks: list[CheckResult] | None = None
+) -> Verdict:
+    """Level, checks, gate and starting status of an allowed submission; `checks` when they
+    were already run on this submission under this spec."""
     level = item_level(sub)
     enforce_allowlist(sub, spec, level)
-    checks = run_checks(sub, spec.checks)
+    checks = run_checks(sub, spec.checks) if checks is None else checks
     gate, reasons = _gate(sub, spec, level, checks)
     return Verdict(level, gate, _status(spec, gate, paused), reasons, checks)
 

@@ -10,7 +10,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Table, false, or_, select
+from sqlalchemy import ColumnElement, Table, bindparam, false, or_, select
 from sqlmodel import SQLModel
 
 from bot.base.db import Executor
@@ -70,16 +70,28 @@ def record_forms(record_id: str) -> list[str]:
     return [record_id, record_id[:15]]
 
 
+# Built once: intake runs it in every submission's transaction. A missing record binds None,
+# which equals no target.
+_HOLDING = (
+    select(_SCOPES.c.kind, _SCOPES.c.target)
+    .where(
+        or_(
+            (_SCOPES.c.kind == AGENT) & (_SCOPES.c.target == bindparam("agent")),
+            (_SCOPES.c.kind == RECORD) & (_SCOPES.c.target == bindparam("record")),
+        )
+    )
+    .limit(1)
+)
+
+
 def holding(session: Executor, agent: str, record_id: str | None) -> Scope | None:
     """The scope that holds a new item of this agent on this record, if any."""
-    wanted = [(_SCOPES.c.kind == AGENT) & (_SCOPES.c.target == agent)]
+    record = None
     if record_id:
         # Not an id: intake refuses it elsewhere, and no record scope can name it.
         with suppress(ValueError):
-            wanted.append((_SCOPES.c.kind == RECORD) & (_SCOPES.c.target == to_18(record_id)))
-    row = session.execute(
-        select(_SCOPES.c.kind, _SCOPES.c.target).where(or_(*wanted)).limit(1)
-    ).first()
+            record = to_18(record_id)
+    row = session.execute(_HOLDING, {"agent": agent, "record": record}).first()
     return Scope(row.kind, row.target) if row else None
 
 
