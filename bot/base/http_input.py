@@ -10,6 +10,7 @@ submission models, with a 422 naming the field.)
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -67,10 +68,13 @@ def _depth(data: Any) -> int:
     return deepest
 
 
+# NUL: PostgreSQL text and jsonb refuse it. Lone surrogates ("\ud800" is valid JSON): no UTF-8
+# encoding exists, so neither database driver can send them.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def _unstorable(text: str) -> bool:
-    # NUL: PostgreSQL text and jsonb refuse it. Lone surrogates ("\ud800" is valid JSON): no
-    # UTF-8 encoding exists, so neither database driver can send them.
-    return "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text)
+    return _UNSTORABLE.search(text) is not None
 
 
 def refuse_unstorable(data: Any) -> None:

@@ -47,6 +47,15 @@ _SPACES = re.compile(r"\s+")
 
 def skeleton(text: str, *, casefold: bool = True) -> str:
     """NFKC, format characters (Cf) removed, look-alikes folded to Latin, spaces collapsed."""
+    if text.isascii():
+        # NFKC leaves ASCII as it is, and no format character or look-alike is ASCII: the
+        # same result as below (tests/test_textnorm_ascii.py), without a pass per character.
+        return _SPACES.sub(" ", text.lower() if casefold else text)
+    return unicode_skeleton(text, casefold=casefold)
+
+
+def unicode_skeleton(text: str, *, casefold: bool = True) -> str:
+    """`skeleton`, every step taken whatever the text."""
     text = unicodedata.normalize("NFKC", text)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     if casefold:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -94,9 +95,15 @@ def _banned(sub: Submission, terms: list[str], on_fail: str) -> CheckResult:
     # Compared as skeletons, so a soft hyphen, a zero-width space, fullwidth or Cyrillic letters
     # cannot hide a banned word that a reader would still see.
     text = skeleton(item_text(sub))
-    found = [t for t in terms if re.search(rf"(?<!\w){re.escape(skeleton(t))}(?!\w)", text)]
+    found = [t for t in terms if _term(t).search(text)]
     detail = f"contains {', '.join(repr(t) for t in found)}" if found else "no banned terms"
     return CheckResult("banned_terms", not found, on_fail, detail)
+
+
+@functools.lru_cache(maxsize=4096)
+def _term(term: str) -> re.Pattern[str]:
+    """A banned term's skeleton as a whole-word pattern, compiled once per term."""
+    return re.compile(rf"(?<!\w){re.escape(skeleton(term))}(?!\w)")
 
 
 def _confidence(sub: Submission, minimum: float, on_fail: str) -> CheckResult:
