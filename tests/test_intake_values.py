@@ -8,6 +8,7 @@ from dataclasses import replace
 import httpx
 import pytest
 
+from bot.base.errors import InvalidInput
 from bot.base.submission import Submission
 from bot.core import intake
 from bot.core.checks import CheckResult
@@ -67,3 +68,27 @@ def test_checks_run_before_the_write_follow_a_reload_in_between(
     assert item is not None
     assert "stale" not in json.dumps(item.checks)
     assert {c["name"] for c in item.checks} >= {"required"}
+
+
+BAD_SUFFIX = {"sobject": "Opportunity", "id": "006000000000001999"}
+
+
+def test_an_id_whose_case_suffix_salesforce_cannot_read_is_422(rt: Runtime, agent_key: str) -> None:
+    """The last three characters of an 18-character id encode its case in letters and 0-5: an
+    id ending in 6-9 is no Salesforce id. Without a Salesforce org to ask, it passed the schema
+    and failed with a 500 (an unknown key then got the 500 too, before its 401)."""
+    body = payloads.field_update(record=BAD_SUFFIX)
+    assert rt.records.client is None  # no org: nothing refused the id before
+    with pytest.raises(InvalidInput) as refused:
+        intake.submit(rt, token=agent_key, raw=json.dumps(body).encode(), header_key=None)
+    assert [e["field"] for e in refused.value.extra["errors"]] == ["record.id"]
+    assert item_count(rt) == 0
+
+
+def test_an_id_whose_case_suffix_salesforce_cannot_read_is_422_over_http(
+    api: httpx.Client, rt: Runtime
+) -> None:
+    response = api.post("/api/v1/items", json=payloads.field_update(record=BAD_SUFFIX))
+    problem = assert_problem(response, 422, "")
+    assert [e["field"] for e in problem["errors"]] == ["record.id"]
+    assert item_count(rt) == 0

@@ -81,12 +81,15 @@ def assert_read_models_agree(rt: Runtime) -> None:
 
 
 # Window starts: midnight (whole days), early in a day (its whole day minus the hours before),
-# late in a day (the hours left in it), and within an hour (the window starts at the hour).
+# late in a day (the hours left in it), within an hour (the window starts at the hour), noon,
+# and after the last arrival.
 WINDOWS = [
     START + timedelta(days=1, hours=-9),
     START + timedelta(hours=2),
     START + timedelta(days=2, hours=5),
     START + timedelta(days=3, hours=-3, minutes=-20),
+    START + timedelta(days=1, hours=3),  # 12:00, where the two ways cost 12 and 13 buckets
+    START + timedelta(days=400),  # after every arrival: nothing
 ]
 
 

@@ -12,7 +12,9 @@ from bot.base.levels import Kind
 
 Scalar = str | int | float | bool | None
 _SOBJECT = r"^[A-Za-z][A-Za-z0-9_]{0,79}$"
-_SFID = r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$"
+# 15 letters and digits, then for the 18-character form a case-safe suffix: letters or 0-5, the
+# alphabet Salesforce encodes it in ("ID Field Type", SOAP API Developer Guide; bot.salesforce.ids).
+_SFID = r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-5]{3})?$"
 
 
 class _Strict(BaseModel):

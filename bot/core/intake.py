@@ -146,7 +146,10 @@ def _vet_early(rt: Runtime, sub: Submission) -> Vetted | None:
     need no database); None for an unknown workflow, refused in the transaction after
     authentication. The transaction runs them again if the specs were reloaded meanwhile."""
     known = rt.specs.get(sub.workflow)
-    return vet(sub, known) if known is not None else None
+    try:
+        return vet(sub, known) if known is not None else None
+    except ValueError:  # whatever it is, it is answered in order, after authentication
+        return None
 
 
 def _replay_or_raise(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-5]{3})?")  # the suffix: _SUFFIX_ALPHABET, any case
 _SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 QUEUE_PREFIX = "00G"  # Group: an owner that is a queue, not a person
 USER_PREFIX = "005"
@@ -35,7 +35,10 @@ def to_18(record_id: str) -> str:
     An 18-character id is read case-insensitively: its suffix restores the case of the first 15.
     """
     if not _ID.fullmatch(record_id):
-        raise ValueError(f"not a Salesforce id (15 or 18 letters and digits): {record_id!r}")
+        raise ValueError(
+            f"not a Salesforce id (15 letters and digits, then for 18 three letters or digits"
+            f" 0-5): {record_id!r}"
+        )
     if len(record_id) == 15:
         return record_id + _suffix(record_id)
     suffix = record_id[15:].upper()
