@@ -53,6 +53,8 @@ def test_tell_different_ids_apart() -> None:
     assert id_key("not an id") == "not an id"
     with pytest.raises(ValueError, match="15 or 18"):
         to_18("001A0000006Vm9")
+    with pytest.raises(ValueError, match="last three of 18 are letters or 0-5"):
+        to_18("006000000000001999")  # no case suffix: Salesforce writes it in A-Z and 0-5
 
 
 @pytest.mark.parametrize("form", ["15", "lower-18"])

@@ -36,8 +36,8 @@ def to_18(record_id: str) -> str:
     """
     if not _ID.fullmatch(record_id):
         raise ValueError(
-            f"not a Salesforce id (15 letters and digits, then for 18 three letters or digits"
-            f" 0-5): {record_id!r}"
+            f"not a Salesforce id (15 or 18 letters and digits; the last three of 18 are letters"
+            f" or 0-5): {record_id!r}"
         )
     if len(record_id) == 15:
         return record_id + _suffix(record_id)
