@@ -113,7 +113,10 @@ def end_due(rt: Runtime) -> list[str]:
     now = rt.clock()
     ended = []
     with rt.db.write() as session:
-        rows = session.exec(select(Delegation).where(col(Delegation.until) <= now)).all()
+        # Two ticks at once (replicas, or a tick beside the scheduler's): on PostgreSQL the
+        # second skips the rows the first is ending instead of deleting them again after it.
+        due = select(Delegation).where(col(Delegation.until) <= now)
+        rows = session.exec(due.with_for_update(skip_locked=True)).all()
         for row in rows:
             text = (
                 f":busts_in_silhouette: The delegation of <@{row.delegator}>'s Airlock reviews "
